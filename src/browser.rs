@@ -1,0 +1,230 @@
+//! Owns the Chromium process: finds the executable, launches it with the flags a prober needs,
+//! polls the CDP handler for the whole run, notices when the browser dies and relaunches it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chromiumoxide::error::CdpError;
+use chromiumoxide::{Browser, BrowserConfig};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+
+use crate::error::UsageError;
+
+pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y chromium";
+const DEFAULT_EXECUTABLES: [&str; 4] = [
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+];
+
+/// Picks the browser executable: the explicit path (flag or `CHROMIUM`), else the usual places.
+pub fn resolve_executable(explicit: Option<&Path>) -> Result<PathBuf, UsageError> {
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(UsageError(format!(
+                "Chromium not found at {}. Install it with `{INSTALL_HINT}`, or point --chromium \
+                 (or CHROMIUM) at a Chromium or Chrome executable.",
+                path.display()
+            )))
+        };
+    }
+    DEFAULT_EXECUTABLES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "Chromium not found (looked for {}). Install it with `{INSTALL_HINT}`, or pass \
+                 --chromium PATH.",
+                DEFAULT_EXECUTABLES.join(", ")
+            ))
+        })
+}
+
+#[derive(Clone, Debug)]
+pub struct BrowserOptions {
+    pub executable: PathBuf,
+    /// Bound on any single CDP call; a call past it means the browser is wedged.
+    pub cdp_timeout: Duration,
+}
+
+/// One running Chromium process and the task that polls its CDP connection.
+pub struct Chromium {
+    pub browser: Browser,
+    alive: Arc<AtomicBool>,
+    pid: Option<u32>,
+    handler: tokio::task::JoinHandle<()>,
+    // Kept for its Drop: the fresh profile directory goes away with the process.
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    pub async fn launch(opts: &BrowserOptions) -> Result<Chromium> {
+        let profile = tempfile::Builder::new()
+            .prefix("rollprobe-profile-")
+            .tempdir()
+            .context("creating a Chromium profile directory")?;
+        let config = BrowserConfig::builder()
+            .chrome_executable(&opts.executable)
+            .user_data_dir(profile.path())
+            .no_sandbox()
+            .disable_cache()
+            .request_timeout(opts.cdp_timeout)
+            .launch_timeout(Duration::from_secs(30))
+            .viewport(None)
+            // chromiumoxide adds the leading dashes itself and merges values of one key.
+            .args([
+                "disable-gpu",
+                "disable-quic",
+                "no-first-run",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-extensions",
+                "disable-default-apps",
+                "no-default-browser-check",
+                "mute-audio",
+            ])
+            // Chromium opens WebUI omnibox popups for every new context, each in its own
+            // renderer: more than half the CPU of a fresh-context load goes there without this.
+            .arg((
+                "disable-features",
+                &[
+                    "WebUIOmniboxPopup",
+                    "WebUIOmniboxAimPopup",
+                    "WebUIOmniboxFullPopup",
+                    "OptimizationHints",
+                    "MediaRouter",
+                ][..],
+            ))
+            .build()
+            .map_err(anyhow::Error::msg)?;
+
+        let (mut browser, mut handler) = Browser::launch(config)
+            .await
+            .with_context(|| format!("launching {}", opts.executable.display()))?;
+        let pid = browser.get_mut_child().and_then(|c| c.as_mut_inner().id());
+
+        let alive = Arc::new(AtomicBool::new(true));
+        let flag = alive.clone();
+        let handler = tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                // A websocket error means the browser is gone; the handler would keep yielding
+                // errors forever and pending calls would wait for their timeout. Dropping it
+                // fails them at once.
+                if let Err(CdpError::Ws(_)) = event {
+                    break;
+                }
+            }
+            flag.store(false, Ordering::SeqCst);
+        });
+
+        Ok(Chromium {
+            browser,
+            alive,
+            pid,
+            handler,
+            _profile: profile,
+        })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Closes the browser politely, then makes sure the process is gone: Chromium does not die
+    /// with us on SIGTERM.
+    pub async fn shutdown(mut self) {
+        if self.is_alive() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), self.browser.close()).await;
+        }
+        if let Some(child) = self.browser.get_mut_child() {
+            let exited = tokio::time::timeout(Duration::from_secs(3), child.wait()).await;
+            if !matches!(exited, Ok(Ok(_))) {
+                let _ = child.kill().await;
+                let _ = child.wait().await;
+            }
+        }
+        self.handler.abort();
+    }
+}
+
+/// Hands workers the current browser, relaunching it when it died. Generations let a worker
+/// that saw a dead browser ask for a relaunch exactly once, however many workers noticed.
+pub struct Supervisor {
+    opts: BrowserOptions,
+    current: Mutex<Option<Arc<Chromium>>>,
+    generation: AtomicU32,
+    relaunches: AtomicU32,
+}
+
+impl Supervisor {
+    pub async fn start(opts: BrowserOptions) -> Result<Supervisor> {
+        let first = Chromium::launch(&opts).await?;
+        Ok(Supervisor {
+            opts,
+            current: Mutex::new(Some(Arc::new(first))),
+            generation: AtomicU32::new(0),
+            relaunches: AtomicU32::new(0),
+        })
+    }
+
+    /// The live browser and its generation; relaunches first if the current one died.
+    pub async fn get(&self) -> Result<(Arc<Chromium>, u32)> {
+        let mut current = self.current.lock().await;
+        if let Some(chromium) = current.as_ref().filter(|c| c.is_alive()) {
+            return Ok((chromium.clone(), self.generation.load(Ordering::SeqCst)));
+        }
+        if let Some(dead) = current.take() {
+            retire(dead).await;
+        }
+        let fresh = Arc::new(Chromium::launch(&self.opts).await?);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.relaunches.fetch_add(1, Ordering::SeqCst);
+        *current = Some(fresh.clone());
+        Ok((fresh, self.generation.load(Ordering::SeqCst)))
+    }
+
+    pub fn relaunches(&self) -> u32 {
+        self.relaunches.load(Ordering::SeqCst)
+    }
+
+    /// The pid of the running browser, for process-tree measurements and crash tests.
+    pub async fn pid(&self) -> Option<u32> {
+        self.current.lock().await.as_ref().and_then(|c| c.pid())
+    }
+
+    pub async fn shutdown(&self) {
+        let taken = self.current.lock().await.take();
+        if let Some(chromium) = taken {
+            retire(chromium).await;
+        }
+    }
+}
+
+/// Ends a browser the supervisor no longer hands out. Workers may still hold it (their calls
+/// then fail fast), so when it is shared the process is killed by pid instead of closed.
+async fn retire(chromium: Arc<Chromium>) {
+    match Arc::try_unwrap(chromium) {
+        Ok(chromium) => chromium.shutdown().await,
+        Err(shared) => {
+            if let Some(pid) = shared.pid() {
+                // SAFETY: kill(2) on the pid we launched; at worst the process is already gone.
+                unsafe {
+                    libc::kill(pid as i32, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Judges one observed load: which of its requests failed, in which class, and whether the load
+//! as a whole counts as failed.
+
+use crate::filter::UrlFilter;
+use crate::model::{Failure, FailureClass, Observation, Outcome, Request};
+
+/// What counts against the site.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    pub ignore: UrlFilter,
+    pub fail_on_js_error: bool,
+}
+
+impl Rules {
+    pub fn counts(&self, class: FailureClass) -> bool {
+        counts(class, self.fail_on_js_error)
+    }
+}
+
+/// Whether failures of this class make a load fail. JS errors are always recorded but only
+/// count when asked; the prober's own faults never count against the site.
+pub fn counts(class: FailureClass, fail_on_js_error: bool) -> bool {
+    match class {
+        FailureClass::JsError => fail_on_js_error,
+        FailureClass::ProberError => false,
+        _ => true,
+    }
+}
+
+/// Resource types a bundler emits as static files: a 404 on one of them is a missing asset.
+const STATIC_TYPES: [&str; 7] = [
+    "Script",
+    "Stylesheet",
+    "Font",
+    "Image",
+    "Media",
+    "Manifest",
+    "TextTrack",
+];
+
+pub struct Judgement {
+    pub outcome: Outcome,
+    pub failures: Vec<Failure>,
+}
+
+pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
+    let at = |offset_ms: f64| obs.started_at_ms.saturating_add(offset_ms.max(0.0) as u64);
+    let mut failures: Vec<Failure> = obs
+        .requests
+        .iter()
+        .filter(|r| !rules.ignore.matches(&r.url))
+        .filter_map(|r| {
+            let (class, message) = request_failure(r)?;
+            Some(Failure {
+                load_id: obs.id,
+                class,
+                url: r.url.clone(),
+                status: r.status,
+                error: r.error.clone(),
+                message,
+                at_unix_ms: at(r.start_ms + r.duration_ms.unwrap_or(0.0)),
+                version: r.version.clone(),
+            })
+        })
+        .collect();
+
+    let document = obs
+        .requests
+        .iter()
+        .find(|r| r.resource_type == "Document")
+        .map_or("(document)", |r| r.url.as_str());
+    let page_failure = |class, message: String| Failure {
+        load_id: obs.id,
+        class,
+        url: document.to_string(),
+        status: None,
+        error: None,
+        message,
+        at_unix_ms: at(obs.duration_ms),
+        version: obs.version.clone(),
+    };
+    if let Some(why) = &obs.timed_out {
+        failures.push(page_failure(FailureClass::Timeout, why.clone()));
+    }
+    if let Some(why) = &obs.prober_error {
+        failures.push(page_failure(FailureClass::ProberError, why.clone()));
+    }
+    for js in &obs.js_errors {
+        let mut f = page_failure(FailureClass::JsError, format!("{}: {}", js.kind, js.text));
+        f.at_unix_ms = at(js.at_ms);
+        if let Some(url) = &js.url {
+            f.url = url.clone();
+        }
+        failures.push(f);
+    }
+
+    let outcome = if failures.iter().any(|f| rules.counts(f.class)) {
+        Outcome::Failed
+    } else if obs.prober_error.is_some() {
+        Outcome::ProberError
+    } else {
+        Outcome::Ok
+    };
+    Judgement { outcome, failures }
+}
+
+fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
+    if let Some(status) = r.status.filter(|s| *s >= 400) {
+        // A 404 script also ends in loadingFailed ERR_ABORTED: the status is the truth, and the
+        // failure is counted once.
+        let class =
+            if matches!(status, 404 | 410) && STATIC_TYPES.contains(&r.resource_type.as_str()) {
+                FailureClass::MissingAsset
+            } else {
+                FailureClass::HttpError
+            };
+        let served_by = r
+            .version
+            .as_ref()
+            .map(|v| format!(" (served by {v})"))
+            .unwrap_or_default();
+        return Some((
+            class,
+            format!("{} {} answered {status}{served_by}", r.resource_type, r.url),
+        ));
+    }
+    let error = r.error.as_ref()?;
+    // The page cancelled it itself (AbortController, navigation away): not a site failure.
+    if r.canceled && error == "net::ERR_ABORTED" {
+        return None;
+    }
+    Some((
+        FailureClass::NetworkError,
+        format!("{} {} failed: {error}", r.resource_type, r.url),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(
+        resource_type: &str,
+        status: Option<u16>,
+        error: Option<&str>,
+        canceled: bool,
+    ) -> Request {
+        Request {
+            url: "http://127.0.0.1:1/x".into(),
+            method: "GET".into(),
+            resource_type: resource_type.into(),
+            status,
+            error: error.map(str::to_string),
+            canceled,
+            start_ms: 0.0,
+            duration_ms: Some(1.0),
+            version: None,
+        }
+    }
+
+    #[test]
+    fn request_classes() {
+        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        assert_eq!(
+            class(request("Script", Some(404), Some("net::ERR_ABORTED"), true)),
+            Some(FailureClass::MissingAsset)
+        );
+        assert_eq!(
+            class(request("Stylesheet", Some(410), None, false)),
+            Some(FailureClass::MissingAsset)
+        );
+        assert_eq!(
+            class(request("Fetch", Some(404), None, false)),
+            Some(FailureClass::HttpError)
+        );
+        assert_eq!(
+            class(request("Document", Some(502), None, false)),
+            Some(FailureClass::HttpError)
+        );
+        assert_eq!(
+            class(request(
+                "Fetch",
+                None,
+                Some("net::ERR_CONNECTION_REFUSED"),
+                false
+            )),
+            Some(FailureClass::NetworkError)
+        );
+        assert_eq!(
+            class(request("Fetch", None, Some("net::ERR_ABORTED"), true)),
+            None
+        );
+        assert_eq!(class(request("Script", Some(200), None, false)), None);
+        assert_eq!(
+            class(request(
+                "Script",
+                Some(200),
+                Some("net::ERR_CONTENT_LENGTH_MISMATCH"),
+                false
+            )),
+            Some(FailureClass::NetworkError)
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Command-line interface: argument definitions and dispatch. Each subcommand lives in its own
+//! file; the library does the work.
+
+mod run;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::UsageError;
+use crate::verdict::{EXIT_INCONCLUSIVE, EXIT_USAGE};
+
+pub use run::RunArgs;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every load succeeded (the verdict passed)
+  1  the site failed: at least one load failed
+  2  usage or configuration error (bad URL, Chromium not found, unwritable report path)
+  3  inconclusive: the prober's own faults prevented a meaningful run";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rollprobe",
+    version,
+    about = "Was that deployment really zero-downtime? Loads your single-page app in real headless \
+             Chromium, again and again as fresh users, and records every request that failed.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Probe a URL with a pool of fresh browser users and report every failed load.
+    Run(RunArgs),
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub async fn dispatch(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Run(args) => run::run(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rollprobe: error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                EXIT_USAGE
+            } else {
+                EXIT_INCONCLUSIVE
+            }
+        }
+    }
+}
+
+/// Accepts `90`, `90s`, `2m`, `500ms`: a bare number is seconds, as people type it.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(secs) = text.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("{text:?} is not a duration"));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration ({e}); try 30s, 2m or 500ms"))
+}

@@ -1,0 +1,162 @@
+//! The plain data that crosses module boundaries: what a worker observed during one page load,
+//! and how it was judged. Everything here is serde so the JSON report is these types verbatim.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a load counts as failed. Ordered by how directly a user sees it, which is the order
+/// summaries list them in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// A static asset (script, stylesheet, font, image, ...) answered 404 or 410: the classic
+    /// cross-version miss during a rollout.
+    MissingAsset,
+    /// Any other 4xx/5xx, the document included.
+    HttpError,
+    /// The request got no HTTP answer: refused, reset, empty response, cut body, ...
+    NetworkError,
+    /// The document did not load, or the network never went idle, within the load timeout.
+    Timeout,
+    /// An uncaught exception or console error in the page.
+    JsError,
+    /// The prober's own fault (browser crash, CDP error). Never counted as the site's downtime.
+    ProberError,
+}
+
+impl FailureClass {
+    pub const ALL: [FailureClass; 6] = [
+        FailureClass::MissingAsset,
+        FailureClass::HttpError,
+        FailureClass::NetworkError,
+        FailureClass::Timeout,
+        FailureClass::JsError,
+        FailureClass::ProberError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::MissingAsset => "missing_asset",
+            FailureClass::HttpError => "http_error",
+            FailureClass::NetworkError => "network_error",
+            FailureClass::Timeout => "timeout",
+            FailureClass::JsError => "js_error",
+            FailureClass::ProberError => "prober_error",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One network request of a page load, as Chromium reported it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub url: String,
+    pub method: String,
+    /// DevTools resource type: Document, Script, Stylesheet, Image, Font, Fetch, XHR, ...
+    pub resource_type: String,
+    /// HTTP status, when a response arrived.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+    /// Chromium's net error text (`net::ERR_CONNECTION_REFUSED`, ...), when the request failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// Chromium marks requests the page itself cancelled (navigation away, AbortController).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub canceled: bool,
+    /// Milliseconds from the start of the load to the start of this request.
+    pub start_ms: f64,
+    /// Milliseconds the request took; absent while it never finished.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration_ms: Option<f64>,
+    /// App version of the backend that answered, from the version header when configured.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+}
+
+/// One reason a load failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub load_id: u64,
+    pub class: FailureClass,
+    /// The request (or page) the failure is about.
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// A one-line human explanation.
+    pub message: String,
+    /// When it happened, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// App version of the backend that answered the failing request, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+}
+
+/// The verdict on one load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    /// The prober could not make a meaningful load; says nothing about the site.
+    ProberError,
+}
+
+/// Everything a worker saw during one page load, before judging. Lives only until the recorder
+/// has digested it.
+#[derive(Clone, Debug)]
+pub struct Observation {
+    pub id: u64,
+    pub worker: usize,
+    /// Wall-clock start, milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
+    pub duration_ms: f64,
+    pub requests: Vec<Request>,
+    pub js_errors: Vec<JsError>,
+    /// Set when the load did not finish: which deadline it missed and why.
+    pub timed_out: Option<String>,
+    /// Set when the prober itself failed (CDP error, browser gone).
+    pub prober_error: Option<String>,
+    /// App version of the document, when a version source is configured.
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsError {
+    /// `exception` or `console`.
+    pub kind: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
+    pub at_ms: f64,
+}
+
+/// The compact per-load line every report keeps, for good loads as for bad ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    pub id: u64,
+    pub worker: usize,
+    pub started_at_ms: u64,
+    pub duration_ms: f64,
+    pub outcome: Outcome,
+    /// Distinct failure classes of this load (empty when it succeeded).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub classes: Vec<FailureClass>,
+    pub requests: u32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+}
+
+/// Full detail of a failed load, kept for the first failed loads only (memory stays bounded).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadDetail {
+    pub load_id: u64,
+    pub requests: Vec<Request>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub js_errors: Vec<JsError>,
+}

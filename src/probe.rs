@@ -1,0 +1,520 @@
+//! One page load as a fresh user: a new browser context, navigate, wait for network idle, and
+//! everything the page's requests did on the way. Judging the load is `classify`'s job.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
+    Headers,
+};
+use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown, RemoteObject,
+};
+use futures::stream::{BoxStream, SelectAll};
+use futures::{FutureExt, StreamExt};
+
+use crate::browser::Chromium;
+use crate::clock::{sleep_until_opt, unix_ms};
+use crate::filter::UrlFilter;
+use crate::model::{JsError, Observation, Request};
+
+/// What every load of a run shares.
+#[derive(Clone, Debug)]
+pub struct LoadSettings {
+    pub url: String,
+    pub idle: Duration,
+    pub load_timeout: Duration,
+    pub cdp_timeout: Duration,
+    /// Requests that neither count nor keep the page busy (analytics, beacons).
+    pub ignore: UrlFilter,
+    /// Response header naming the app version of the backend that answered.
+    pub version_header: Option<String>,
+}
+
+/// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
+/// the observation so they can be kept apart from the site's.
+pub async fn load_page(
+    chromium: &Chromium,
+    settings: &LoadSettings,
+    id: u64,
+    worker: usize,
+) -> Observation {
+    let started_at_ms = unix_ms(SystemTime::now());
+    let t0 = Instant::now();
+    let mut obs = Observation {
+        id,
+        worker,
+        started_at_ms,
+        duration_ms: 0.0,
+        requests: Vec::new(),
+        js_errors: Vec::new(),
+        timed_out: None,
+        prober_error: None,
+        version: None,
+    };
+
+    let context = match cdp(
+        settings.cdp_timeout,
+        "creating a browser context",
+        chromium
+            .browser
+            .create_browser_context(CreateBrowserContextParams::default()),
+    )
+    .await
+    {
+        Ok(context) => context,
+        Err(e) => {
+            obs.prober_error = Some(e);
+            obs.duration_ms = elapsed_ms(t0);
+            return obs;
+        }
+    };
+
+    match open_page(chromium, settings, &context).await {
+        Ok(page) => {
+            let deadline = t0 + settings.load_timeout;
+            let mut tracker = Tracker::new(settings);
+            drive(&page, settings, deadline, &mut tracker).await;
+            tracker.finish(&mut obs, settings);
+            // Bounded so that a wedged tab is abandoned rather than holding up the worker.
+            let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
+        }
+        Err(e) => obs.prober_error = Some(e),
+    }
+    let _ = tokio::time::timeout(
+        settings.cdp_timeout,
+        chromium.browser.dispose_browser_context(context),
+    )
+    .await;
+    obs.duration_ms = elapsed_ms(t0);
+    obs
+}
+
+async fn open_page(
+    chromium: &Chromium,
+    settings: &LoadSettings,
+    context: &BrowserContextId,
+) -> Result<Page, String> {
+    let params = CreateTargetParams::builder()
+        .url("about:blank")
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(|e| format!("building the new-page request: {e}"))?;
+    cdp(
+        settings.cdp_timeout,
+        "opening a page",
+        chromium.browser.new_page(params),
+    )
+    .await
+}
+
+/// Runs a CDP call with a bound: some calls hang forever when the browser misbehaves.
+async fn cdp<T>(
+    limit: Duration,
+    what: &str,
+    call: impl Future<Output = chromiumoxide::Result<T>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: no answer from Chromium within {limit:?}")),
+    }
+}
+
+/// The page events a load listens to, merged into one stream. Types come through separate
+/// channels, so their relative order is not kept: everything is keyed by request id.
+enum Ev {
+    Sent(Arc<EventRequestWillBeSent>),
+    Response(Arc<EventResponseReceived>),
+    Finished(Arc<EventLoadingFinished>),
+    Failed(Arc<EventLoadingFailed>),
+    Lifecycle(Arc<EventLifecycleEvent>),
+    Exception(Arc<EventExceptionThrown>),
+    Console(Arc<EventConsoleApiCalled>),
+    Crashed,
+}
+
+async fn subscribe(page: &Page) -> chromiumoxide::Result<SelectAll<BoxStream<'static, Ev>>> {
+    let mut all = SelectAll::new();
+    all.push(
+        page.event_listener::<EventRequestWillBeSent>()
+            .await?
+            .map(Ev::Sent)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventResponseReceived>()
+            .await?
+            .map(Ev::Response)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventLoadingFinished>()
+            .await?
+            .map(Ev::Finished)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventLoadingFailed>()
+            .await?
+            .map(Ev::Failed)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventLifecycleEvent>()
+            .await?
+            .map(Ev::Lifecycle)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventExceptionThrown>()
+            .await?
+            .map(Ev::Exception)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventConsoleApiCalled>()
+            .await?
+            .map(Ev::Console)
+            .boxed(),
+    );
+    all.push(
+        page.event_listener::<EventTargetCrashed>()
+            .await?
+            .map(|_| Ev::Crashed)
+            .boxed(),
+    );
+    Ok(all)
+}
+
+/// Navigates and feeds events to the tracker until the network is idle, the deadline passes or
+/// the prober fails.
+async fn drive(page: &Page, settings: &LoadSettings, deadline: Instant, tracker: &mut Tracker) {
+    let mut events = match subscribe(page).await {
+        Ok(events) => events,
+        Err(e) => {
+            tracker.prober_error = Some(format!("listening to page events: {e}"));
+            return;
+        }
+    };
+    let navigation = page
+        .execute(NavigateParams::new(settings.url.clone()))
+        .fuse();
+    let mut navigation = std::pin::pin!(navigation);
+    let mut navigated = false;
+    let deadline = tokio::time::Instant::from_std(deadline);
+
+    loop {
+        let idle_at = tracker
+            .quiet_since
+            .map(|since| tokio::time::Instant::from_std(since + settings.idle));
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(ev) => tracker.apply(ev),
+                None => {
+                    tracker.prober_error = Some("page event streams closed".into());
+                    return;
+                }
+            },
+            nav = &mut navigation, if !navigated => {
+                navigated = true;
+                match nav {
+                    Ok(nav) => {
+                        tracker.loader_id = Some(nav.result.loader_id.as_ref().map(|l| l.inner().clone()).unwrap_or_default());
+                        if let Some(error) = nav.result.error_text.clone() {
+                            // The document itself failed: Chromium shows its error page, which
+                            // is not the site's content, so the load ends here.
+                            tracker.document_failed(&settings.url, error);
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracker.prober_error = Some(format!("navigating: {e}"));
+                        return;
+                    }
+                }
+            },
+            _ = sleep_until_opt(idle_at) => return,
+            _ = tokio::time::sleep_until(deadline) => {
+                tracker.timed_out = true;
+                return;
+            }
+        }
+        if tracker.crashed {
+            tracker.prober_error = Some("the tab crashed".into());
+            return;
+        }
+        tracker.update_quiet(navigated);
+    }
+}
+
+#[derive(Default)]
+struct Entry {
+    url: String,
+    method: String,
+    resource_type: String,
+    started: Option<(f64, f64)>, // (monotonic seconds, wall seconds)
+    ended: Option<f64>,
+    status: Option<u16>,
+    error: Option<String>,
+    canceled: bool,
+    version: Option<String>,
+}
+
+impl Entry {
+    /// Only the site's own http(s) traffic is judged. Chromium's error pages, data: URLs and
+    /// the favicon Chromium fetches on its own are not requests the page made: a missing
+    /// favicon breaks nothing for a user.
+    fn judged(&self) -> bool {
+        let web = self.url.starts_with("http://") || self.url.starts_with("https://");
+        let own_favicon = self.resource_type == "Other"
+            && url::Url::parse(&self.url).is_ok_and(|u| u.path() == "/favicon.ico");
+        web && !own_favicon
+    }
+}
+
+/// Request bookkeeping for one load, fed by events in whatever order they arrive.
+struct Tracker {
+    ignore: UrlFilter,
+    version_header: Option<String>,
+    order: Vec<String>,
+    entries: HashMap<String, Entry>,
+    loader_id: Option<String>,
+    loaded_loaders: Vec<String>,
+    quiet_since: Option<Instant>,
+    js_errors: Vec<(f64, String, String, Option<String>)>,
+    timed_out: bool,
+    crashed: bool,
+    prober_error: Option<String>,
+}
+
+impl Tracker {
+    fn new(settings: &LoadSettings) -> Tracker {
+        Tracker {
+            ignore: settings.ignore.clone(),
+            version_header: settings.version_header.clone(),
+            order: Vec::new(),
+            entries: HashMap::new(),
+            loader_id: None,
+            loaded_loaders: Vec::new(),
+            quiet_since: None,
+            js_errors: Vec::new(),
+            timed_out: false,
+            crashed: false,
+            prober_error: None,
+        }
+    }
+
+    fn entry(&mut self, id: &str) -> &mut Entry {
+        if !self.entries.contains_key(id) {
+            self.order.push(id.to_string());
+        }
+        self.entries.entry(id.to_string()).or_default()
+    }
+
+    fn apply(&mut self, ev: Ev) {
+        match ev {
+            Ev::Sent(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.url = e.request.url.clone();
+                entry.method = e.request.method.clone();
+                if let Some(kind) = &e.r#type {
+                    entry.resource_type = kind.as_ref().to_string();
+                }
+                // A redirect reuses the request id: keep the first start, follow the new URL.
+                if entry.started.is_none() {
+                    entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
+                }
+            }
+            Ev::Response(e) => {
+                let header = self.version_header.clone();
+                let entry = self.entry(e.request_id.inner());
+                entry.status = u16::try_from(e.response.status).ok();
+                entry.resource_type = e.r#type.as_ref().to_string();
+                if entry.url.is_empty() {
+                    entry.url = e.response.url.clone();
+                }
+                entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
+            }
+            Ev::Finished(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.ended = Some(*e.timestamp.inner());
+            }
+            Ev::Failed(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.ended = Some(*e.timestamp.inner());
+                entry.error = Some(e.error_text.clone());
+                entry.canceled = e.canceled.unwrap_or(false);
+                if entry.resource_type.is_empty() {
+                    entry.resource_type = e.r#type.as_ref().to_string();
+                }
+            }
+            Ev::Lifecycle(e) => {
+                if e.name == "load" {
+                    self.loaded_loaders.push(e.loader_id.inner().clone());
+                }
+            }
+            Ev::Exception(e) => {
+                let details = &e.exception_details;
+                let text = details
+                    .exception
+                    .as_ref()
+                    .and_then(|x| x.description.clone())
+                    .unwrap_or_else(|| details.text.clone());
+                self.js_errors.push((
+                    *e.timestamp.inner(),
+                    "exception".into(),
+                    text,
+                    details.url.clone(),
+                ));
+            }
+            Ev::Console(e) => {
+                if e.r#type == ConsoleApiCalledType::Error {
+                    let text = e.args.iter().map(describe).collect::<Vec<_>>().join(" ");
+                    self.js_errors
+                        .push((*e.timestamp.inner(), "console".into(), text, None));
+                }
+            }
+            Ev::Crashed => self.crashed = true,
+        }
+    }
+
+    fn document_loaded(&self) -> bool {
+        self.loader_id
+            .as_ref()
+            .is_some_and(|id| self.loaded_loaders.iter().any(|l| l == id))
+    }
+
+    fn in_flight(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values().filter(|e| {
+            e.started.is_some() && e.ended.is_none() && e.judged() && !self.ignore.matches(&e.url)
+        })
+    }
+
+    /// Network idle starts when the document has loaded and no request is in flight.
+    fn update_quiet(&mut self, navigated: bool) {
+        let quiet = navigated && self.document_loaded() && self.in_flight().next().is_none();
+        match (quiet, self.quiet_since) {
+            (true, None) => self.quiet_since = Some(Instant::now()),
+            (false, Some(_)) => self.quiet_since = None,
+            _ => {}
+        }
+    }
+
+    fn document_failed(&mut self, url: &str, error: String) {
+        let has_failed_document = self
+            .entries
+            .values()
+            .any(|e| e.resource_type == "Document" && e.error.is_some());
+        if !has_failed_document {
+            let entry = self.entry("document");
+            entry.url = url.to_string();
+            entry.method = "GET".into();
+            entry.resource_type = "Document".into();
+            entry.error = Some(error);
+        }
+    }
+
+    /// Turns the bookkeeping into the observation, with times relative to the load's start.
+    fn finish(self, obs: &mut Observation, settings: &LoadSettings) {
+        // CDP timestamps are monotonic seconds; the earliest request also carries wall time,
+        // which anchors them to the load's wall-clock start.
+        let anchor = self
+            .entries
+            .values()
+            .filter_map(|e| e.started)
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let offset_ms = |mono: f64| match anchor {
+            Some((mono0, wall0)) => {
+                wall0 * 1000.0 - obs.started_at_ms as f64 + (mono - mono0) * 1000.0
+            }
+            None => 0.0,
+        };
+        if self.timed_out {
+            let pending: Vec<&str> = self.in_flight().map(|e| e.url.as_str()).collect();
+            obs.timed_out = Some(if !self.document_loaded() {
+                format!(
+                    "document did not finish loading within {:?}",
+                    settings.load_timeout
+                )
+            } else {
+                format!(
+                    "network not idle within {:?}: {} request(s) in flight: {}",
+                    settings.load_timeout,
+                    pending.len(),
+                    pending.join(", ")
+                )
+            });
+        }
+        obs.prober_error = self.prober_error;
+        let mut entries = self.entries;
+        for id in &self.order {
+            let Some(e) = entries.remove(id) else {
+                continue;
+            };
+            if !e.judged() {
+                continue;
+            }
+            if e.resource_type == "Document" && obs.version.is_none() {
+                obs.version = e.version.clone();
+            }
+            let start_ms = e.started.map_or(0.0, |s| offset_ms(s.0));
+            obs.requests.push(Request {
+                duration_ms: match (e.started, e.ended) {
+                    (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
+                    _ => None,
+                },
+                url: e.url,
+                method: e.method,
+                resource_type: e.resource_type,
+                status: e.status,
+                error: e.error,
+                canceled: e.canceled,
+                start_ms,
+                version: e.version,
+            });
+        }
+        obs.js_errors = self
+            .js_errors
+            .into_iter()
+            .map(|(ts, kind, text, url)| JsError {
+                kind,
+                text,
+                url,
+                // Runtime timestamps are wall-clock milliseconds.
+                at_ms: ts - obs.started_at_ms as f64,
+            })
+            .collect();
+    }
+}
+
+fn header_value(headers: &Headers, name: &str) -> Option<String> {
+    headers
+        .inner()
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+}
+
+fn describe(arg: &RemoteObject) -> String {
+    match (&arg.value, &arg.description) {
+        (Some(serde_json::Value::String(s)), _) => s.clone(),
+        (Some(v), _) => v.to_string(),
+        (None, Some(d)) => d.clone(),
+        _ => String::new(),
+    }
+}
+
+fn elapsed_ms(t0: Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1000.0
+}

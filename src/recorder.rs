@@ -1,0 +1,212 @@
+//! Digests observations as they arrive: judges each load, keeps what the reports need within
+//! bounded memory, and publishes a snapshot for the live progress display.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::classify::{self, Rules};
+use crate::model::{Failure, FailureClass, Load, LoadDetail, Observation, Outcome};
+use crate::report::{FailingResource, Percentiles, Summary, Truncation};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_failures: usize,
+    pub max_detailed_loads: usize,
+    pub max_resources: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_failures: 10_000,
+            max_detailed_loads: 200,
+            max_resources: 1_000,
+        }
+    }
+}
+
+/// What the progress line shows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Snapshot {
+    pub loads: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub prober_errors: u64,
+    pub failed_by_class: BTreeMap<FailureClass, u64>,
+}
+
+pub struct Recorder {
+    rules: Rules,
+    limits: Limits,
+    snapshot: Snapshot,
+    loads: Vec<Load>,
+    failures: Vec<Failure>,
+    details: Vec<LoadDetail>,
+    failures_by_class: BTreeMap<FailureClass, u64>,
+    resources: HashMap<(String, FailureClass, Option<u16>, Option<String>), FailingResource>,
+    requests: u64,
+    truncated: Truncation,
+}
+
+impl Recorder {
+    pub fn new(rules: Rules, limits: Limits) -> Recorder {
+        Recorder {
+            rules,
+            limits,
+            snapshot: Snapshot::default(),
+            loads: Vec::new(),
+            failures: Vec::new(),
+            details: Vec::new(),
+            failures_by_class: BTreeMap::new(),
+            resources: HashMap::new(),
+            requests: 0,
+            truncated: Truncation {
+                max_failures: limits.max_failures,
+                max_detailed_loads: limits.max_detailed_loads,
+                ..Truncation::default()
+            },
+        }
+    }
+
+    pub fn record(&mut self, obs: Observation) {
+        let judgement = classify::judge(&obs, &self.rules);
+        let mut classes: Vec<FailureClass> = judgement
+            .failures
+            .iter()
+            .map(|f| f.class)
+            .filter(|c| self.rules.counts(*c))
+            .collect();
+        classes.sort();
+        classes.dedup();
+
+        let s = &mut self.snapshot;
+        s.loads += 1;
+        match judgement.outcome {
+            Outcome::Ok => s.ok += 1,
+            Outcome::Failed => s.failed += 1,
+            Outcome::ProberError => s.prober_errors += 1,
+        }
+        for class in &classes {
+            *s.failed_by_class.entry(*class).or_default() += 1;
+        }
+        self.requests += obs.requests.len() as u64;
+
+        for failure in &judgement.failures {
+            *self.failures_by_class.entry(failure.class).or_default() += 1;
+            self.count_resource(failure);
+        }
+        let room = self.limits.max_failures.saturating_sub(self.failures.len());
+        let dropped = judgement.failures.len().saturating_sub(room);
+        self.truncated.failures_dropped += dropped as u64;
+        self.failures
+            .extend(judgement.failures.into_iter().take(room));
+
+        if judgement.outcome == Outcome::Failed {
+            if self.details.len() < self.limits.max_detailed_loads {
+                self.details.push(LoadDetail {
+                    load_id: obs.id,
+                    requests: obs.requests.clone(),
+                    js_errors: obs.js_errors.clone(),
+                });
+            } else {
+                self.truncated.detailed_loads_dropped += 1;
+            }
+        }
+
+        self.loads.push(Load {
+            id: obs.id,
+            worker: obs.worker,
+            started_at_ms: obs.started_at_ms,
+            duration_ms: obs.duration_ms,
+            outcome: judgement.outcome,
+            classes,
+            requests: obs.requests.len() as u32,
+            version: obs.version,
+        });
+    }
+
+    fn count_resource(&mut self, f: &Failure) {
+        let key = (f.url.clone(), f.class, f.status, f.error.clone());
+        if !self.resources.contains_key(&key) && self.resources.len() >= self.limits.max_resources {
+            return;
+        }
+        let r = self
+            .resources
+            .entry(key)
+            .or_insert_with(|| FailingResource {
+                url: f.url.clone(),
+                class: f.class,
+                status: f.status,
+                error: f.error.clone(),
+                count: 0,
+                first_unix_ms: f.at_unix_ms,
+                last_unix_ms: f.at_unix_ms,
+                versions: Vec::new(),
+            });
+        r.count += 1;
+        r.first_unix_ms = r.first_unix_ms.min(f.at_unix_ms);
+        r.last_unix_ms = r.last_unix_ms.max(f.at_unix_ms);
+        if let Some(v) = &f.version
+            && !r.versions.contains(v)
+        {
+            r.versions.push(v.clone());
+            r.versions.sort();
+        }
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Everything recorded, ready for the report.
+    pub fn finish(self, duration_s: f64) -> Recorded {
+        let s = self.snapshot;
+        let load_ms = Percentiles::of(
+            self.loads
+                .iter()
+                .filter(|l| l.outcome != Outcome::ProberError)
+                .map(|l| l.duration_ms)
+                .collect(),
+        );
+        let mut failing_resources: Vec<FailingResource> = self.resources.into_values().collect();
+        failing_resources.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.first_unix_ms.cmp(&b.first_unix_ms))
+                .then(a.url.cmp(&b.url))
+        });
+        let summary = Summary {
+            loads: s.loads,
+            ok: s.ok,
+            failed: s.failed,
+            prober_errors: s.prober_errors,
+            failed_loads_by_class: s.failed_by_class,
+            failures_by_class: self.failures_by_class,
+            requests: self.requests,
+            duration_s,
+            loads_per_s: if duration_s > 0.0 {
+                s.loads as f64 / duration_s
+            } else {
+                0.0
+            },
+            load_ms,
+            failing_resources,
+        };
+        Recorded {
+            summary,
+            loads: self.loads,
+            failures: self.failures,
+            details: self.details,
+            truncated: self.truncated,
+        }
+    }
+}
+
+pub struct Recorded {
+    pub summary: Summary,
+    pub loads: Vec<Load>,
+    pub failures: Vec<Failure>,
+    pub details: Vec<LoadDetail>,
+    pub truncated: Truncation,
+}
