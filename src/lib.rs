@@ -17,4 +17,5 @@ pub mod recorder;
 pub mod report;
 pub mod runner;
 pub mod signals;
+pub mod sim;
 pub mod verdict;

@@ -73,9 +73,15 @@ pub async fn run(
     let mut recorder = Recorder::new(cfg.rules.clone(), cfg.limits);
     let mut interrupted = false;
     let mut grace_ends: Option<tokio::time::Instant> = None;
+    let mut abandoned = 0;
     loop {
         tokio::select! {
             obs = rx.recv() => match obs {
+                Some(obs) if interrupted && obs.prober_error.is_some() => {
+                    // A terminal's Ctrl-C reaches Chromium too: loads it cut short say
+                    // nothing about the site or the prober.
+                    abandoned += 1;
+                }
                 Some(obs) => {
                     recorder.record(obs);
                     progress.send_replace(recorder.snapshot().clone());
@@ -92,7 +98,8 @@ pub async fn run(
         }
     }
     // Whatever still runs after the grace period is abandoned, not waited for.
-    let abandoned_loads = workers.len() as u64;
+    while workers.try_join_next().is_some() {}
+    abandoned += workers.len() as u64;
     workers.abort_all();
     while workers.join_next().await.is_some() {}
     // Loads that completed in the same instant are not lost.
@@ -109,7 +116,7 @@ pub async fn run(
         finished_at,
         interrupted,
         browser_relaunches,
-        abandoned_loads: if interrupted { abandoned_loads } else { 0 },
+        abandoned_loads: abandoned,
     })
 }
 

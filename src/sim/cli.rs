@@ -1,0 +1,136 @@
+//! `rollprobe simulate`: run the simulator from a shell or a script.
+
+use super::{Mode, SimConfig, Simulator};
+use anyhow::Context;
+use std::{io::Write, path::PathBuf, time::Duration};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Run a local rolling deployment of a demo SPA behind an nginx-like ingress.
+///
+/// Prints `ingress: URL` and `control: URL` on stdout, then logs pod events on
+/// stderr until the run is over (or Ctrl-C / SIGTERM).
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Deployment failure to simulate.
+    #[arg(long, value_enum, default_value_t = Mode::Steady)]
+    pub mode: Mode,
+
+    /// Ingress port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Steady state before an auto-started rollout (seconds, or e.g. "500ms").
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub before: Duration,
+
+    /// Total rollout duration; three pod replacements are spread over it.
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = parse_secs)]
+    pub rollout: Duration,
+
+    /// Steady state after the rollout before the simulator exits.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub after: Duration,
+
+    /// Start the rollout automatically after this delay (overrides --before).
+    /// Without it, --control-port makes the rollout wait for `POST /rollout`.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub start_rollout_after: Option<Duration>,
+
+    /// Control API port on 127.0.0.1 (default: any free port). Giving it
+    /// means the rollout waits for `POST /rollout` unless
+    /// --start-rollout-after is given.
+    #[arg(long, value_name = "PORT")]
+    pub control_port: Option<u16>,
+
+    /// Write pod events as JSON lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
+    /// Exit after this long whatever happens.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_secs)]
+    pub max_lifetime: Duration,
+
+    /// Don't log pod events to stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl SimulateArgs {
+    pub fn to_config(&self) -> SimConfig {
+        SimConfig {
+            mode: self.mode,
+            port: self.port,
+            control_port: self.control_port.unwrap_or(0),
+            before: self.start_rollout_after.unwrap_or(self.before),
+            rollout: self.rollout,
+            after: self.after,
+            auto_start: self.start_rollout_after.is_some() || self.control_port.is_none(),
+            max_lifetime: self.max_lifetime,
+            events_jsonl: self.events.clone(),
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// Plain seconds ("2", "0.5") or a humantime duration ("500ms", "1m").
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}")),
+        Err(_) => humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e}")),
+    }
+}
+
+pub async fn run_cli(args: SimulateArgs) -> anyhow::Result<()> {
+    // Registered before starting so an early signal still shuts down cleanly.
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let sim = Simulator::start(args.to_config()).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ingress: {}", sim.url())?;
+        writeln!(out, "control: {}", sim.control_url())?;
+        // Scripts read these lines through a pipe, where stdout is block-buffered.
+        out.flush().context("flushing stdout")?;
+    }
+    tokio::select! {
+        _ = sim.wait_finished() => {}
+        _ = interrupt.recv() => eprintln!("[sim] interrupted, shutting down"),
+        _ = terminate.recv() => eprintln!("[sim] terminated, shutting down"),
+    }
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    fn config(argv: &[&str]) -> SimConfig {
+        let argv = std::iter::once("simulate").chain(argv.iter().copied());
+        Cli::parse_from(argv).args.to_config()
+    }
+
+    #[test]
+    fn start_mode_follows_flags() {
+        let plain = config(&["--before", "2"]);
+        assert!(plain.auto_start);
+        assert_eq!(plain.before, Duration::from_secs(2));
+        let controlled = config(&["--control-port", "0"]);
+        assert!(!controlled.auto_start);
+        let delayed = config(&["--control-port", "0", "--start-rollout-after", "500ms"]);
+        assert!(delayed.auto_start);
+        assert_eq!(delayed.before, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn modes_parse_in_kebab_case() {
+        assert_eq!(config(&["--mode", "no-readiness"]).mode, Mode::NoReadiness);
+    }
+}

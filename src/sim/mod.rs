@@ -1,0 +1,82 @@
+//! Embedded rolling-deployment simulator: an nginx-like ingress in front of
+//! pods serving a bundled SPA, replaced v1 → v2 in a way that fails like real
+//! infrastructure does, depending on [`Mode`].
+
+mod app;
+mod cli;
+mod control;
+mod events;
+pub mod http;
+mod ingress;
+mod pod;
+mod rollout;
+mod server;
+mod simulator;
+pub mod site;
+
+pub use cli::{SimulateArgs, run_cli};
+pub use events::{PodEvent, PodEventKind};
+pub use simulator::Simulator;
+pub use site::{Route, Site};
+
+use std::{path::PathBuf, time::Duration};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// No rollout at all; nothing fails.
+    Steady,
+    /// Each pod serves only its own build: cross-version 404s on hashed assets.
+    Naive,
+    /// Every pod serves both builds' assets: versions mix without failures.
+    SharedAssets,
+    /// New pods receive traffic before they listen: 502s.
+    NoReadiness,
+    /// Old pods are killed with requests in flight and linger in the ingress:
+    /// connection resets, empty responses, 502s.
+    NoDrain,
+    /// One pod answers after several seconds: slow loads and timeouts.
+    Slow,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub mode: Mode,
+    /// Ingress port on 127.0.0.1, 0 = any free port.
+    pub port: u16,
+    /// Control API port on 127.0.0.1, 0 = any free port.
+    pub control_port: u16,
+    /// Steady state before the rollout starts (when auto-starting).
+    pub before: Duration,
+    /// Total rollout duration; the 3 pod replacements are spread over it.
+    pub rollout: Duration,
+    /// Steady state after the rollout before the simulator stops by itself.
+    pub after: Duration,
+    /// false: the rollout waits for `start_rollout()` / `POST /rollout`.
+    pub auto_start: bool,
+    /// Hard bound: the simulator shuts down after this whatever happens.
+    pub max_lifetime: Duration,
+    /// Write pod events as JSON lines.
+    pub events_jsonl: Option<PathBuf>,
+    /// Don't log events to stderr.
+    pub quiet: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            mode: Mode::Steady,
+            port: 0,
+            control_port: 0,
+            before: Duration::from_secs(5),
+            rollout: Duration::from_secs(15),
+            after: Duration::from_secs(5),
+            auto_start: true,
+            max_lifetime: Duration::from_secs(600),
+            events_jsonl: None,
+            quiet: false,
+        }
+    }
+}

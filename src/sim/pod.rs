@@ -1,0 +1,113 @@
+//! One app replica: a static site serving a bundle, whose serving behaviour
+//! (which assets it has, how fast it answers) depends on the failure mode.
+
+use super::{
+    Mode,
+    app::{self, Bundle},
+    events::{EventLog, PodEventKind},
+    server::{Bound, Handler, Server},
+    site::{Route, RouteTable},
+};
+use std::{future::Future, time::Duration};
+
+/// In `slow` mode this pod is degraded from the start, so probes see slow
+/// loads immediately, until the rollout replaces it in its second step.
+const SLOW_POD: &str = "v1-b";
+const SLOW_DELAY: Duration = Duration::from_secs(8);
+/// In `no-drain` mode responses take long enough to be caught in flight.
+const NO_DRAIN_DELAY: Duration = Duration::from_millis(200);
+const NO_DRAIN_PAUSE: Duration = Duration::from_millis(200);
+
+enum State {
+    /// Port reserved, not accepting: connections are refused.
+    Unready(Bound, Handler),
+    Serving(Server),
+}
+
+pub struct Pod {
+    pub name: String,
+    pub version: &'static str,
+    pub port: u16,
+    state: State,
+}
+
+impl Pod {
+    pub fn create(
+        name: &str,
+        version: &'static str,
+        mode: Mode,
+        log: &EventLog,
+    ) -> anyhow::Result<Pod> {
+        let bound = Bound::loopback(0)?;
+        let port = bound.port();
+        log.record(name, version, PodEventKind::Started, port);
+        Ok(Pod {
+            name: name.into(),
+            version,
+            port,
+            state: State::Unready(bound, routes(name, version, mode).handler()),
+        })
+    }
+
+    pub fn listen(self, log: &EventLog) -> anyhow::Result<Pod> {
+        let State::Unready(bound, handler) = self.state else {
+            return Ok(self);
+        };
+        let server = bound.listen(handler)?;
+        log.record(&self.name, self.version, PodEventKind::Ready, self.port);
+        Ok(Pod {
+            state: State::Serving(server),
+            ..self
+        })
+    }
+
+    /// SIGKILL: in-flight requests are reset.
+    pub async fn kill(self, log: &EventLog) {
+        if let State::Serving(server) = self.state {
+            server.kill().await;
+        }
+        log.record(&self.name, self.version, PodEventKind::Killed, self.port);
+    }
+
+    /// SIGTERM with a grace period that ends when `give_up` completes.
+    pub async fn drain(self, give_up: impl Future<Output = ()>, log: &EventLog) {
+        if let State::Serving(server) = self.state {
+            server.drain(give_up).await;
+        }
+        log.record(&self.name, self.version, PodEventKind::Stopped, self.port);
+    }
+}
+
+fn routes(name: &str, version: &'static str, mode: Mode) -> RouteTable {
+    let (delay, pause) = match mode {
+        Mode::Slow if name == SLOW_POD => (SLOW_DELAY, Duration::ZERO),
+        Mode::NoDrain => (NO_DRAIN_DELAY, NO_DRAIN_PAUSE),
+        _ => (Duration::ZERO, Duration::ZERO),
+    };
+    let served: Vec<Bundle> = match mode {
+        // Each image ships only its own build: the classic cross-version 404.
+        Mode::Naive | Mode::Steady => vec![app::bundle(version)],
+        // Every other mode uses the shared-assets fix, isolating its own failure.
+        _ => app::VERSIONS.map(app::bundle).into(),
+    };
+    let own = app::bundle(version);
+    let mut routes = vec![
+        Route::html("/", own.index_html.clone()),
+        Route::html("/index.html", own.index_html),
+        Route::new("/favicon.ico", "image/x-icon", "").status(204),
+    ];
+    for asset in served.into_iter().flat_map(|b| b.assets) {
+        routes.push(Route::new(&asset.path, asset.content_type, asset.body));
+    }
+    let finish = |r: Route| {
+        r.header("X-App-Version", version)
+            .header("X-Pod", name)
+            .header("Cache-Control", "no-store")
+            .delay(delay)
+            .pause_midway(pause)
+    };
+    RouteTable::with_not_found(
+        routes.into_iter().map(finish).collect(),
+        finish(Route::not_found()),
+    )
+}

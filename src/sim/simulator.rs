@@ -1,0 +1,184 @@
+//! The simulator handle: wires ingress, pods, lifecycle and control API, and
+//! exposes the progress of the rollout.
+
+use super::{
+    Mode, SimConfig, control,
+    events::{EventLog, PodEvent, PodEventKind},
+    ingress::{Endpoints, ingress_handler},
+    pod::Pod,
+    rollout,
+    server::Server,
+};
+use anyhow::Context;
+use serde::Serialize;
+use std::{future::Future, sync::Arc, time::SystemTime};
+use tokio::{sync::watch, task::JoinHandle};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Phase {
+    Before,
+    Rolling,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Progress {
+    pub phase: Phase,
+    /// Teardown requested or under way: waits and drains end early.
+    pub stopping: bool,
+    /// Every pod, the ingress and the control API are closed.
+    pub finished: bool,
+}
+
+/// State shared by the handle, the lifecycle task and the control API.
+pub(crate) struct Shared {
+    pub mode: Mode,
+    pub ingress_port: u16,
+    pub log: EventLog,
+    pub endpoints: Endpoints,
+    pub progress: watch::Sender<Progress>,
+    pub trigger: watch::Sender<bool>,
+}
+
+impl Shared {
+    pub fn request_rollout(&self) {
+        if self.mode != Mode::Steady {
+            self.trigger.send_replace(true);
+        }
+    }
+
+    pub fn wait_rollout_done(&self) -> impl Future<Output = ()> + use<> {
+        let steady = self.mode == Mode::Steady;
+        self.wait_progress(move |p| steady || p.phase == Phase::Done || p.stopping)
+    }
+
+    /// Subscribes now so the returned future is `'static` (usable from handlers).
+    pub fn wait_progress<F>(&self, done: F) -> impl Future<Output = ()> + use<F>
+    where
+        F: Fn(&Progress) -> bool + Send + 'static,
+    {
+        let mut rx = self.progress.subscribe();
+        async move {
+            // The sender lives as long as `Shared`; an error means it is gone
+            // and there is nothing left to wait for.
+            let _ = rx.wait_for(|p| done(p)).await;
+        }
+    }
+
+    pub fn wait_stopping(&self) -> impl Future<Output = ()> + use<> {
+        self.wait_progress(|p| p.stopping)
+    }
+
+    pub fn halt(&self) {
+        self.progress.send_modify(|p| p.stopping = true);
+    }
+}
+
+/// Dropping the handle without `shutdown()` still stops the pods.
+struct HaltOnDrop(Arc<Shared>);
+
+impl Drop for HaltOnDrop {
+    fn drop(&mut self) {
+        self.0.halt();
+    }
+}
+
+pub struct Simulator {
+    shared: Arc<Shared>,
+    control_port: u16,
+    lifecycle: JoinHandle<()>,
+    _halt_on_drop: HaltOnDrop,
+}
+
+impl Simulator {
+    pub async fn start(cfg: SimConfig) -> anyhow::Result<Simulator> {
+        let log = EventLog::new(cfg.events_jsonl.as_deref(), cfg.quiet)?;
+        let endpoints = Endpoints::default();
+        let mut fleet = Vec::new();
+        for suffix in rollout::POD_SUFFIXES {
+            let name = format!("v1-{suffix}");
+            let pod = Pod::create(&name, "v1", cfg.mode, &log)?.listen(&log)?;
+            endpoints.join(&pod.name, pod.port);
+            log.record(&pod.name, pod.version, PodEventKind::Joined, pod.port);
+            fleet.push(pod);
+        }
+        let ingress = Server::start(cfg.port, ingress_handler(endpoints.clone()))
+            .context("starting ingress")?;
+        let shared = Arc::new(Shared {
+            mode: cfg.mode,
+            ingress_port: ingress.port(),
+            log,
+            endpoints,
+            progress: watch::Sender::new(Progress {
+                phase: Phase::Before,
+                stopping: false,
+                finished: false,
+            }),
+            trigger: watch::Sender::new(false),
+        });
+        let control = Server::start(cfg.control_port, control::control_handler(shared.clone()))
+            .context("starting control API")?;
+        let control_port = control.port();
+        let servers = rollout::Servers { ingress, control };
+        let timing = rollout::Timing::from(&cfg);
+        let lifecycle = tokio::spawn(rollout::lifecycle(shared.clone(), fleet, servers, timing));
+        Ok(Simulator {
+            _halt_on_drop: HaltOnDrop(shared.clone()),
+            shared,
+            control_port,
+            lifecycle,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.shared.ingress_port)
+    }
+
+    pub fn control_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.control_port)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// Idempotent; a no-op in `steady` mode.
+    pub fn start_rollout(&self) {
+        self.shared.request_rollout();
+    }
+
+    /// Returns when the last old pod left the ingress (at once in `steady`
+    /// mode, or when the simulator finished without completing the rollout).
+    pub async fn wait_rollout_done(&self) {
+        self.shared.wait_rollout_done().await;
+    }
+
+    /// Returns when the simulator stopped by itself (rollout done and `after`
+    /// elapsed, or `max_lifetime` hit) or on request; every port is closed.
+    pub async fn wait_finished(&self) {
+        self.shared.wait_progress(|p| p.finished).await;
+    }
+
+    pub fn events(&self) -> Vec<PodEvent> {
+        self.shared.log.snapshot()
+    }
+
+    pub fn rollout_window(&self) -> Option<(SystemTime, Option<SystemTime>)> {
+        let events = self.events();
+        let at = |kind| events.iter().find(|e| e.kind == kind).map(PodEvent::at);
+        Some((
+            at(PodEventKind::RolloutStarted)?,
+            at(PodEventKind::RolloutFinished),
+        ))
+    }
+
+    /// Stops pods, ingress and control API; returns when every task has ended
+    /// and every port is closed.
+    pub async fn shutdown(self) {
+        self.shared.halt();
+        // The lifecycle task only ends by returning; a JoinError would mean a
+        // panic the runtime already reported.
+        let _ = self.lifecycle.await;
+    }
+}

@@ -1,0 +1,137 @@
+//! Shared by the integration tests: run the real binary against a real local site and read
+//! back what a user would look at (exit code, output, reports).
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rollprobe");
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub json: Option<Value>,
+    pub junit: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn json(&self) -> &Value {
+        self.json.as_ref().expect("the JSON report was written")
+    }
+
+    /// Failures of the run, as (class, url, status-or-error) triples.
+    pub fn failures(&self) -> Vec<(String, String, String)> {
+        self.json()["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let how = f["status"]
+                    .as_u64()
+                    .map(|s| s.to_string())
+                    .or_else(|| f["error"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                (
+                    f["class"].as_str().unwrap().to_string(),
+                    f["url"].as_str().unwrap().to_string(),
+                    how,
+                )
+            })
+            .collect()
+    }
+
+    pub fn classes(&self) -> Vec<String> {
+        let mut classes: Vec<String> = self.failures().into_iter().map(|f| f.0).collect();
+        classes.sort();
+        classes.dedup();
+        classes
+    }
+}
+
+/// `rollprobe run URL ARGS... --json --junit`, bounded in time so a hang fails the test.
+pub async fn probe(url: &str, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let child = tokio::process::Command::new(BIN)
+        .arg("run")
+        .arg(url)
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--quiet")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("rollprobe finished within 120 s")
+        .unwrap();
+    finish(out, dir, json, junit)
+}
+
+pub fn finish(
+    out: std::process::Output,
+    dir: tempfile::TempDir,
+    json: PathBuf,
+    junit: PathBuf,
+) -> Run {
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        json: std::fs::read_to_string(&json)
+            .ok()
+            .map(|t| serde_json::from_str(&t).expect("the JSON report parses")),
+        junit: std::fs::read_to_string(&junit).ok(),
+        dir,
+    };
+    if let Some(xml) = &run.junit {
+        roxmltree::Document::parse(xml).expect("the JUnit report is well-formed XML");
+    }
+    run
+}
+
+/// A bundler-like page: hashed entry script and stylesheet, and a chunk the entry imports lazily.
+pub fn spa_routes() -> Vec<rollprobe::sim::Route> {
+    use rollprobe::sim::Route;
+    vec![
+        Route::html(
+            "/",
+            r#"<!doctype html><html><head>
+<link rel="stylesheet" href="/assets/index-5e1f0c.css">
+<script type="module" src="/assets/index-3f9a1c.js"></script>
+</head><body><div id="app">loading</div></body></html>"#,
+        ),
+        Route::new(
+            "/assets/index-5e1f0c.css",
+            "text/css",
+            "body { font-family: sans-serif }",
+        ),
+        Route::new(
+            "/assets/index-3f9a1c.js",
+            "text/javascript",
+            r#"import("/assets/chunk-b71e02.js").then((m) => m.render());"#,
+        ),
+        Route::new(
+            "/assets/chunk-b71e02.js",
+            "text/javascript",
+            r#"export function render() { document.getElementById("app").textContent = "ready"; }"#,
+        ),
+    ]
+}
+
+/// A loopback port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}

@@ -1,0 +1,240 @@
+//! `rollprobe run` end to end: the real binary, a real headless Chromium, a real site on
+//! 127.0.0.1 serving each case.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{closed_port, probe, spa_routes};
+use rollprobe::sim::{Route, Site};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_spa_with_lazy_chunk_passes() {
+    let site = Site::start(spa_routes()).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "4", "--workers", "2"]).await;
+    site.shutdown().await;
+
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["verdict"]["status"], "pass");
+    assert_eq!(report["summary"]["loads"], 4);
+    assert_eq!(report["summary"]["ok"], 4);
+    assert!(run.failures().is_empty(), "{:?}", run.failures());
+    // Document, stylesheet, entry and the lazily imported chunk: the load waited for the chunk.
+    for load in report["loads"].as_array().unwrap() {
+        assert_eq!(load["outcome"], "ok");
+        assert_eq!(load["requests"], 4, "{load}");
+    }
+    assert!(run.stdout.starts_with("PASS"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_hashed_bundle_is_a_missing_asset() {
+    let routes = spa_routes()
+        .into_iter()
+        .filter(|r| r.path != "/assets/index-3f9a1c.js")
+        .collect();
+    let site = Site::start(routes).await.unwrap();
+    let bundle = site.url("/assets/index-3f9a1c.js");
+    let run = probe(&site.url("/"), &["--loads", "3"]).await;
+    site.shutdown().await;
+
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(
+        run.failures(),
+        vec![
+            (
+                "missing_asset".to_string(),
+                bundle.clone(),
+                "404".to_string()
+            );
+            3
+        ],
+        "the 404 is counted once per load, not twice with its ERR_ABORTED"
+    );
+    assert_eq!(
+        run.json()["summary"]["failed_loads_by_class"]["missing_asset"],
+        3
+    );
+    assert!(run.stdout.contains(&bundle), "{}", run.stdout);
+
+    let xml = run.junit.as_deref().unwrap();
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let failed: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert!(failed.contains(&"all page loads succeed"), "{failed:?}");
+    assert!(failed.contains(&"no missing hashed assets"), "{failed:?}");
+    assert!(
+        failed.contains(&format!("404 {bundle}").as_str()),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_to_a_closed_port_is_a_network_error() {
+    let api = format!("http://127.0.0.1:{}/api/items", closed_port());
+    let page =
+        format!(r#"<!doctype html><script>fetch("{api}").catch(() => {{}});</script><p>shop</p>"#);
+    let site = Site::start(vec![Route::html("/", page)]).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "2"]).await;
+    site.shutdown().await;
+
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(
+        run.failures(),
+        vec![
+            (
+                "network_error".to_string(),
+                api.clone(),
+                "net::ERR_CONNECTION_REFUSED".to_string()
+            );
+            2
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_that_never_goes_idle_times_out() {
+    let page = r#"<!doctype html><script>
+setInterval(() => fetch("/poll").catch(() => {}), 100);
+</script><p>live</p>"#;
+    let site = Site::start(vec![
+        Route::html("/", page),
+        Route::new("/poll", "application/json", "{}").delay(Duration::from_millis(300)),
+    ])
+    .await
+    .unwrap();
+    let run = probe(&site.url("/"), &["--loads", "1", "--load-timeout", "3s"]).await;
+    site.shutdown().await;
+
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(run.classes(), vec!["timeout"]);
+    let failure = &run.json()["failures"][0];
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("network not idle"),
+        "{failure}"
+    );
+    let duration = run.json()["loads"][0]["duration_ms"].as_f64().unwrap();
+    assert!(
+        (3000.0..8000.0).contains(&duration),
+        "load took {duration} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_document_fails_without_hanging() {
+    let url = format!("http://127.0.0.1:{}/", closed_port());
+    let run = probe(&url, &["--loads", "2", "--load-timeout", "10s"]).await;
+
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(
+        run.failures(),
+        vec![
+            (
+                "network_error".to_string(),
+                url.clone(),
+                "net::ERR_CONNECTION_REFUSED".to_string()
+            );
+            2
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn document_answering_502_is_an_http_error() {
+    let site = Site::start(vec![Route::html("/", "<h1>Bad Gateway</h1>").status(502)])
+        .await
+        .unwrap();
+    let url = site.url("/");
+    let run = probe(&url, &["--loads", "1"]).await;
+    site.shutdown().await;
+
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.failures(),
+        vec![("http_error".to_string(), url, "502".to_string())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_errors_are_recorded_and_count_only_when_asked() {
+    let page = r#"<!doctype html><script>throw new Error("boom in render");</script>"#;
+    let site = Site::start(vec![Route::html("/", page)]).await.unwrap();
+    let lenient = probe(&site.url("/"), &["--loads", "1"]).await;
+    let strict = probe(&site.url("/"), &["--loads", "1", "--fail-on-js-error"]).await;
+    site.shutdown().await;
+
+    assert_eq!(lenient.code, 0, "{}", lenient.stdout);
+    assert_eq!(
+        lenient.classes(),
+        vec!["js_error"],
+        "recorded even when it does not count"
+    );
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
+    let message = strict.json()["failures"][0]["message"].as_str().unwrap();
+    assert!(message.contains("boom in render"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_urls_are_not_judged() {
+    let page = r#"<!doctype html><script src="/analytics/tag.js"></script><p>hi</p>"#;
+    let site = Site::start(vec![Route::html("/", page)]).await.unwrap();
+    let judged = probe(&site.url("/"), &["--loads", "1"]).await;
+    let ignored = probe(
+        &site.url("/"),
+        &["--loads", "1", "--ignore", "*/analytics/*"],
+    )
+    .await;
+    site.shutdown().await;
+
+    assert_eq!(judged.code, 1);
+    assert_eq!(ignored.code, 0, "{}", ignored.stdout);
+    assert!(ignored.failures().is_empty());
+}
+
+#[tokio::test]
+async fn bad_url_is_a_usage_error() {
+    let run = probe("staging.example.com", &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad URL"), "{}", run.stderr);
+    assert!(run.json.is_none(), "no report for a run that never started");
+}
+
+#[tokio::test]
+async fn missing_chromium_says_how_to_install_it() {
+    let run = probe("http://127.0.0.1:9/", &["--chromium", "/nonexistent"]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("apt-get install -y chromium"),
+        "{}",
+        run.stderr
+    );
+}
