@@ -53,6 +53,7 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
             let (class, message) = request_failure(r)?;
             Some(Failure {
                 load_id: obs.id,
+                phase: obs.phase,
                 class,
                 url: r.url.clone(),
                 status: r.status,
@@ -60,6 +61,7 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
                 message,
                 at_unix_ms: at(r.start_ms + r.duration_ms.unwrap_or(0.0)),
                 version: r.version.clone(),
+                diagnosis: diagnose(class, obs.version.as_deref(), r),
             })
         })
         .collect();
@@ -71,6 +73,7 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         .map_or("(document)", |r| r.url.as_str());
     let page_failure = |class, message: String| Failure {
         load_id: obs.id,
+        phase: obs.phase,
         class,
         url: document.to_string(),
         status: None,
@@ -78,6 +81,7 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         message,
         at_unix_ms: at(obs.duration_ms),
         version: obs.version.clone(),
+        diagnosis: None,
     };
     if let Some(why) = &obs.timed_out {
         failures.push(page_failure(FailureClass::Timeout, why.clone()));
@@ -102,6 +106,24 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         Outcome::Ok
     };
     Judgement { outcome, failures }
+}
+
+/// The cross-version story of a missing asset, when both versions are known: the page came
+/// from one version and the asset request landed on a backend of another.
+fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<String> {
+    if class != FailureClass::MissingAsset {
+        return None;
+    }
+    let status = r.status?;
+    match (page, r.version.as_deref()) {
+        (Some(page), Some(backend)) if page != backend => Some(format!(
+            "index.html from {page}, asset requested from a {backend} backend ({status})"
+        )),
+        (Some(page), Some(_)) => Some(format!(
+            "index.html and asset both from {page}: the build itself lacks the asset ({status})"
+        )),
+        _ => None,
+    }
 }
 
 fn request_failure(r: &Request) -> Option<(FailureClass, String)> {

@@ -51,6 +51,34 @@ impl std::fmt::Display for FailureClass {
     }
 }
 
+/// Where in a deployment a load started. A plain run is one `run` phase; wrapping a deploy
+/// command gives `baseline` (before it), `rollout` (while it runs) and `settle` (after it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Run,
+    Baseline,
+    Rollout,
+    Settle,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Run => "run",
+            Phase::Baseline => "baseline",
+            Phase::Rollout => "rollout",
+            Phase::Settle => "settle",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One network request of a page load, as Chromium reported it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Request {
@@ -81,6 +109,7 @@ pub struct Request {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     pub load_id: u64,
+    pub phase: Phase,
     pub class: FailureClass,
     /// The request (or page) the failure is about.
     pub url: String,
@@ -95,6 +124,9 @@ pub struct Failure {
     /// App version of the backend that answered the failing request, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// For a missing asset: which version served the page and which the asset, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub diagnosis: Option<String>,
 }
 
 /// The verdict on one load.
@@ -113,6 +145,7 @@ pub enum Outcome {
 pub struct Observation {
     pub id: u64,
     pub worker: usize,
+    pub phase: Phase,
     /// Wall-clock start, milliseconds since the Unix epoch.
     pub started_at_ms: u64,
     pub duration_ms: f64,
@@ -124,6 +157,24 @@ pub struct Observation {
     pub prober_error: Option<String>,
     /// App version of the document, when a version source is configured.
     pub version: Option<String>,
+}
+
+impl Observation {
+    /// A load starting now, with nothing observed yet.
+    pub fn start(id: u64, worker: usize, phase: Phase) -> Observation {
+        Observation {
+            id,
+            worker,
+            phase,
+            started_at_ms: crate::clock::unix_ms(std::time::SystemTime::now()),
+            duration_ms: 0.0,
+            requests: Vec::new(),
+            js_errors: Vec::new(),
+            timed_out: None,
+            prober_error: None,
+            version: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,6 +192,7 @@ pub struct JsError {
 pub struct Load {
     pub id: u64,
     pub worker: usize,
+    pub phase: Phase,
     pub started_at_ms: u64,
     pub duration_ms: f64,
     pub outcome: Outcome,
@@ -148,8 +200,12 @@ pub struct Load {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub classes: Vec<FailureClass>,
     pub requests: u32,
+    /// App version of the document.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// Every app version that answered any request of this load, from the version header.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub served_by: Vec<String>,
 }
 
 /// Full detail of a failed load, kept for the first failed loads only (memory stays bounded).

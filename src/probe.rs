@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
@@ -23,7 +23,7 @@ use futures::stream::{BoxStream, SelectAll};
 use futures::{FutureExt, StreamExt};
 
 use crate::browser::Chromium;
-use crate::clock::{sleep_until_opt, unix_ms};
+use crate::clock::sleep_until_opt;
 use crate::filter::UrlFilter;
 use crate::model::{JsError, Observation, Request};
 
@@ -38,6 +38,9 @@ pub struct LoadSettings {
     pub ignore: UrlFilter,
     /// Response header naming the app version of the backend that answered.
     pub version_header: Option<String>,
+    /// JavaScript evaluated in the loaded page that yields the app version of the document
+    /// (from `--version-meta` or `--version-js`); it wins over the header for the document.
+    pub version_expr: Option<String>,
 }
 
 /// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
@@ -45,23 +48,9 @@ pub struct LoadSettings {
 pub async fn load_page(
     chromium: &Chromium,
     settings: &LoadSettings,
-    id: u64,
-    worker: usize,
+    mut obs: Observation,
 ) -> Observation {
-    let started_at_ms = unix_ms(SystemTime::now());
     let t0 = Instant::now();
-    let mut obs = Observation {
-        id,
-        worker,
-        started_at_ms,
-        duration_ms: 0.0,
-        requests: Vec::new(),
-        js_errors: Vec::new(),
-        timed_out: None,
-        prober_error: None,
-        version: None,
-    };
-
     let context = match cdp(
         settings.cdp_timeout,
         "creating a browser context",
@@ -84,7 +73,13 @@ pub async fn load_page(
             let deadline = t0 + settings.load_timeout;
             let mut tracker = Tracker::new(settings);
             drive(&page, settings, deadline, &mut tracker).await;
+            let completed = !tracker.timed_out && tracker.prober_error.is_none();
             tracker.finish(&mut obs, settings);
+            if let (Some(expr), true) = (&settings.version_expr, completed) {
+                obs.version = page_version(&page, expr, settings.cdp_timeout)
+                    .await
+                    .or(obs.version);
+            }
             // Bounded so that a wedged tab is abandoned rather than holding up the worker.
             let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
         }
@@ -494,6 +489,19 @@ impl Tracker {
                 at_ms: ts - obs.started_at_ms as f64,
             })
             .collect();
+    }
+}
+
+/// The app version the page itself declares; None when the expression yields nothing.
+async fn page_version(page: &Page, expr: &str, limit: Duration) -> Option<String> {
+    let result = tokio::time::timeout(limit, page.evaluate_expression(expr))
+        .await
+        .ok()?
+        .ok()?;
+    match result.value()? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

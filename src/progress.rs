@@ -1,50 +1,85 @@
 //! Live progress: a spinner line on a terminal, a plain status line every few seconds in CI logs.
+//! Other output during the run (the deploy command's lines) goes through [`Console`] so it does
+//! not tear the spinner.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 
+use crate::model::Phase;
 use crate::recorder::Snapshot;
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
-/// Renders snapshots until the sender goes away. Runs as its own task so a slow terminal never
-/// holds up the recorder.
-pub async fn show(mut rx: watch::Receiver<Snapshot>, enabled: bool) {
-    if !enabled {
-        while rx.changed().await.is_ok() {}
-        return;
+/// Where lines go while the progress display runs.
+#[derive(Clone)]
+pub struct Console {
+    bar: Option<ProgressBar>,
+}
+
+impl Console {
+    /// A spinner when stderr is a terminal and progress is wanted; plain lines otherwise.
+    pub fn new(show_progress: bool) -> Console {
+        let bar = (show_progress && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                    .expect("valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Console { bar }
     }
-    let t0 = Instant::now();
-    if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        while rx.changed().await.is_ok() {
-            bar.set_message(line(&rx.borrow(), t0.elapsed()));
+
+    pub fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
         }
-        bar.finish_and_clear();
-    } else {
-        let mut ticker = tokio::time::interval(PLAIN_EVERY);
-        ticker.tick().await;
-        loop {
-            tokio::select! {
-                changed = rx.changed() => if changed.is_err() { break },
-                _ = ticker.tick() => {
-                    eprintln!("[{:>5.0}s] {}", t0.elapsed().as_secs_f64(), line(&rx.borrow(), t0.elapsed()));
+    }
+}
+
+/// Renders snapshots until the sender goes away.
+pub async fn show(
+    console: Console,
+    mut rx: watch::Receiver<Snapshot>,
+    phase: watch::Receiver<Phase>,
+    enabled: bool,
+) {
+    let t0 = Instant::now();
+    let render = |s: &Snapshot| line(s, *phase.borrow(), t0.elapsed());
+    match (&console.bar, enabled) {
+        (_, false) => while rx.changed().await.is_ok() {},
+        (Some(bar), true) => {
+            while rx.changed().await.is_ok() {
+                bar.set_message(render(&rx.borrow()));
+            }
+            bar.finish_and_clear();
+        }
+        (None, true) => {
+            let mut ticker = tokio::time::interval(PLAIN_EVERY);
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { break },
+                    _ = ticker.tick() => {
+                        eprintln!("[{:>5.0}s] {}", t0.elapsed().as_secs_f64(), render(&rx.borrow()));
+                    }
                 }
             }
         }
     }
 }
 
-fn line(s: &Snapshot, elapsed: Duration) -> String {
+fn line(s: &Snapshot, phase: Phase, elapsed: Duration) -> String {
     let rate = s.loads as f64 / elapsed.as_secs_f64().max(0.001);
-    let mut out = format!("{} loads ({rate:.2}/s), {} failed", s.loads, s.failed);
+    let mut out = format!(
+        "{phase}: {} loads ({rate:.2}/s), {} failed",
+        s.loads, s.failed
+    );
     if !s.failed_by_class.is_empty() {
         let classes: Vec<String> = s
             .failed_by_class

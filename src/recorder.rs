@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::classify::{self, Rules};
-use crate::model::{Failure, FailureClass, Load, LoadDetail, Observation, Outcome};
+use crate::model::{Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Phase};
 use crate::report::{FailingResource, Percentiles, Summary, Truncation};
+use crate::runner::PhaseSpan;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -36,99 +37,44 @@ pub struct Snapshot {
     pub failed_by_class: BTreeMap<FailureClass, u64>,
 }
 
-pub struct Recorder {
-    rules: Rules,
-    limits: Limits,
+/// Counters for one slice of the run (the whole run, or one phase).
+#[derive(Default)]
+struct Tally {
     snapshot: Snapshot,
-    loads: Vec<Load>,
-    failures: Vec<Failure>,
-    details: Vec<LoadDetail>,
     failures_by_class: BTreeMap<FailureClass, u64>,
     resources: HashMap<(String, FailureClass, Option<u16>, Option<String>), FailingResource>,
     requests: u64,
-    truncated: Truncation,
 }
 
-impl Recorder {
-    pub fn new(rules: Rules, limits: Limits) -> Recorder {
-        Recorder {
-            rules,
-            limits,
-            snapshot: Snapshot::default(),
-            loads: Vec::new(),
-            failures: Vec::new(),
-            details: Vec::new(),
-            failures_by_class: BTreeMap::new(),
-            resources: HashMap::new(),
-            requests: 0,
-            truncated: Truncation {
-                max_failures: limits.max_failures,
-                max_detailed_loads: limits.max_detailed_loads,
-                ..Truncation::default()
-            },
-        }
-    }
-
-    pub fn record(&mut self, obs: Observation) {
-        let judgement = classify::judge(&obs, &self.rules);
-        let mut classes: Vec<FailureClass> = judgement
-            .failures
-            .iter()
-            .map(|f| f.class)
-            .filter(|c| self.rules.counts(*c))
-            .collect();
-        classes.sort();
-        classes.dedup();
-
+impl Tally {
+    fn count(
+        &mut self,
+        outcome: Outcome,
+        classes: &[FailureClass],
+        requests: u64,
+        failures: &[Failure],
+        limits: &Limits,
+    ) {
         let s = &mut self.snapshot;
         s.loads += 1;
-        match judgement.outcome {
+        match outcome {
             Outcome::Ok => s.ok += 1,
             Outcome::Failed => s.failed += 1,
             Outcome::ProberError => s.prober_errors += 1,
         }
-        for class in &classes {
+        for class in classes {
             *s.failed_by_class.entry(*class).or_default() += 1;
         }
-        self.requests += obs.requests.len() as u64;
-
-        for failure in &judgement.failures {
+        self.requests += requests;
+        for failure in failures {
             *self.failures_by_class.entry(failure.class).or_default() += 1;
-            self.count_resource(failure);
+            self.count_resource(failure, limits.max_resources);
         }
-        let room = self.limits.max_failures.saturating_sub(self.failures.len());
-        let dropped = judgement.failures.len().saturating_sub(room);
-        self.truncated.failures_dropped += dropped as u64;
-        self.failures
-            .extend(judgement.failures.into_iter().take(room));
-
-        if judgement.outcome == Outcome::Failed {
-            if self.details.len() < self.limits.max_detailed_loads {
-                self.details.push(LoadDetail {
-                    load_id: obs.id,
-                    requests: obs.requests.clone(),
-                    js_errors: obs.js_errors.clone(),
-                });
-            } else {
-                self.truncated.detailed_loads_dropped += 1;
-            }
-        }
-
-        self.loads.push(Load {
-            id: obs.id,
-            worker: obs.worker,
-            started_at_ms: obs.started_at_ms,
-            duration_ms: obs.duration_ms,
-            outcome: judgement.outcome,
-            classes,
-            requests: obs.requests.len() as u32,
-            version: obs.version,
-        });
     }
 
-    fn count_resource(&mut self, f: &Failure) {
+    fn count_resource(&mut self, f: &Failure, max_resources: usize) {
         let key = (f.url.clone(), f.class, f.status, f.error.clone());
-        if !self.resources.contains_key(&key) && self.resources.len() >= self.limits.max_resources {
+        if !self.resources.contains_key(&key) && self.resources.len() >= max_resources {
             return;
         }
         let r = self
@@ -155,16 +101,10 @@ impl Recorder {
         }
     }
 
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.snapshot
-    }
-
-    /// Everything recorded, ready for the report.
-    pub fn finish(self, duration_s: f64) -> Recorded {
+    fn summary<'a>(self, loads: impl Iterator<Item = &'a Load>, duration_s: f64) -> Summary {
         let s = self.snapshot;
         let load_ms = Percentiles::of(
-            self.loads
-                .iter()
+            loads
                 .filter(|l| l.outcome != Outcome::ProberError)
                 .map(|l| l.duration_ms)
                 .collect(),
@@ -176,7 +116,7 @@ impl Recorder {
                 .then(a.first_unix_ms.cmp(&b.first_unix_ms))
                 .then(a.url.cmp(&b.url))
         });
-        let summary = Summary {
+        Summary {
             loads: s.loads,
             ok: s.ok,
             failed: s.failed,
@@ -192,10 +132,125 @@ impl Recorder {
             },
             load_ms,
             failing_resources,
-        };
+        }
+    }
+}
+
+pub struct Recorder {
+    rules: Rules,
+    limits: Limits,
+    overall: Tally,
+    phases: BTreeMap<Phase, Tally>,
+    loads: Vec<Load>,
+    failures: Vec<Failure>,
+    details: Vec<LoadDetail>,
+    truncated: Truncation,
+}
+
+impl Recorder {
+    pub fn new(rules: Rules, limits: Limits) -> Recorder {
+        Recorder {
+            rules,
+            limits,
+            overall: Tally::default(),
+            phases: BTreeMap::new(),
+            loads: Vec::new(),
+            failures: Vec::new(),
+            details: Vec::new(),
+            truncated: Truncation {
+                max_failures: limits.max_failures,
+                max_detailed_loads: limits.max_detailed_loads,
+                ..Truncation::default()
+            },
+        }
+    }
+
+    pub fn record(&mut self, obs: Observation) {
+        let judgement = classify::judge(&obs, &self.rules);
+        let mut classes: Vec<FailureClass> = judgement
+            .failures
+            .iter()
+            .map(|f| f.class)
+            .filter(|c| self.rules.counts(*c))
+            .collect();
+        classes.sort();
+        classes.dedup();
+        let requests = obs.requests.len() as u64;
+        let mut served_by: Vec<String> = obs
+            .requests
+            .iter()
+            .filter_map(|r| r.version.clone())
+            .collect();
+        served_by.sort();
+        served_by.dedup();
+        for tally in [&mut self.overall, self.phases.entry(obs.phase).or_default()] {
+            tally.count(
+                judgement.outcome,
+                &classes,
+                requests,
+                &judgement.failures,
+                &self.limits,
+            );
+        }
+
+        let room = self.limits.max_failures.saturating_sub(self.failures.len());
+        let dropped = judgement.failures.len().saturating_sub(room);
+        self.truncated.failures_dropped += dropped as u64;
+        self.failures
+            .extend(judgement.failures.into_iter().take(room));
+
+        if judgement.outcome == Outcome::Failed {
+            if self.details.len() < self.limits.max_detailed_loads {
+                self.details.push(LoadDetail {
+                    load_id: obs.id,
+                    requests: obs.requests.clone(),
+                    js_errors: obs.js_errors.clone(),
+                });
+            } else {
+                self.truncated.detailed_loads_dropped += 1;
+            }
+        }
+
+        self.loads.push(Load {
+            id: obs.id,
+            worker: obs.worker,
+            phase: obs.phase,
+            started_at_ms: obs.started_at_ms,
+            duration_ms: obs.duration_ms,
+            outcome: judgement.outcome,
+            classes,
+            requests: requests as u32,
+            version: obs.version,
+            served_by,
+        });
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.overall.snapshot
+    }
+
+    /// Everything recorded, ready for the report: the whole run and each phase that had loads.
+    pub fn finish(self, duration_s: f64, spans: &[PhaseSpan]) -> Recorded {
+        let loads = self.loads;
+        let phases = self
+            .phases
+            .into_iter()
+            .map(|(phase, tally)| {
+                let span_s: f64 = spans
+                    .iter()
+                    .filter(|s| s.phase == phase)
+                    .map(|s| s.ended_at_ms.saturating_sub(s.started_at_ms) as f64 / 1000.0)
+                    .sum();
+                (
+                    phase,
+                    tally.summary(loads.iter().filter(|l| l.phase == phase), span_s),
+                )
+            })
+            .collect();
         Recorded {
-            summary,
-            loads: self.loads,
+            summary: self.overall.summary(loads.iter(), duration_s),
+            phases,
+            loads,
             failures: self.failures,
             details: self.details,
             truncated: self.truncated,
@@ -205,6 +260,7 @@ impl Recorder {
 
 pub struct Recorded {
     pub summary: Summary,
+    pub phases: BTreeMap<Phase, Summary>,
     pub loads: Vec<Load>,
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,

@@ -1,10 +1,10 @@
 //! The worker pool: N workers share one supervised Chromium and load the page until the run is
-//! over, sending what they observe to the recorder. Stopping is cooperative: no new load starts
-//! after the deadline or a stop request, and in-flight loads get a short grace period.
+//! over, sending what they observe to the recorder. Whoever drives the run (a timer, a deploy
+//! command, a signal) talks to it through [`Control`]: the current phase, and when to stop.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
 use tokio::sync::{mpsc, watch};
@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use crate::browser::{BrowserOptions, Supervisor};
 use crate::classify::Rules;
 use crate::clock::{self, sleep_until_opt};
-use crate::model::Observation;
+use crate::model::{Observation, Phase};
 use crate::probe::{self, LoadSettings};
 use crate::recorder::{Limits, Recorded, Recorder, Snapshot};
 
@@ -22,36 +22,62 @@ pub struct RunConfig {
     pub load: LoadSettings,
     pub rules: Rules,
     pub workers: usize,
-    /// No new load starts after this long.
-    pub duration: Option<Duration>,
     /// No new load starts once this many have started.
     pub max_loads: Option<u64>,
     pub browser: BrowserOptions,
-    /// How long in-flight loads may finish after a stop request.
+    /// How long in-flight loads may finish after an interrupt (Ctrl-C, SIGTERM).
     pub grace: Duration,
     pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Running,
+    /// The run is over as planned: in-flight loads finish (they are bounded by the load timeout).
+    Finish,
+    /// Cut short: in-flight loads get the grace period, then are abandoned.
+    Interrupt,
+}
+
+/// The run's inputs over time. The driver keeps the senders.
+pub struct Control {
+    pub phase: watch::Receiver<Phase>,
+    pub stop: watch::Receiver<Stop>,
+    /// Told once the browser is up, so phases are not eaten by the browser's start.
+    pub ready: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// When each phase began and ended, wall clock.
+#[derive(Clone, Debug)]
+pub struct PhaseSpan {
+    pub phase: Phase,
+    pub started_at_ms: u64,
+    pub ended_at_ms: u64,
 }
 
 pub struct RunOutcome {
     pub recorded: Recorded,
     pub started_at: SystemTime,
     pub finished_at: SystemTime,
+    pub phases: Vec<PhaseSpan>,
     pub interrupted: bool,
     pub browser_relaunches: u32,
     pub abandoned_loads: u64,
 }
 
-/// Runs the probe. `stop` turning true ends the run early (Ctrl-C, SIGTERM, the end of a deploy
-/// command); `progress` receives a snapshot after every load.
+/// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
+/// a snapshot after every load.
 pub async fn run(
     cfg: RunConfig,
-    mut stop: watch::Receiver<bool>,
+    mut control: Control,
     progress: watch::Sender<Snapshot>,
 ) -> Result<RunOutcome> {
     let supervisor = Arc::new(Supervisor::start(cfg.browser.clone()).await?);
+    if let Some(ready) = control.ready.take() {
+        let _ = ready.send(());
+    }
     let started_at = SystemTime::now();
-    let t0 = Instant::now();
-    let deadline = cfg.duration.map(|d| t0 + d);
+    let t0 = std::time::Instant::now();
     let next_id = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
 
@@ -61,18 +87,24 @@ pub async fn run(
             worker,
             supervisor.clone(),
             cfg.load.clone(),
-            deadline,
             cfg.max_loads,
             next_id.clone(),
-            stop.clone(),
+            control.phase.clone(),
+            control.stop.clone(),
             tx.clone(),
         ));
     }
     drop(tx);
 
     let mut recorder = Recorder::new(cfg.rules.clone(), cfg.limits);
+    let mut phases = vec![PhaseSpan {
+        phase: *control.phase.borrow_and_update(),
+        started_at_ms: clock::unix_ms(started_at),
+        ended_at_ms: 0,
+    }];
     let mut interrupted = false;
-    let mut grace_ends: Option<tokio::time::Instant> = None;
+    let mut stopping = false;
+    let mut give_up_at: Option<tokio::time::Instant> = None;
     let mut abandoned = 0;
     loop {
         tokio::select! {
@@ -88,13 +120,34 @@ pub async fn run(
                 }
                 None => break,
             },
-            changed = stop.changed(), if !interrupted => {
-                if changed.is_err() || *stop.borrow() {
-                    interrupted = true;
-                    grace_ends = Some(tokio::time::Instant::now() + cfg.grace);
+            changed = control.phase.changed() => {
+                if changed.is_ok() {
+                    let now = clock::unix_ms(SystemTime::now());
+                    let phase = *control.phase.borrow_and_update();
+                    if let Some(last) = phases.last_mut() {
+                        last.ended_at_ms = now;
+                    }
+                    phases.push(PhaseSpan { phase, started_at_ms: now, ended_at_ms: 0 });
                 }
             },
-            _ = sleep_until_opt(grace_ends) => break,
+            changed = control.stop.changed(), if !interrupted => {
+                let stop = if changed.is_ok() { *control.stop.borrow_and_update() } else { Stop::Finish };
+                let grace = match stop {
+                    Stop::Running => None,
+                    Stop::Finish if !stopping => Some(cfg.load.load_timeout + cfg.load.cdp_timeout),
+                    Stop::Finish => None,
+                    Stop::Interrupt => {
+                        interrupted = true;
+                        Some(cfg.grace)
+                    }
+                };
+                if let Some(grace) = grace {
+                    stopping = true;
+                    let at = tokio::time::Instant::now() + grace;
+                    give_up_at = Some(give_up_at.map_or(at, |g| g.min(at)));
+                }
+            },
+            _ = sleep_until_opt(give_up_at) => break,
         }
     }
     // Whatever still runs after the grace period is abandoned, not waited for.
@@ -107,13 +160,16 @@ pub async fn run(
         recorder.record(obs);
     }
     let finished_at = SystemTime::now();
-    let duration_s = t0.elapsed().as_secs_f64();
+    if let Some(last) = phases.last_mut() {
+        last.ended_at_ms = clock::unix_ms(finished_at);
+    }
     let browser_relaunches = supervisor.relaunches();
     supervisor.shutdown().await;
     Ok(RunOutcome {
-        recorded: recorder.finish(duration_s),
+        recorded: recorder.finish(t0.elapsed().as_secs_f64(), &phases),
         started_at,
         finished_at,
+        phases,
         interrupted,
         browser_relaunches,
         abandoned_loads: abandoned,
@@ -125,28 +181,30 @@ async fn work(
     worker: usize,
     supervisor: Arc<Supervisor>,
     settings: LoadSettings,
-    deadline: Option<Instant>,
     max_loads: Option<u64>,
     next_id: Arc<AtomicU64>,
-    stop: watch::Receiver<bool>,
+    phase: watch::Receiver<Phase>,
+    stop: watch::Receiver<Stop>,
     tx: mpsc::UnboundedSender<Observation>,
 ) {
     loop {
-        if *stop.borrow() || deadline.is_some_and(|d| Instant::now() >= d) {
+        if *stop.borrow() != Stop::Running {
             return;
         }
         let id = next_id.fetch_add(1, Ordering::SeqCst);
         if max_loads.is_some_and(|max| id >= max) {
             return;
         }
+        let obs = Observation::start(id, worker, *phase.borrow());
         let obs = match supervisor.get().await {
-            Ok((chromium, _)) => probe::load_page(&chromium, &settings, id, worker).await,
+            Ok((chromium, _)) => probe::load_page(&chromium, &settings, obs).await,
             Err(e) => {
-                // Relaunch failed: record it as the prober's fault and back off a little so a
-                // broken browser does not spin.
-                let obs = prober_failure(id, worker, format!("relaunching Chromium: {e:#}"));
+                // Relaunch failed: the prober's fault. Back off so a broken browser does not spin.
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                obs
+                Observation {
+                    prober_error: Some(format!("relaunching Chromium: {e:#}")),
+                    ..obs
+                }
             }
         };
         if tx.send(obs).is_err() {
@@ -155,16 +213,24 @@ async fn work(
     }
 }
 
-fn prober_failure(id: u64, worker: usize, why: String) -> Observation {
-    Observation {
-        id,
-        worker,
-        started_at_ms: clock::unix_ms(SystemTime::now()),
-        duration_ms: 0.0,
-        requests: Vec::new(),
-        js_errors: Vec::new(),
-        timed_out: None,
-        prober_error: Some(why),
-        version: None,
+/// Drives a plain run: one phase, stop after `duration` (counted from the browser being ready)
+/// or on a signal.
+pub async fn drive_for(
+    duration: Option<Duration>,
+    ready: tokio::sync::oneshot::Receiver<()>,
+    mut signal: watch::Receiver<bool>,
+    stop: watch::Sender<Stop>,
+) {
+    tokio::select! {
+        _ = ready => {}
+        _ = signal.wait_for(|s| *s) => {
+            stop.send_replace(Stop::Interrupt);
+            return;
+        }
+    }
+    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
+    tokio::select! {
+        _ = sleep_until_opt(deadline) => { stop.send_replace(Stop::Finish); }
+        _ = signal.wait_for(|s| *s) => { stop.send_replace(Stop::Interrupt); }
     }
 }

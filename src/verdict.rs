@@ -8,6 +8,7 @@ pub const EXIT_PASS: i32 = 0;
 pub const EXIT_SITE_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INCONCLUSIVE: i32 = 3;
+pub const EXIT_DEPLOY_FAILED: i32 = 4;
 
 /// Above this share of loads lost to the prober's own faults, a clean result proves little.
 const MAX_PROBER_ERROR_SHARE: f64 = 0.2;
@@ -27,13 +28,52 @@ pub struct Verdict {
     pub reason: String,
 }
 
-pub fn decide(summary: &Summary) -> Verdict {
-    let verdict = |status, exit_code, reason: String| Verdict {
+/// How many failed loads a phase may have and still pass. The default is none at all.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    /// Percent of loads (prober errors aside) that must succeed.
+    pub min_success_percent: f64,
+    /// An absolute allowance of failed loads, on top of the percentage.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_failed_loads: Option<u64>,
+}
+
+impl Default for Slo {
+    fn default() -> Slo {
+        Slo {
+            min_success_percent: 100.0,
+            max_failed_loads: None,
+        }
+    }
+}
+
+impl Slo {
+    /// Met when the failures fit either allowance: the percentage or the absolute count.
+    pub fn met(&self, summary: &Summary) -> bool {
+        let judged = summary.ok + summary.failed;
+        let success = if judged == 0 {
+            100.0
+        } else {
+            summary.ok as f64 * 100.0 / judged as f64
+        };
+        summary.failed == 0
+            || success >= self.min_success_percent
+            || self
+                .max_failed_loads
+                .is_some_and(|max| summary.failed <= max)
+    }
+}
+
+fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
+    Verdict {
         status,
         exit_code,
         reason,
-    };
-    if summary.failed > 0 {
+    }
+}
+
+pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
+    if summary.failed > 0 && !slo.met(summary) {
         let classes = summary
             .failed_loads_by_class
             .iter()
@@ -72,9 +112,73 @@ pub fn decide(summary: &Summary) -> Verdict {
             ),
         );
     }
-    verdict(
-        Status::Pass,
-        EXIT_PASS,
-        format!("all {} loads succeeded", summary.ok),
-    )
+    verdict(Status::Pass, EXIT_PASS, pass_reason(summary))
+}
+
+fn pass_reason(summary: &Summary) -> String {
+    if summary.failed > 0 {
+        format!(
+            "{} of {} loads failed, within the SLO",
+            summary.failed, summary.loads
+        )
+    } else {
+        format!("all {} loads succeeded", summary.ok)
+    }
+}
+
+/// The run's verdict from its phases, its checks and the deploy command. The site failing
+/// outranks a failed deploy command, which outranks an inconclusive probe.
+pub fn overall(
+    phases: &[(crate::model::Phase, Verdict)],
+    summary: &Summary,
+    failed_checks: &[String],
+    deploy_exit: Option<i32>,
+) -> Verdict {
+    let failing: Vec<String> = phases
+        .iter()
+        .filter(|(_, v)| v.status == Status::Fail)
+        .map(|(p, v)| {
+            if phases.len() > 1 {
+                format!("{p}: {}", v.reason)
+            } else {
+                v.reason.clone()
+            }
+        })
+        .collect();
+    if !failing.is_empty() || !failed_checks.is_empty() {
+        let mut reasons = failing;
+        reasons.extend(failed_checks.iter().cloned());
+        let before = phases
+            .iter()
+            .any(|(p, v)| *p == crate::model::Phase::Baseline && v.status == Status::Fail);
+        let prefix = if before {
+            "failing before the deployment started; "
+        } else {
+            ""
+        };
+        return verdict(
+            Status::Fail,
+            EXIT_SITE_FAILED,
+            format!("{prefix}{}", reasons.join("; ")),
+        );
+    }
+    if let Some(code) = deploy_exit.filter(|c| *c != 0) {
+        return verdict(
+            Status::Fail,
+            EXIT_DEPLOY_FAILED,
+            format!("the deploy command failed (exit {code}); the site itself passed"),
+        );
+    }
+    if let Some((p, v)) = phases
+        .iter()
+        .find(|(_, v)| v.status == Status::Inconclusive)
+    {
+        let reason = if phases.len() > 1 {
+            format!("{p}: {}", v.reason)
+        } else {
+            v.reason.clone()
+        };
+        return verdict(Status::Inconclusive, EXIT_INCONCLUSIVE, reason);
+    }
+    verdict(Status::Pass, EXIT_PASS, pass_reason(summary))
 }

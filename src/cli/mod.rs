@@ -35,13 +35,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Probe a URL with a pool of fresh browser users and report every failed load.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Serve a local rolling deployment (v1 -> v2) that fails the way real ones do.
+    Simulate(crate::sim::SimulateArgs),
 }
 
 /// Runs the parsed command and returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Run(args) => run::run(args).await,
+        Command::Run(args) => run::run(*args).await,
+        Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
     };
     match result {
         Ok(code) => code,

@@ -7,26 +7,38 @@ use anyhow::Result;
 use clap::Args;
 use tokio::sync::watch;
 
+use tokio::sync::oneshot;
+
 use crate::browser::{self, BrowserOptions};
 use crate::classify::Rules;
+use crate::deploy::{self, DeployPlan};
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
+use crate::model::Phase;
 use crate::probe::LoadSettings;
+use crate::progress::{self, Console};
 use crate::recorder::{Limits, Snapshot};
 use crate::report::{self, Report, Settings};
-use crate::runner::{self, RunConfig};
-use crate::{progress, signals};
+use crate::runner::{self, Control, RunConfig, Stop};
+use crate::signals;
+use crate::verdict::Slo;
 
 const EXAMPLES: &str = "\
 Examples:
   # Probe staging for two minutes with 4 browser users, reports for CI:
   rollprobe run https://staging.example.com/ --workers 4 --duration 2m --json report.json --junit report.xml
 
-  # Ignore analytics, fail on uncaught JS errors too:
-  rollprobe run https://staging.example.com/ --ignore googletagmanager.com --ignore '*/beacon*' --fail-on-js-error
+  # Wrap the deployment: 10 s baseline, probe while it rolls out, 15 s settle, check the final version:
+  rollprobe run https://staging.example.com/ --workers 4 --version-header X-App-Version --expect-version 2.4.1 \
+    -- sh -c 'kubectl apply -f k8s/ && kubectl rollout status deploy/web --timeout=5m'
 
-  # Attribute failures to app versions by a response header:
-  rollprobe run https://staging.example.com/ --version-header X-App-Version";
+  # Deploy runs in another pipeline step: probe in the background until told to stop:
+  rollprobe run https://staging.example.com/ --until-signal --json report.json & PROBE=$!
+  ./deploy.sh
+  kill -TERM $PROBE; wait $PROBE
+
+  # Ignore analytics, fail on uncaught JS errors too, allow 0.1 % failed loads:
+  rollprobe run https://staging.example.com/ --ignore googletagmanager.com --fail-on-js-error --slo 99.9";
 
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -34,17 +46,37 @@ pub struct RunArgs {
     /// The page to load, e.g. https://staging.example.com/
     pub url: String,
 
+    /// Deploy command to wrap (after `--`): probe before, during and after it
+    #[arg(last = true, value_name = "DEPLOY COMMAND")]
+    pub command: Vec<String>,
+
     /// Browser users loading the page at once
     #[arg(short, long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
 
-    /// How long to keep starting loads (30s, 2m, 90 = seconds)
-    #[arg(short, long, default_value = "30s", value_parser = super::parse_duration)]
+    /// How long to probe, without a deploy command (30s, 2m, 90 = seconds)
+    #[arg(short, long, default_value = "30s", value_parser = super::parse_duration, conflicts_with = "until_signal")]
     pub duration: Duration,
 
-    /// Stop after this many loads (whichever of --duration and --loads comes first)
+    /// Probe until SIGINT or SIGTERM, then write the reports (for a deploy in another step)
+    #[arg(long)]
+    pub until_signal: bool,
+
+    /// Stop after this many loads
     #[arg(long)]
     pub loads: Option<u64>,
+
+    /// With a deploy command: probe this long before starting it
+    #[arg(long, default_value = "10s", value_parser = super::parse_duration)]
+    pub baseline: Duration,
+
+    /// With a deploy command: keep probing this long after it exits
+    #[arg(long, default_value = "15s", value_parser = super::parse_duration)]
+    pub settle: Duration,
+
+    /// Write the deploy command's output here instead of the terminal
+    #[arg(long, value_name = "FILE")]
+    pub deploy_log: Option<PathBuf>,
 
     /// Network idle: no request in flight for this long after the load event ends a load
     #[arg(long, default_value = "500ms", value_parser = super::parse_duration)]
@@ -62,9 +94,29 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_on_js_error: bool,
 
+    /// Percent of loads that must succeed in every phase
+    #[arg(long, default_value_t = 100.0, value_name = "PERCENT")]
+    pub slo: f64,
+
+    /// Failed loads a phase may have and still pass (besides --slo)
+    #[arg(long, value_name = "N")]
+    pub max_failed_loads: Option<u64>,
+
     /// Response header carrying the app version of the backend (e.g. X-App-Version)
     #[arg(long, value_name = "NAME")]
     pub version_header: Option<String>,
+
+    /// <meta name=NAME> tag carrying the app version of the page
+    #[arg(long, value_name = "NAME", conflicts_with = "version_js")]
+    pub version_meta: Option<String>,
+
+    /// JavaScript expression yielding the app version of the page (e.g. window.APP_VERSION)
+    #[arg(long, value_name = "EXPR")]
+    pub version_js: Option<String>,
+
+    /// The version the last phase must serve exclusively (needs a --version-* source)
+    #[arg(long, value_name = "VERSION")]
+    pub expect_version: Option<String>,
 
     /// Write the JSON report here
     #[arg(long, value_name = "FILE")]
@@ -83,10 +135,29 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// How a run is driven: a timer, a signal, or a deploy command's phases.
+pub enum Driver {
+    For(Option<Duration>),
+    Deploy(DeployPlan),
+}
+
 pub async fn run(args: RunArgs) -> Result<i32> {
     let (cfg, settings) = configure(&args)?;
-    let stop = signals::stop_on_signals()?;
-    let report = probe_and_report(&args.url, cfg, settings, stop, !args.quiet).await?;
+    let driver = if !args.command.is_empty() {
+        deploy::check_command(&args.command)?;
+        Driver::Deploy(DeployPlan {
+            command: args.command.clone(),
+            baseline: args.baseline,
+            settle: args.settle,
+            log: args.deploy_log.clone(),
+        })
+    } else if args.until_signal {
+        Driver::For(None)
+    } else {
+        Driver::For(Some(args.duration))
+    };
+    let signal = signals::stop_on_signals()?;
+    let report = probe_and_report(&args.url, cfg, settings, driver, signal, !args.quiet).await?;
     write_reports(&report, args.json.as_deref(), args.junit.as_deref())?;
     print!("{}", report::text::render(&report));
     Ok(report.verdict.exit_code)
@@ -100,6 +171,20 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
     for path in [&args.json, &args.junit].into_iter().flatten() {
         check_writable(path)?;
     }
+    if !(0.0..=100.0).contains(&args.slo) {
+        return Err(UsageError(format!(
+            "--slo {} is not a percentage between 0 and 100",
+            args.slo
+        ))
+        .into());
+    }
+    let (version_expr, version_source) = version_source(args);
+    if args.expect_version.is_some() && version_source.is_none() {
+        return Err(UsageError(
+            "--expect-version needs to know where the version is: add --version-header, --version-meta or --version-js".into(),
+        )
+        .into());
+    }
     // A CDP call slower than this means the browser is wedged, not that the site is slow.
     let cdp_timeout = Duration::from_secs(15);
     let load = LoadSettings {
@@ -109,6 +194,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         cdp_timeout,
         ignore: ignore.clone(),
         version_header: args.version_header.clone(),
+        version_expr,
     };
     let cfg = RunConfig {
         load,
@@ -117,7 +203,6 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
             fail_on_js_error: args.fail_on_js_error,
         },
         workers: args.workers as usize,
-        duration: Some(args.duration),
         max_loads: args.loads,
         browser: BrowserOptions {
             executable,
@@ -128,30 +213,97 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
     };
     let settings = Settings {
         workers: cfg.workers,
-        duration_s: Some(args.duration.as_secs_f64()),
+        duration_s: (args.command.is_empty() && !args.until_signal)
+            .then_some(args.duration.as_secs_f64()),
         max_loads: args.loads,
         idle_ms: args.idle.as_millis() as u64,
         load_timeout_ms: args.load_timeout.as_millis() as u64,
         ignore: args.ignore.clone(),
         fail_on_js_error: args.fail_on_js_error,
-        version_header: args.version_header.clone(),
+        version_source,
+        expect_version: args.expect_version.clone(),
+        slo: Slo {
+            min_success_percent: args.slo,
+            max_failed_loads: args.max_failed_loads,
+        },
     };
     Ok((cfg, settings))
 }
 
-/// Runs the probe with live progress and assembles the report.
+/// The page-side version expression and a description of every source, for the report.
+fn version_source(args: &RunArgs) -> (Option<String>, Option<String>) {
+    let expr = match (&args.version_meta, &args.version_js) {
+        (Some(name), _) => Some(format!(
+            "document.querySelector('meta[name=\"{}\"]')?.getAttribute('content') ?? null",
+            name.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\'', "\\'")
+        )),
+        (None, Some(js)) => Some(js.clone()),
+        (None, None) => None,
+    };
+    let described: Vec<String> = [
+        args.version_header.as_ref().map(|h| format!("header {h}")),
+        args.version_meta.as_ref().map(|m| format!("meta {m}")),
+        args.version_js.as_ref().map(|j| format!("js {j}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (expr, (!described.is_empty()).then(|| described.join(", ")))
+}
+
+/// Runs the probe with live progress, driven by `driver`, and assembles the report.
 pub async fn probe_and_report(
     target: &str,
     cfg: RunConfig,
     settings: Settings,
-    stop: watch::Receiver<bool>,
+    driver: Driver,
+    signal: watch::Receiver<bool>,
     show_progress: bool,
 ) -> Result<Report> {
+    let first_phase = match driver {
+        Driver::For(_) => Phase::Run,
+        Driver::Deploy(_) => Phase::Baseline,
+    };
+    let (phase_tx, phase_rx) = watch::channel(first_phase);
+    let (stop_tx, stop_rx) = watch::channel(Stop::Running);
+    let (ready_tx, ready_rx) = oneshot::channel();
     let (progress_tx, progress_rx) = watch::channel(Snapshot::default());
-    let display = tokio::spawn(progress::show(progress_rx, show_progress));
-    let outcome = runner::run(cfg, stop, progress_tx).await;
+    let console = Console::new(show_progress);
+    let display = tokio::spawn(progress::show(
+        console.clone(),
+        progress_rx,
+        phase_rx.clone(),
+        show_progress,
+    ));
+    let control = Control {
+        phase: phase_rx,
+        stop: stop_rx,
+        ready: Some(ready_tx),
+    };
+    let drive = async {
+        match driver {
+            Driver::For(duration) => {
+                runner::drive_for(duration, ready_rx, signal, stop_tx).await;
+                None
+            }
+            Driver::Deploy(plan) => {
+                deploy::drive(plan, ready_rx, phase_tx, stop_tx, signal, console).await
+            }
+        }
+    };
+    // The runner ends on its own (max loads) or when the driver says stop; either way the
+    // driver's record is taken if it finished, and it is dropped (stopping it) if not.
+    let run = runner::run(cfg, control, progress_tx);
+    tokio::pin!(run);
+    tokio::pin!(drive);
+    let (outcome, deploy) = tokio::select! {
+        outcome = &mut run => (outcome, None),
+        deploy = &mut drive => (run.await, deploy),
+    };
     let _ = display.await;
-    Ok(Report::new(target, settings, outcome?))
+    Ok(Report::new(target, settings, outcome?, deploy))
 }
 
 pub fn write_reports(

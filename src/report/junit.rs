@@ -1,18 +1,18 @@
-//! JUnit XML for CI test-report pages: each testcase answers one question, and each failing
-//! resource gets a testcase of its own so the CI page lists the culprits by name.
+//! JUnit XML for CI test-report pages: one testsuite per phase, each testcase answering one
+//! question, and one testcase per failing resource so the CI page lists the culprits by name.
 
 use std::path::Path;
 
 use anyhow::Result;
 use junit_report::{
-    Duration, OffsetDateTime, ReportBuilder, TestCase, TestCaseBuilder, TestSuiteBuilder,
+    Duration, OffsetDateTime, ReportBuilder, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
 };
 
-use super::{FailingResource, Report};
+use super::{FailingResource, PhaseReport, Report};
 use crate::model::FailureClass;
 use crate::verdict::Status;
 
-/// The culprits listed one testcase each; past this the suite's system-out has the rest.
+/// Culprits listed one testcase each per phase; the JSON report has the rest.
 const MAX_RESOURCE_CASES: usize = 50;
 
 pub fn write(report: &Report, path: &Path) -> Result<()> {
@@ -21,89 +21,161 @@ pub fn write(report: &Report, path: &Path) -> Result<()> {
 }
 
 pub fn render(report: &Report) -> Result<Vec<u8>> {
-    let s = &report.summary;
+    let mut junit = ReportBuilder::new();
+    for phase in &report.phases {
+        junit.add_testsuite(phase_suite(report, phase));
+    }
+    if !report.checks.is_empty() || report.deploy.is_some() {
+        junit.add_testsuite(checks_suite(report));
+    }
+    let mut out = Vec::new();
+    junit.build().write_xml(&mut out)?;
+    Ok(out)
+}
+
+fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
+    let s = &phase.summary;
     let time = Duration::seconds_f64(s.duration_s);
-    let counted = |class: FailureClass| report.counts(class);
+    let class = format!("rollprobe.{}", phase.phase);
+    let culprits: Vec<&FailingResource> = s
+        .failing_resources
+        .iter()
+        .filter(|r| report.counts(r.class))
+        .collect();
     let mut cases = Vec::new();
 
     let all_ok = "all page loads succeed";
-    cases.push(if s.failed == 0 {
+    cases.push(if phase.verdict.status != Status::Fail {
         TestCase::success(all_ok, time)
     } else {
-        let first: Vec<String> = culprits(report)
+        let first: Vec<String> = culprits
+            .iter()
             .take(3)
             .map(|r| format!("{} {}", r.how(), r.url))
             .collect();
         failure(
             all_ok,
+            &class,
             time,
             "site_failed",
-            &format!(
-                "{} of {} loads failed: {}; first: {}",
-                s.failed,
-                s.loads,
-                by_class(report),
-                first.join(", ")
-            ),
-            &super::text::failing_resources(report, usize::MAX),
+            &format!("{}; first: {}", phase.verdict.reason, first.join(", ")),
+            &culprits
+                .iter()
+                .map(|r| resource_line(r))
+                .collect::<Vec<_>>()
+                .join("\n"),
         )
     });
 
-    for class in FailureClass::ALL.into_iter().filter(|c| counted(*c)) {
-        let name = question(class);
-        let loads = s.failed_loads_by_class.get(&class).copied().unwrap_or(0);
+    for kind in FailureClass::ALL.into_iter().filter(|c| report.counts(*c)) {
+        let name = question(kind);
+        let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
         cases.push(if loads == 0 {
             TestCase::success(name, time)
         } else {
-            let failures = s.failures_by_class.get(&class).copied().unwrap_or(0);
-            let details: Vec<String> = culprits(report)
-                .filter(|r| r.class == class)
-                .map(resource_line)
+            let failures = s.failures_by_class.get(&kind).copied().unwrap_or(0);
+            let details: Vec<String> = culprits
+                .iter()
+                .filter(|r| r.class == kind)
+                .map(|r| resource_line(r))
                 .collect();
             failure(
                 name,
+                &class,
                 time,
-                class.as_str(),
-                &format!("{failures} {class} failure(s) in {loads} load(s)"),
+                kind.as_str(),
+                &format!(
+                    "{failures} {kind} failure(s) in {loads} of {} loads",
+                    s.loads
+                ),
                 &details.join("\n"),
             )
         });
     }
 
     let prober = "prober ran cleanly";
-    cases.push(if report.verdict.status == Status::Inconclusive {
-        let mut case = TestCaseBuilder::error(prober, time, "inconclusive", &report.verdict.reason);
-        case.set_classname("rollprobe");
+    cases.push(if phase.verdict.status == Status::Inconclusive {
+        let mut case = TestCaseBuilder::error(prober, time, "inconclusive", &phase.verdict.reason);
+        case.set_classname(&class);
         case.build()
     } else {
         TestCase::success(prober, time)
     });
 
-    for r in culprits(report).take(MAX_RESOURCE_CASES) {
+    for r in culprits.iter().take(MAX_RESOURCE_CASES) {
         let mut case = TestCaseBuilder::failure(
             &format!("{} {}", r.how(), r.url),
             time,
             r.class.as_str(),
             &resource_line(r),
         );
-        case.set_classname("failing resources");
+        case.set_classname(&format!("{class}.resources"));
         cases.push(case.build());
     }
 
-    let mut suite = TestSuiteBuilder::new(&format!("rollprobe {}", report.target));
+    let mut suite = TestSuiteBuilder::new(&format!("rollprobe {}: {}", phase.phase, report.target));
+    suite
+        .add_testcases(cases)
+        .set_timestamp(timestamp(phase.started_at_ms))
+        .set_system_out(&format!(
+            "{}: {}\n{}",
+            super::text::status_word(phase.verdict.status),
+            phase.verdict.reason,
+            super::text::failing_resources(report, &s.failing_resources, usize::MAX)
+        ));
+    suite.build()
+}
+
+/// Questions about the run as a whole: the final version, the deploy command.
+fn checks_suite(report: &Report) -> TestSuite {
+    let time = Duration::ZERO;
+    let class = "rollprobe.checks";
+    let mut cases: Vec<TestCase> = report
+        .checks
+        .iter()
+        .map(|c| {
+            if c.passed {
+                TestCase::success(&c.name, time)
+            } else {
+                failure(&c.name, class, time, "check_failed", &c.message, &c.message)
+            }
+        })
+        .collect();
+    if let Some(d) = &report.deploy {
+        let name = "deploy command succeeded";
+        cases.push(match d.exit_code {
+            Some(0) => TestCase::success(name, time),
+            code => {
+                let how = code.map_or("was killed".to_string(), |c| format!("exited {c}"));
+                failure(
+                    name,
+                    class,
+                    time,
+                    "deploy_failed",
+                    &format!("`{}` {how}", d.command.join(" ")),
+                    &report.notes.join("\n"),
+                )
+            }
+        });
+    }
+    let mut suite = TestSuiteBuilder::new(&format!("rollprobe checks: {}", report.target));
     suite
         .add_testcases(cases)
         .set_timestamp(timestamp(report.started_at_ms))
         .set_system_out(&super::text::render(report));
-    let junit = ReportBuilder::new().add_testsuite(suite.build()).build();
-    let mut out = Vec::new();
-    junit.write_xml(&mut out)?;
-    Ok(out)
+    suite.build()
 }
 
-fn failure(name: &str, time: Duration, kind: &str, message: &str, body: &str) -> TestCase {
+fn failure(
+    name: &str,
+    class: &str,
+    time: Duration,
+    kind: &str,
+    message: &str,
+    body: &str,
+) -> TestCase {
     let mut case = TestCaseBuilder::failure(name, time, kind, message);
-    case.set_classname("rollprobe").set_trace(body);
+    case.set_classname(class).set_trace(body);
     case.build()
 }
 
@@ -116,15 +188,6 @@ fn question(class: FailureClass) -> &'static str {
         FailureClass::JsError => "no JavaScript errors",
         FailureClass::ProberError => "no prober errors",
     }
-}
-
-/// Failing resources of the classes that count against the site, most frequent first.
-fn culprits(report: &Report) -> impl Iterator<Item = &FailingResource> {
-    report
-        .summary
-        .failing_resources
-        .iter()
-        .filter(|r| report.counts(r.class))
 }
 
 fn resource_line(r: &FailingResource) -> String {
@@ -142,16 +205,6 @@ fn resource_line(r: &FailingResource) -> String {
         super::text::time_of(r.first_unix_ms),
         super::text::time_of(r.last_unix_ms)
     )
-}
-
-fn by_class(report: &Report) -> String {
-    report
-        .summary
-        .failed_loads_by_class
-        .iter()
-        .map(|(class, n)| format!("{class} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn timestamp(unix_ms: u64) -> OffsetDateTime {

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Failure, FailureClass, Load, LoadDetail};
-use crate::verdict::Verdict;
+use crate::model::{Failure, FailureClass, Load, LoadDetail, Phase};
+use crate::verdict::{self, Slo, Verdict};
+use crate::versions::{self, Versions};
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -27,8 +28,24 @@ pub struct Report {
     pub finished_at_ms: u64,
     /// True when the run was cut short by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// The run's verdict: it decides the exit code.
     pub verdict: Verdict,
+    /// The whole run.
     pub summary: Summary,
+    /// Each phase with loads, in order: `run` for a plain run; `baseline`, `rollout`, `settle`
+    /// around a deploy command.
+    pub phases: Vec<PhaseReport>,
+    /// Checks beyond page loads (final version, ...); a failed one fails the run.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub checks: Vec<Check>,
+    /// Things worth knowing that do not decide the verdict on their own.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deploy: Option<DeployRecord>,
+    /// App versions served over time, when a version source was set.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub versions: Option<Versions>,
     pub prober: ProberStats,
     /// Every load, good or bad, in the order they finished.
     pub loads: Vec<Load>,
@@ -37,6 +54,35 @@ pub struct Report {
     /// Request-level detail of the first failed loads, up to `truncated.max_detailed_loads`.
     pub failed_load_details: Vec<LoadDetail>,
     pub truncated: Truncation,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhaseReport {
+    pub phase: Phase,
+    pub started_at_ms: u64,
+    pub ended_at_ms: u64,
+    pub verdict: Verdict,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub message: String,
+}
+
+/// The wrapped deploy command and how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub command: Vec<String>,
+    /// None when it could not be started or was killed by a signal.
+    pub exit_code: Option<i32>,
+    pub started_at_ms: u64,
+    pub ended_at_ms: u64,
+    /// Where its output went, when not to the terminal.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub log: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -50,8 +96,12 @@ pub struct Settings {
     pub load_timeout_ms: u64,
     pub ignore: Vec<String>,
     pub fail_on_js_error: bool,
+    /// Where the app version was read from, e.g. `header X-App-Version`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub version_header: Option<String>,
+    pub version_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expect_version: Option<String>,
+    pub slo: Slo,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -152,9 +202,71 @@ impl Report {
 }
 
 impl Report {
-    /// Assembles the report of a finished run and decides its verdict.
-    pub fn new(target: &str, settings: Settings, outcome: crate::runner::RunOutcome) -> Report {
+    /// Assembles the report of a finished run: verdicts per phase, checks, and the run's verdict.
+    pub fn new(
+        target: &str,
+        settings: Settings,
+        outcome: crate::runner::RunOutcome,
+        deploy: Option<DeployRecord>,
+    ) -> Report {
         let recorded = outcome.recorded;
+        let loads = recorded.loads;
+        let mut phases: Vec<PhaseReport> = Vec::new();
+        for (phase, summary) in recorded.phases {
+            let spans = outcome.phases.iter().filter(|s| s.phase == phase);
+            let (start, end) = spans.fold((u64::MAX, 0), |(a, b), s| {
+                (a.min(s.started_at_ms), b.max(s.ended_at_ms))
+            });
+            phases.push(PhaseReport {
+                phase,
+                started_at_ms: start,
+                ended_at_ms: end,
+                verdict: verdict::decide(&summary, &settings.slo),
+                summary,
+            });
+        }
+        phases.sort_by_key(|p| p.phase);
+
+        let versions = versions::analyse(&loads);
+        let mut checks = Vec::new();
+        let mut notes = Vec::new();
+        let final_phase = phases.last().map_or(Phase::Run, |p| p.phase);
+        if let Some(expected) = &settings.expect_version {
+            let result = versions::check_final(&loads, final_phase, expected);
+            checks.push(Check {
+                name: format!("final version is {expected}"),
+                passed: result.is_ok(),
+                message: result.unwrap_or_else(|e| e),
+            });
+        }
+        if let Some(d) = &deploy {
+            notes.extend(deploy_notes(d, &loads));
+        }
+        if phases
+            .iter()
+            .any(|p| p.phase == Phase::Baseline && p.verdict.status == verdict::Status::Fail)
+        {
+            notes.push(
+                "the baseline already failed: the site was failing before the deployment started"
+                    .to_string(),
+            );
+        }
+
+        let failed_checks: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.message.clone())
+            .collect();
+        let phase_verdicts: Vec<(Phase, Verdict)> = phases
+            .iter()
+            .map(|p| (p.phase, p.verdict.clone()))
+            .collect();
+        let verdict = verdict::overall(
+            &phase_verdicts,
+            &recorded.summary,
+            &failed_checks,
+            deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
+        );
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
@@ -163,16 +275,57 @@ impl Report {
             started_at_ms: crate::clock::unix_ms(outcome.started_at),
             finished_at_ms: crate::clock::unix_ms(outcome.finished_at),
             interrupted: outcome.interrupted,
-            verdict: crate::verdict::decide(&recorded.summary),
+            verdict,
             summary: recorded.summary,
+            phases,
+            checks,
+            notes,
+            deploy,
+            versions,
             prober: ProberStats {
                 browser_relaunches: outcome.browser_relaunches,
                 abandoned_loads: outcome.abandoned_loads,
             },
-            loads: recorded.loads,
+            loads,
             failures: recorded.failures,
             failed_load_details: recorded.details,
             truncated: recorded.truncated,
         }
     }
+}
+
+/// What the deploy command's exit status says against what was actually served after it.
+fn deploy_notes(deploy: &DeployRecord, loads: &[Load]) -> Vec<String> {
+    let before: Vec<String> = versions::served_in(loads, Phase::Baseline)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    let after = versions::served_in(loads, Phase::Settle);
+    let new: Vec<&str> = after
+        .iter()
+        .map(|(v, _)| v.as_str())
+        .filter(|v| !before.iter().any(|b| b == v))
+        .collect();
+    let mut notes = Vec::new();
+    match deploy.exit_code {
+        Some(0) if !before.is_empty() && !after.is_empty() && new.is_empty() => {
+            notes.push(format!(
+                "the deploy command succeeded, but the old version {} is still what is served",
+                before.join(", ")
+            ))
+        }
+        Some(0) => {}
+        code => {
+            let how = code.map_or("was killed".to_string(), |c| format!("failed (exit {c})"));
+            if new.is_empty() {
+                notes.push(format!("the deploy command {how}"));
+            } else {
+                notes.push(format!(
+                    "the deploy command {how}, yet the new version {} is being served",
+                    new.join(", ")
+                ));
+            }
+        }
+    }
+    notes
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::Report;
+use super::{FailingResource, Report};
 use crate::verdict::Status;
 
 const SHOWN_RESOURCES: usize = 10;
@@ -11,15 +11,12 @@ const SHOWN_RESOURCES: usize = 10;
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let verdict = match report.verdict.status {
-        Status::Pass => "PASS",
-        Status::Fail => "FAIL",
-        Status::Inconclusive => "INCONCLUSIVE",
-    };
     let _ = writeln!(
         out,
-        "{verdict}: {} — {}",
-        report.target, report.verdict.reason
+        "{}: {} — {}",
+        status_word(report.verdict.status),
+        report.target,
+        report.verdict.reason
     );
     if report.interrupted {
         let _ = writeln!(
@@ -38,13 +35,67 @@ pub fn render(report: &Report) -> String {
         "  load time p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {} requests",
         s.load_ms.p50, s.load_ms.p95, s.load_ms.max, s.requests
     );
-    if !s.failed_loads_by_class.is_empty() {
-        let classes: Vec<String> = s
-            .failed_loads_by_class
+    if report.phases.len() > 1 {
+        for p in &report.phases {
+            let _ = writeln!(
+                out,
+                "  {:<9} {:<12} {:>4} loads, {:>3} failed{}  {} .. {}",
+                p.phase.as_str(),
+                status_word(p.verdict.status),
+                p.summary.loads,
+                p.summary.failed,
+                by_class(&p.summary.failed_loads_by_class),
+                time_of(p.started_at_ms),
+                time_of(p.ended_at_ms)
+            );
+        }
+    } else if !s.failed_loads_by_class.is_empty() {
+        let _ = writeln!(
+            out,
+            "  failed loads by class:{}",
+            by_class(&s.failed_loads_by_class)
+        );
+    }
+    if let Some(d) = &report.deploy {
+        let how = d
+            .exit_code
+            .map_or("was killed".to_string(), |c| format!("exited {c}"));
+        let log = d
+            .log
+            .as_ref()
+            .map(|l| format!(", output in {l}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  deploy    `{}` {how} after {:.1}s{log}",
+            d.command.join(" "),
+            d.ended_at_ms.saturating_sub(d.started_at_ms) as f64 / 1000.0
+        );
+    }
+    if let Some(v) = &report.versions {
+        let seen: Vec<String> = v
+            .seen
             .iter()
-            .map(|(class, n)| format!("{class} {n}"))
+            .map(|s| format!("{} ({} loads)", s.version, s.loads))
             .collect();
-        let _ = writeln!(out, "  failed loads by class: {}", classes.join(", "));
+        let _ = write!(out, "  versions  {}", seen.join(", "));
+        if let Some(w) = &v.mixed_window {
+            let _ = write!(
+                out,
+                "; mixed {} .. {} ({:.1}s)",
+                time_of(w.start_unix_ms),
+                time_of(w.end_unix_ms),
+                w.end_unix_ms.saturating_sub(w.start_unix_ms) as f64 / 1000.0
+            );
+        }
+        out.push('\n');
+    }
+    for check in &report.checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "  note      {note}");
     }
     if report.prober.browser_relaunches > 0 {
         let _ = writeln!(
@@ -53,20 +104,37 @@ pub fn render(report: &Report) -> String {
             report.prober.browser_relaunches
         );
     }
-    let listed = failing_resources(report, SHOWN_RESOURCES);
+    let listed = failing_resources(report, &s.failing_resources, SHOWN_RESOURCES);
     if !listed.is_empty() {
         let _ = writeln!(out, "  failing resources:");
         out.push_str(&listed);
     }
+    if let Some(diagnosis) = report.failures.iter().find_map(|f| f.diagnosis.as_ref()) {
+        let _ = writeln!(out, "  diagnosis: {diagnosis}");
+    }
     out
 }
 
+pub fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+fn by_class(classes: &std::collections::BTreeMap<crate::model::FailureClass, u64>) -> String {
+    classes
+        .iter()
+        .map(|(class, n)| format!(" {class} {n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// One line per failing resource that counts against the site, most frequent first.
-pub fn failing_resources(report: &Report, max: usize) -> String {
+pub fn failing_resources(report: &Report, resources: &[FailingResource], max: usize) -> String {
     let mut out = String::new();
-    let culprits: Vec<_> = report
-        .summary
-        .failing_resources
+    let culprits: Vec<&FailingResource> = resources
         .iter()
         .filter(|r| report.counts(r.class))
         .collect();

@@ -139,10 +139,6 @@ impl Simulator {
         format!("http://127.0.0.1:{}/", self.control_port)
     }
 
-    pub fn mode(&self) -> Mode {
-        self.shared.mode
-    }
-
     /// Idempotent; a no-op in `steady` mode.
     pub fn start_rollout(&self) {
         self.shared.request_rollout();

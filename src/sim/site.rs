@@ -132,9 +132,4 @@ impl Site {
             .drain(tokio::time::sleep(Duration::from_millis(500)))
             .await;
     }
-
-    /// Resets every open connection, like a crashed server.
-    pub async fn kill(self) {
-        self.server.kill().await;
-    }
 }

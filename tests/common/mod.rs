@@ -2,6 +2,10 @@
 //! back what a user would look at (exit code, output, reports).
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod client;
+
+pub use client::*;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;

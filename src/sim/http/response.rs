@@ -1,4 +1,4 @@
-use super::{Headers, content_length, head_text, header, invalid, is_hop_by_hop, read_head};
+use super::{Headers, content_length, head_text, invalid, is_hop_by_hop, read_head};
 use std::{io, time::Duration};
 use tokio::{
     io::{AsyncBufRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader},
@@ -140,12 +140,6 @@ pub struct ResponseHead {
     pub content_length: Option<u64>,
     /// Bytes of body that follow; 0 for HEAD, 204 and 304.
     pub body_len: u64,
-}
-
-impl ResponseHead {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        header(&self.headers, name)
-    }
 }
 
 /// Parses a status line and headers. Our peers always send Content-Length,

@@ -1,0 +1,203 @@
+//! Wrapping a deployment: probe a baseline, run the deploy command while probing (the rollout
+//! phase), keep probing while things settle, then end the run. The command's output passes
+//! through, prefixed, or goes to a log file; its exit status is recorded.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, watch};
+
+use crate::clock::unix_ms;
+use crate::error::UsageError;
+use crate::model::Phase;
+use crate::progress::Console;
+use crate::report::DeployRecord;
+use crate::runner::Stop;
+
+/// How long a deploy command gets to exit after we pass it SIGTERM.
+const TERM_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct DeployPlan {
+    pub command: Vec<String>,
+    pub baseline: Duration,
+    pub settle: Duration,
+    pub log: Option<PathBuf>,
+}
+
+/// Fails early, before any browser starts, when the command cannot be found.
+pub fn check_command(command: &[String]) -> Result<(), UsageError> {
+    let program = command
+        .first()
+        .ok_or_else(|| UsageError("the deploy command after `--` is empty".into()))?;
+    let found = if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+        })
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(UsageError(format!("deploy command not found: {program}")))
+    }
+}
+
+/// Drives the phases. Returns the command's record, or None when the run was interrupted before
+/// the command started.
+pub async fn drive(
+    plan: DeployPlan,
+    ready: tokio::sync::oneshot::Receiver<()>,
+    phase: watch::Sender<Phase>,
+    stop: watch::Sender<Stop>,
+    mut signal: watch::Receiver<bool>,
+    console: Console,
+) -> Option<DeployRecord> {
+    let started = tokio::select! {
+        ready = ready => ready.is_ok(),
+        _ = signal.wait_for(|s| *s) => false,
+    };
+    if !started {
+        stop.send_replace(Stop::Interrupt);
+        return None;
+    }
+    if interrupted_during(plan.baseline, &mut signal).await {
+        stop.send_replace(Stop::Interrupt);
+        return None;
+    }
+
+    phase.send_replace(Phase::Rollout);
+    let started = SystemTime::now();
+    let log = plan.log.as_ref().map(|p| p.display().to_string());
+    let exit_code = match run_command(&plan, &mut signal, &console).await {
+        Ok((code, interrupted)) => {
+            if interrupted {
+                stop.send_replace(Stop::Interrupt);
+            }
+            code
+        }
+        Err(e) => {
+            console.line(&format!("[deploy] could not run the deploy command: {e:#}"));
+            None
+        }
+    };
+    let record = DeployRecord {
+        command: plan.command.clone(),
+        exit_code,
+        started_at_ms: unix_ms(started),
+        ended_at_ms: unix_ms(SystemTime::now()),
+        log,
+    };
+    console.line(&format!(
+        "[deploy] finished: {}; settling for {:?}",
+        exit_code.map_or("killed".to_string(), |c| format!("exit {c}")),
+        plan.settle
+    ));
+
+    if *stop.borrow() != Stop::Interrupt {
+        phase.send_replace(Phase::Settle);
+        let cut_short = interrupted_during(plan.settle, &mut signal).await;
+        stop.send_replace(if cut_short {
+            Stop::Interrupt
+        } else {
+            Stop::Finish
+        });
+    }
+    Some(record)
+}
+
+async fn interrupted_during(period: Duration, signal: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(period) => false,
+        _ = signal.wait_for(|s| *s) => true,
+    }
+}
+
+/// Runs the command to its end; on a stop signal passes SIGTERM on and waits a little.
+/// Returns its exit code (None when killed by a signal) and whether we were interrupted.
+async fn run_command(
+    plan: &DeployPlan,
+    signal: &mut watch::Receiver<bool>,
+    console: &Console,
+) -> anyhow::Result<(Option<i32>, bool)> {
+    let mut child = tokio::process::Command::new(&plan.command[0])
+        .args(&plan.command[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    console.line(&format!("[deploy] started: {}", plan.command.join(" ")));
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let stdout = child
+        .stdout
+        .take()
+        .map(|s| tokio::spawn(forward(s, tx.clone())));
+    let stderr = child.stderr.take().map(|s| tokio::spawn(forward(s, tx)));
+    let sink = tokio::spawn(sink(rx, plan.log.clone(), console.clone()));
+
+    let mut interrupted = false;
+    let status = tokio::select! {
+        status = child.wait() => status?,
+        _ = signal.wait_for(|s| *s) => {
+            interrupted = true;
+            if let Some(pid) = child.id() {
+                // SAFETY: kill(2) on our own child's pid.
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+            match tokio::time::timeout(TERM_GRACE, child.wait()).await {
+                Ok(status) => status?,
+                Err(_) => {
+                    child.kill().await?;
+                    child.wait().await?
+                }
+            }
+        }
+    };
+    for task in [stdout, stderr].into_iter().flatten() {
+        let _ = task.await;
+    }
+    let _ = sink.await;
+    Ok((status.code(), interrupted))
+}
+
+async fn forward(stream: impl AsyncRead + Unpin, tx: mpsc::UnboundedSender<String>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if tx.send(line).is_err() {
+            return;
+        }
+    }
+}
+
+/// One writer for both streams, so lines never interleave mid-line.
+async fn sink(mut rx: mpsc::UnboundedReceiver<String>, log: Option<PathBuf>, console: Console) {
+    let mut file = match &log {
+        Some(path) => match tokio::fs::File::create(path).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                console.line(&format!(
+                    "[deploy] cannot write {}: {e}; showing output here",
+                    path.display()
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    while let Some(line) = rx.recv().await {
+        match file.as_mut() {
+            Some(f) => {
+                let _ = f.write_all(format!("{line}\n").as_bytes()).await;
+            }
+            None => console.line(&format!("[deploy] {line}")),
+        }
+    }
+    if let Some(mut f) = file {
+        let _ = f.flush().await;
+    }
+}

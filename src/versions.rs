@@ -1,0 +1,197 @@
+//! Which app version served the page over time: the timeline, the window in which two versions
+//! were served at once, and the check that the rollout ended on the expected version.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Load, Phase};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    /// Per second (Unix seconds, by load start): loads by the version of their document.
+    pub timeline: Vec<Second>,
+    /// Every version seen, in the order it first appeared.
+    pub seen: Vec<Seen>,
+    /// From the first second a second version was served to the last second an earlier one
+    /// still was: the window in which users could mix versions.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mixed_window: Option<Window>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Second {
+    pub unix_s: u64,
+    pub loads: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    pub version: String,
+    /// Loads that this version served the document or any request of.
+    pub loads: u64,
+    pub first_unix_ms: u64,
+    pub last_unix_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub start_unix_ms: u64,
+    pub end_unix_ms: u64,
+}
+
+/// Versions of the loads that reported one; `None` when none did (no version source set).
+pub fn analyse(loads: &[Load]) -> Option<Versions> {
+    let mut timeline: BTreeMap<u64, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut seen: Vec<Seen> = Vec::new();
+    for load in loads {
+        if let Some(version) = &load.version {
+            *timeline
+                .entry(load.started_at_ms / 1000)
+                .or_default()
+                .entry(version.clone())
+                .or_default() += 1;
+        }
+        // A version counts as served from the first load any of its backends answered.
+        let mut versions: Vec<&String> = load.version.iter().chain(&load.served_by).collect();
+        versions.sort();
+        versions.dedup();
+        for version in versions {
+            match seen.iter_mut().find(|s| &s.version == version) {
+                Some(s) => {
+                    s.loads += 1;
+                    s.first_unix_ms = s.first_unix_ms.min(load.started_at_ms);
+                    s.last_unix_ms = s.last_unix_ms.max(load.started_at_ms);
+                }
+                None => seen.push(Seen {
+                    version: version.clone(),
+                    loads: 1,
+                    first_unix_ms: load.started_at_ms,
+                    last_unix_ms: load.started_at_ms,
+                }),
+            }
+        }
+    }
+    if seen.is_empty() {
+        return None;
+    }
+    seen.sort_by_key(|s| s.first_unix_ms);
+    let mixed_window = seen.get(1).and_then(|second| {
+        let last_earlier = seen
+            .iter()
+            .filter(|s| s.first_unix_ms < second.first_unix_ms)
+            .map(|s| s.last_unix_ms)
+            .max()?;
+        (last_earlier >= second.first_unix_ms).then_some(Window {
+            start_unix_ms: second.first_unix_ms,
+            end_unix_ms: last_earlier,
+        })
+    });
+    Some(Versions {
+        timeline: timeline
+            .into_iter()
+            .map(|(unix_s, loads)| Second { unix_s, loads })
+            .collect(),
+        seen,
+        mixed_window,
+    })
+}
+
+/// Versions served by loads of one phase, most loads first.
+pub fn served_in(loads: &[Load], phase: Phase) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for load in loads.iter().filter(|l| l.phase == phase) {
+        if let Some(v) = &load.version {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, u64)> = counts
+        .into_iter()
+        .map(|(v, n)| (v.to_string(), n))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// `Ok(message)` when the final phase served only `expected`, else `Err(what went wrong)`.
+pub fn check_final(loads: &[Load], final_phase: Phase, expected: &str) -> Result<String, String> {
+    let served = served_in(loads, final_phase);
+    if served.is_empty() {
+        return Err(format!(
+            "no {final_phase} load reported an app version: set --version-header, --version-meta or --version-js"
+        ));
+    }
+    let total: u64 = served.iter().map(|(_, n)| n).sum();
+    let others: Vec<String> = served
+        .iter()
+        .filter(|(v, _)| v != expected)
+        .map(|(v, n)| format!("{v} ({n} of {total} loads)"))
+        .collect();
+    if others.is_empty() {
+        return Ok(format!("all {total} {final_phase} loads served {expected}"));
+    }
+    if served.iter().any(|(v, _)| v == expected) {
+        Err(format!(
+            "rollout incomplete: still serving {} at the end, expected only {expected}",
+            others.join(", ")
+        ))
+    } else {
+        Err(format!("served {}, expected {expected}", others.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Outcome;
+
+    fn load(at_ms: u64, phase: Phase, version: &str) -> Load {
+        Load {
+            id: at_ms,
+            worker: 0,
+            phase,
+            started_at_ms: at_ms,
+            duration_ms: 100.0,
+            outcome: Outcome::Ok,
+            classes: Vec::new(),
+            requests: 4,
+            version: Some(version.into()),
+            served_by: vec![version.into()],
+        }
+    }
+
+    #[test]
+    fn mixed_window_spans_first_new_to_last_old() {
+        let loads = [
+            load(1_000, Phase::Baseline, "v1"),
+            load(5_000, Phase::Rollout, "v2"),
+            load(6_000, Phase::Rollout, "v1"),
+            load(9_000, Phase::Settle, "v2"),
+        ];
+        let v = analyse(&loads).unwrap();
+        assert_eq!(
+            v.mixed_window,
+            Some(Window {
+                start_unix_ms: 5_000,
+                end_unix_ms: 6_000
+            })
+        );
+        assert_eq!(v.seen[0].version, "v1");
+        assert_eq!(v.timeline.len(), 4);
+    }
+
+    #[test]
+    fn final_version_check() {
+        let done = [load(1, Phase::Settle, "v2"), load(2, Phase::Settle, "v2")];
+        assert!(check_final(&done, Phase::Settle, "v2").is_ok());
+        let halfway = [load(1, Phase::Settle, "v2"), load(2, Phase::Settle, "v1")];
+        let err = check_final(&halfway, Phase::Settle, "v2").unwrap_err();
+        assert!(err.contains("still serving v1"), "{err}");
+        let wrong = [load(1, Phase::Settle, "v3")];
+        assert!(
+            check_final(&wrong, Phase::Settle, "v2")
+                .unwrap_err()
+                .starts_with("served v3")
+        );
+    }
+}
