@@ -4,6 +4,7 @@
 
 pub mod client;
 
+#[allow(unused_imports)]
 pub use client::*;
 
 use std::path::PathBuf;
