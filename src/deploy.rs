@@ -19,12 +19,24 @@ use crate::runner::Stop;
 /// How long a deploy command gets to exit after we pass it SIGTERM.
 const TERM_GRACE: Duration = Duration::from_secs(10);
 
-#[derive(Clone, Debug)]
 pub struct DeployPlan {
-    pub command: Vec<String>,
+    pub deployment: Deployment,
     pub baseline: Duration,
     pub settle: Duration,
-    pub log: Option<PathBuf>,
+}
+
+/// What performs the rollout.
+pub enum Deployment {
+    /// The user's deploy command; output to the terminal, or to `log` when set.
+    Command {
+        argv: Vec<String>,
+        log: Option<PathBuf>,
+    },
+    /// A rollout driven in-process (the demo's simulator), described for the report.
+    InProcess {
+        description: String,
+        rollout: futures::future::BoxFuture<'static, ()>,
+    },
 }
 
 /// Fails early, before any browser starts, when the command cannot be found.
@@ -71,21 +83,35 @@ pub async fn drive(
 
     phase.send_replace(Phase::Rollout);
     let started = SystemTime::now();
-    let log = plan.log.as_ref().map(|p| p.display().to_string());
-    let exit_code = match run_command(&plan, &mut signal, &console).await {
-        Ok((code, interrupted)) => {
-            if interrupted {
-                stop.send_replace(Stop::Interrupt);
-            }
-            code
+    let (command, log, exit_code) = match plan.deployment {
+        Deployment::Command { argv, log } => {
+            let exit_code = match run_command(&argv, log.as_deref(), &mut signal, &console).await {
+                Ok((code, interrupted)) => {
+                    if interrupted {
+                        stop.send_replace(Stop::Interrupt);
+                    }
+                    code
+                }
+                Err(e) => {
+                    console.line(&format!("[deploy] could not run the deploy command: {e:#}"));
+                    None
+                }
+            };
+            (argv, log.map(|p| p.display().to_string()), exit_code)
         }
-        Err(e) => {
-            console.line(&format!("[deploy] could not run the deploy command: {e:#}"));
-            None
+        Deployment::InProcess {
+            description,
+            rollout,
+        } => {
+            tokio::select! {
+                _ = rollout => {}
+                _ = signal.wait_for(|s| *s) => { stop.send_replace(Stop::Interrupt); }
+            }
+            (vec![description], None, Some(0))
         }
     };
     let record = DeployRecord {
-        command: plan.command.clone(),
+        command,
         exit_code,
         started_at_ms: unix_ms(started),
         ended_at_ms: unix_ms(SystemTime::now()),
@@ -119,18 +145,19 @@ async fn interrupted_during(period: Duration, signal: &mut watch::Receiver<bool>
 /// Runs the command to its end; on a stop signal passes SIGTERM on and waits a little.
 /// Returns its exit code (None when killed by a signal) and whether we were interrupted.
 async fn run_command(
-    plan: &DeployPlan,
+    argv: &[String],
+    log: Option<&Path>,
     signal: &mut watch::Receiver<bool>,
     console: &Console,
 ) -> anyhow::Result<(Option<i32>, bool)> {
-    let mut child = tokio::process::Command::new(&plan.command[0])
-        .args(&plan.command[1..])
+    let mut child = tokio::process::Command::new(&argv[0])
+        .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    console.line(&format!("[deploy] started: {}", plan.command.join(" ")));
+    console.line(&format!("[deploy] started: {}", argv.join(" ")));
 
     let (tx, rx) = mpsc::unbounded_channel();
     let stdout = child
@@ -138,7 +165,7 @@ async fn run_command(
         .take()
         .map(|s| tokio::spawn(forward(s, tx.clone())));
     let stderr = child.stderr.take().map(|s| tokio::spawn(forward(s, tx)));
-    let sink = tokio::spawn(sink(rx, plan.log.clone(), console.clone()));
+    let sink = tokio::spawn(sink(rx, log.map(Path::to_path_buf), console.clone()));
 
     let mut interrupted = false;
     let status = tokio::select! {

@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. Each subcommand lives in its own
 //! file; the library does the work.
 
+mod demo;
 mod run;
 
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Probe a URL with a pool of fresh browser users and report every failed load.
     Run(Box<RunArgs>),
+    /// See it work: probe a naive and a fixed rollout on the built-in simulator, side by side.
+    Demo(demo::DemoArgs),
     /// Serve a local rolling deployment (v1 -> v2) that fails the way real ones do.
     Simulate(crate::sim::SimulateArgs),
 }
@@ -44,6 +47,7 @@ pub enum Command {
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(*args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
     };
     match result {

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::browser::{self, BrowserOptions};
 use crate::classify::Rules;
-use crate::deploy::{self, DeployPlan};
+use crate::deploy::{self, DeployPlan, Deployment};
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::model::Phase;
@@ -146,10 +146,12 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     let driver = if !args.command.is_empty() {
         deploy::check_command(&args.command)?;
         Driver::Deploy(DeployPlan {
-            command: args.command.clone(),
+            deployment: Deployment::Command {
+                argv: args.command.clone(),
+                log: args.deploy_log.clone(),
+            },
             baseline: args.baseline,
             settle: args.settle,
-            log: args.deploy_log.clone(),
         })
     } else if args.until_signal {
         Driver::For(None)

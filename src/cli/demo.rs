@@ -1,0 +1,254 @@
+//! `rollprobe demo`: the product in one command, without a cluster. Probes a naive rollout and
+//! a fixed one on the embedded simulator and shows the two verdicts side by side.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser};
+use futures::FutureExt;
+
+use super::run::{self, Driver, RunArgs};
+use crate::deploy::{DeployPlan, Deployment};
+use crate::report::{Report, text};
+use crate::signals;
+use crate::sim::{Mode, SimConfig, Simulator};
+use crate::verdict::{EXIT_PASS, EXIT_SITE_FAILED, Status};
+
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  rollprobe demo --out ./rollprobe-demo")]
+pub struct DemoArgs {
+    /// Where both runs' reports go
+    #[arg(long, default_value = "rollprobe-demo")]
+    pub out: PathBuf,
+
+    /// Browser users per run
+    #[arg(short, long, default_value_t = 3)]
+    pub workers: u16,
+
+    /// How long each simulated rollout takes, in seconds
+    #[arg(long, default_value_t = 12)]
+    pub rollout: u64,
+
+    /// Chromium or Chrome executable [default: /usr/bin/chromium]
+    #[arg(long, env = "CHROMIUM", value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
+
+    /// No live progress output
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Lets the demo spell its runs as a user would type them.
+#[derive(Parser)]
+struct RunLine {
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+const MODES: [(Mode, &str); 2] = [
+    (Mode::Naive, "naive rollout"),
+    (Mode::SharedAssets, "shared-assets rollout"),
+];
+
+pub async fn run(args: DemoArgs) -> Result<i32> {
+    let signal = signals::stop_on_signals()?;
+    let mut reports = Vec::new();
+    for (mode, title) in MODES {
+        if *signal.borrow() {
+            break;
+        }
+        eprintln!(
+            "== {title}: baseline 3 s, a {} s rollout of 3 pods v1 -> v2, settle 4 s",
+            args.rollout
+        );
+        let dir = args.out.join(mode_dir(mode));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let report = probe_rollout(&args, mode, &dir, signal.clone()).await?;
+        reports.push((title, dir, report));
+    }
+    print!("{}", side_by_side(&reports));
+
+    let verdicts: Vec<Status> = reports.iter().map(|(_, _, r)| r.verdict.status).collect();
+    if verdicts == [Status::Fail, Status::Pass] {
+        println!(
+            "\nThe naive rollout hurt users; the shared-assets rollout did not. Reports are under {}/.",
+            args.out.display()
+        );
+        Ok(EXIT_PASS)
+    } else {
+        println!(
+            "\nUnexpected verdicts {verdicts:?}: expected the naive rollout to fail and the fixed one to pass."
+        );
+        Ok(EXIT_SITE_FAILED)
+    }
+}
+
+async fn probe_rollout(
+    args: &DemoArgs,
+    mode: Mode,
+    dir: &Path,
+    signal: tokio::sync::watch::Receiver<bool>,
+) -> Result<Report> {
+    let sim = Arc::new(
+        Simulator::start(SimConfig {
+            mode,
+            rollout: Duration::from_secs(args.rollout),
+            auto_start: false,
+            // The simulator outlives the probe; the demo shuts it down itself.
+            after: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(900),
+            events_jsonl: Some(dir.join("pod-events.jsonl")),
+            quiet: true,
+            ..SimConfig::default()
+        })
+        .await?,
+    );
+    let json = dir.join("report.json");
+    let junit = dir.join("report.xml");
+    let mut line: Vec<String> = vec![
+        "run".into(),
+        sim.url(),
+        "--workers".into(),
+        args.workers.to_string(),
+        "--baseline".into(),
+        "3s".into(),
+        "--settle".into(),
+        "4s".into(),
+        "--version-header".into(),
+        "X-App-Version".into(),
+        "--expect-version".into(),
+        "v2".into(),
+    ];
+    if let Some(chromium) = &args.chromium {
+        line.push("--chromium".into());
+        line.push(chromium.display().to_string());
+    }
+    let run_args = RunLine::try_parse_from(&line)?.run;
+    let (cfg, settings) = run::configure(&run_args)?;
+
+    let rolling = sim.clone();
+    let plan = DeployPlan {
+        deployment: Deployment::InProcess {
+            description: format!("simulated {} rollout", mode_dir(mode)),
+            rollout: async move {
+                rolling.start_rollout();
+                rolling.wait_rollout_done().await;
+            }
+            .boxed(),
+        },
+        baseline: Duration::from_secs(3),
+        settle: Duration::from_secs(4),
+    };
+    let report = run::probe_and_report(
+        &run_args.url,
+        cfg,
+        settings,
+        Driver::Deploy(plan),
+        signal,
+        !args.quiet,
+    )
+    .await;
+    if let Ok(sim) = Arc::try_unwrap(sim) {
+        sim.shutdown().await;
+    }
+    let report = report?;
+    run::write_reports(&report, Some(&json), Some(&junit))?;
+    Ok(report)
+}
+
+fn mode_dir(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Naive => "naive",
+        Mode::SharedAssets => "shared-assets",
+        Mode::Steady => "steady",
+        Mode::NoReadiness => "no-readiness",
+        Mode::NoDrain => "no-drain",
+        Mode::Slow => "slow",
+    }
+}
+
+/// The two runs as columns: what a newcomer compares at a glance.
+fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
+    const WIDTH: usize = 44;
+    let column = |r: &Report, dir: &Path| -> Vec<String> {
+        let s = &r.summary;
+        let mut rows = vec![
+            text::status_word(r.verdict.status).to_string(),
+            format!("{} loads, {} failed", s.loads, s.failed),
+        ];
+        for p in &r.phases {
+            rows.push(format!(
+                "{:<8} {:>3} loads {:>3} failed",
+                p.phase.as_str(),
+                p.summary.loads,
+                p.summary.failed
+            ));
+        }
+        let classes: Vec<String> = s
+            .failed_loads_by_class
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        rows.push(if classes.is_empty() {
+            "no failure".into()
+        } else {
+            classes.join(", ")
+        });
+        let mixed = r.versions.as_ref().and_then(|v| v.mixed_window).map_or(
+            "versions never mixed".to_string(),
+            |w| {
+                format!(
+                    "v1+v2 mixed for {:.1}s",
+                    w.end_unix_ms.saturating_sub(w.start_unix_ms) as f64 / 1000.0
+                )
+            },
+        );
+        rows.push(mixed);
+        for f in s
+            .failing_resources
+            .iter()
+            .filter(|f| r.counts(f.class))
+            .take(3)
+        {
+            let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());
+            let by = if f.versions.is_empty() {
+                String::new()
+            } else {
+                format!(" from {}", f.versions.join("+"))
+            };
+            rows.push(format!("{} {path}{by} x{}", f.how(), f.count));
+        }
+        rows.push(format!("{}/report.json", dir.display()));
+        rows
+    };
+    let columns: Vec<(String, Vec<String>)> = reports
+        .iter()
+        .map(|(title, dir, r)| (title.to_string(), column(r, dir)))
+        .collect();
+    let height = columns
+        .iter()
+        .map(|(_, rows)| rows.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("\n");
+    for i in 0..=height {
+        for (title, rows) in &columns {
+            let cell = if i == 0 {
+                title.clone()
+            } else {
+                rows.get(i - 1).cloned().unwrap_or_default()
+            };
+            out.push_str(&format!("{cell:<WIDTH$}"));
+        }
+        out = out.trim_end().to_string();
+        out.push('\n');
+    }
+    for (title, _, r) in reports {
+        if let Some(d) = r.failures.iter().find_map(|f| f.diagnosis.as_ref()) {
+            out.push_str(&format!("\n{title}, diagnosis: {d}\n"));
+        }
+    }
+    out
+}
