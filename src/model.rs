@@ -63,6 +63,17 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase a load belongs to, from the phases at its start and end: a load in flight at
+    /// any moment of the rollout is a rollout load, so a failure the rollout caused is never
+    /// blamed on the baseline or the settle phase.
+    pub fn of_load(started: Phase, ended: Phase) -> Phase {
+        if started <= Phase::Rollout && ended >= Phase::Rollout && started != Phase::Run {
+            Phase::Rollout
+        } else {
+            started
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Run => "run",

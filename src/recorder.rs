@@ -37,9 +37,11 @@ pub struct Snapshot {
     pub failed_by_class: BTreeMap<FailureClass, u64>,
 }
 
-/// Counters for one slice of the run (the whole run, or one phase).
+/// Counters for one slice of the run (the whole run, or one phase). `report::merge` feeds the
+/// loads and failing resources of several shards through the same counters, so a merged summary
+/// is built exactly like a recorded one.
 #[derive(Default)]
-struct Tally {
+pub struct Tally {
     snapshot: Snapshot,
     failures_by_class: BTreeMap<FailureClass, u64>,
     resources: HashMap<(String, FailureClass, Option<u16>, Option<String>), FailingResource>,
@@ -55,6 +57,27 @@ impl Tally {
         failures: &[Failure],
         limits: &Limits,
     ) {
+        self.count_load(outcome, classes, requests);
+        for failure in failures {
+            self.count_failures(failure.class, 1);
+            self.count_resource(
+                FailingResource {
+                    url: failure.url.clone(),
+                    class: failure.class,
+                    status: failure.status,
+                    error: failure.error.clone(),
+                    count: 1,
+                    first_unix_ms: failure.at_unix_ms,
+                    last_unix_ms: failure.at_unix_ms,
+                    versions: failure.version.iter().cloned().collect(),
+                },
+                limits.max_resources,
+            );
+        }
+    }
+
+    /// One finished load: its outcome, the classes it failed with, its request count.
+    pub fn count_load(&mut self, outcome: Outcome, classes: &[FailureClass], requests: u64) {
         let s = &mut self.snapshot;
         s.loads += 1;
         match outcome {
@@ -66,42 +89,40 @@ impl Tally {
             *s.failed_by_class.entry(*class).or_default() += 1;
         }
         self.requests += requests;
-        for failure in failures {
-            *self.failures_by_class.entry(failure.class).or_default() += 1;
-            self.count_resource(failure, limits.max_resources);
-        }
     }
 
-    fn count_resource(&mut self, f: &Failure, max_resources: usize) {
-        let key = (f.url.clone(), f.class, f.status, f.error.clone());
+    /// `n` individual failures of one class.
+    pub fn count_failures(&mut self, class: FailureClass, n: u64) {
+        *self.failures_by_class.entry(class).or_default() += n;
+    }
+
+    /// Adds `r`'s count, times and versions to the resource that failed the same way (same URL,
+    /// class, status and error); past `max_resources` distinct resources new ones are dropped.
+    pub fn count_resource(&mut self, r: FailingResource, max_resources: usize) {
+        let key = (r.url.clone(), r.class, r.status, r.error.clone());
         if !self.resources.contains_key(&key) && self.resources.len() >= max_resources {
             return;
         }
-        let r = self
+        let entry = self
             .resources
             .entry(key)
             .or_insert_with(|| FailingResource {
-                url: f.url.clone(),
-                class: f.class,
-                status: f.status,
-                error: f.error.clone(),
                 count: 0,
-                first_unix_ms: f.at_unix_ms,
-                last_unix_ms: f.at_unix_ms,
                 versions: Vec::new(),
+                ..r.clone()
             });
-        r.count += 1;
-        r.first_unix_ms = r.first_unix_ms.min(f.at_unix_ms);
-        r.last_unix_ms = r.last_unix_ms.max(f.at_unix_ms);
-        if let Some(v) = &f.version
-            && !r.versions.contains(v)
-        {
-            r.versions.push(v.clone());
-            r.versions.sort();
+        entry.count += r.count;
+        entry.first_unix_ms = entry.first_unix_ms.min(r.first_unix_ms);
+        entry.last_unix_ms = entry.last_unix_ms.max(r.last_unix_ms);
+        for v in r.versions {
+            if !entry.versions.contains(&v) {
+                entry.versions.push(v);
+            }
         }
+        entry.versions.sort();
     }
 
-    fn summary<'a>(self, loads: impl Iterator<Item = &'a Load>, duration_s: f64) -> Summary {
+    pub fn summary<'a>(self, loads: impl Iterator<Item = &'a Load>, duration_s: f64) -> Summary {
         let s = self.snapshot;
         let load_ms = Percentiles::of(
             loads

@@ -207,6 +207,10 @@ async fn work(
                 }
             }
         };
+        let obs = Observation {
+            phase: Phase::of_load(obs.phase, *phase.borrow()),
+            ..obs
+        };
         if tx.send(obs).is_err() {
             return;
         }

@@ -76,17 +76,17 @@ pub fn analyse(loads: &[Load]) -> Option<Versions> {
         return None;
     }
     seen.sort_by_key(|s| s.first_unix_ms);
-    let mixed_window = seen.get(1).and_then(|second| {
-        let last_earlier = seen
-            .iter()
-            .filter(|s| s.first_unix_ms < second.first_unix_ms)
-            .map(|s| s.last_unix_ms)
-            .max()?;
-        (last_earlier >= second.first_unix_ms).then_some(Window {
-            start_unix_ms: second.first_unix_ms,
-            end_unix_ms: last_earlier,
-        })
+    // Two versions were served at once from the second one's first appearance until the
+    // second-to-last one's last: after that only one version is left.
+    let mixed_window = (seen.len() >= 2).then(|| {
+        let mut lasts: Vec<u64> = seen.iter().map(|s| s.last_unix_ms).collect();
+        lasts.sort_unstable();
+        Window {
+            start_unix_ms: seen[1].first_unix_ms,
+            end_unix_ms: lasts[lasts.len() - 2],
+        }
     });
+    let mixed_window = mixed_window.filter(|w| w.start_unix_ms <= w.end_unix_ms);
     Some(Versions {
         timeline: timeline
             .into_iter()
@@ -97,11 +97,20 @@ pub fn analyse(loads: &[Load]) -> Option<Versions> {
     })
 }
 
-/// Versions served by loads of one phase, most loads first.
+/// Versions that served the document or any request of the loads of one phase, with how many
+/// loads each touched, most first.
 pub fn served_in(loads: &[Load], phase: Phase) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for load in loads.iter().filter(|l| l.phase == phase) {
-        if let Some(v) = &load.version {
+        let mut versions: Vec<&str> = load
+            .version
+            .iter()
+            .chain(&load.served_by)
+            .map(String::as_str)
+            .collect();
+        versions.sort();
+        versions.dedup();
+        for v in versions {
             *counts.entry(v).or_default() += 1;
         }
     }
@@ -178,6 +187,30 @@ mod tests {
         );
         assert_eq!(v.seen[0].version, "v1");
         assert_eq!(v.timeline.len(), 4);
+    }
+
+    #[test]
+    fn mixed_window_when_both_versions_appear_at_once() {
+        let loads = [
+            load(1_000, Phase::Run, "v1"),
+            load(1_000, Phase::Run, "v2"),
+            load(4_000, Phase::Run, "v1"),
+            load(9_000, Phase::Run, "v2"),
+        ];
+        let w = analyse(&loads).unwrap().mixed_window.unwrap();
+        assert_eq!((w.start_unix_ms, w.end_unix_ms), (1_000, 4_000));
+        assert_eq!(analyse(&loads[..1]).unwrap().mixed_window, None);
+    }
+
+    #[test]
+    fn a_load_in_flight_during_the_rollout_is_a_rollout_load() {
+        use Phase::*;
+        assert_eq!(Phase::of_load(Baseline, Baseline), Baseline);
+        assert_eq!(Phase::of_load(Baseline, Rollout), Rollout);
+        assert_eq!(Phase::of_load(Rollout, Settle), Rollout);
+        assert_eq!(Phase::of_load(Baseline, Settle), Rollout);
+        assert_eq!(Phase::of_load(Settle, Settle), Settle);
+        assert_eq!(Phase::of_load(Run, Run), Run);
     }
 
     #[test]

@@ -154,7 +154,12 @@ async fn probe_rollout(
         sim.shutdown().await;
     }
     let report = report?;
-    run::write_reports(&report, Some(&json), Some(&junit))?;
+    run::write_reports(
+        &report,
+        Some(&json),
+        Some(&junit),
+        Some(&dir.join("report.html")),
+    )?;
     Ok(report)
 }
 

@@ -2,9 +2,9 @@
 //! file; the library does the work.
 
 mod demo;
+mod merge;
+mod report;
 mod run;
-
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +41,10 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve a local rolling deployment (v1 -> v2) that fails the way real ones do.
     Simulate(crate::sim::SimulateArgs),
+    /// Render the reports of a saved JSON report again: JUnit, HTML, the text summary.
+    Report(report::ReportArgs),
+    /// Merge the JSON reports of several probers into one report and one verdict.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -49,6 +53,8 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Run(args) => run::run(*args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
+        Command::Report(args) => report::run(args).await,
+        Command::Merge(args) => merge::run(args).await,
     };
     match result {
         Ok(code) => code,
@@ -61,16 +67,4 @@ pub async fn dispatch(cli: Cli) -> i32 {
             }
         }
     }
-}
-
-/// Accepts `90`, `90s`, `2m`, `500ms`: a bare number is seconds, as people type it.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(secs) = text.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-        return Err(format!("{text:?} is not a duration"));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{text:?} is not a duration ({e}); try 30s, 2m or 500ms"))
 }

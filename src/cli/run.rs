@@ -55,7 +55,7 @@ pub struct RunArgs {
     pub workers: u16,
 
     /// How long to probe, without a deploy command (30s, 2m, 90 = seconds)
-    #[arg(short, long, default_value = "30s", value_parser = super::parse_duration, conflicts_with = "until_signal")]
+    #[arg(short, long, default_value = "30s", value_parser = crate::clock::parse_duration, conflicts_with = "until_signal")]
     pub duration: Duration,
 
     /// Probe until SIGINT or SIGTERM, then write the reports (for a deploy in another step)
@@ -67,11 +67,11 @@ pub struct RunArgs {
     pub loads: Option<u64>,
 
     /// With a deploy command: probe this long before starting it
-    #[arg(long, default_value = "10s", value_parser = super::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = crate::clock::parse_duration)]
     pub baseline: Duration,
 
     /// With a deploy command: keep probing this long after it exits
-    #[arg(long, default_value = "15s", value_parser = super::parse_duration)]
+    #[arg(long, default_value = "15s", value_parser = crate::clock::parse_duration)]
     pub settle: Duration,
 
     /// Write the deploy command's output here instead of the terminal
@@ -79,11 +79,11 @@ pub struct RunArgs {
     pub deploy_log: Option<PathBuf>,
 
     /// Network idle: no request in flight for this long after the load event ends a load
-    #[arg(long, default_value = "500ms", value_parser = super::parse_duration)]
+    #[arg(long, default_value = "500ms", value_parser = crate::clock::parse_duration)]
     pub idle: Duration,
 
     /// A load that is not idle by then fails as `timeout`
-    #[arg(long, default_value = "30s", value_parser = super::parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = crate::clock::parse_duration)]
     pub load_timeout: Duration,
 
     /// Do not judge (or wait for) URLs containing this text, or matching this glob; repeatable
@@ -126,6 +126,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Write a self-contained HTML report here (timeline, failures, versions; no network needed)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Chromium or Chrome executable [default: /usr/bin/chromium]
     #[arg(long, env = "CHROMIUM", value_name = "PATH")]
     pub chromium: Option<PathBuf>,
@@ -160,7 +164,12 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     };
     let signal = signals::stop_on_signals()?;
     let report = probe_and_report(&args.url, cfg, settings, driver, signal, !args.quiet).await?;
-    write_reports(&report, args.json.as_deref(), args.junit.as_deref())?;
+    write_reports(
+        &report,
+        args.json.as_deref(),
+        args.junit.as_deref(),
+        args.html.as_deref(),
+    )?;
     print!("{}", report::text::render(&report));
     Ok(report.verdict.exit_code)
 }
@@ -170,7 +179,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
     check_url(&args.url)?;
     let executable = browser::resolve_executable(args.chromium.as_deref())?;
     let ignore = UrlFilter::new(&args.ignore).map_err(|e| UsageError(format!("{e:#}")))?;
-    for path in [&args.json, &args.junit].into_iter().flatten() {
+    for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
         check_writable(path)?;
     }
     if !(0.0..=100.0).contains(&args.slo) {
@@ -312,12 +321,16 @@ pub fn write_reports(
     report: &Report,
     json: Option<&std::path::Path>,
     junit: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
 ) -> Result<()> {
     if let Some(path) = json {
         report::json::write(report, path)?;
     }
     if let Some(path) = junit {
         report::junit::write(report, path)?;
+    }
+    if let Some(path) = html {
+        report::html::write(report, path)?;
     }
     Ok(())
 }

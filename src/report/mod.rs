@@ -1,8 +1,10 @@
 //! The results model every output is rendered from, and one exporter file per format.
 //! The JSON report is this model serialized; `docs/report-schema.md` documents it.
 
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod text;
 pub mod write;
 
@@ -317,7 +319,8 @@ fn deploy_notes(deploy: &DeployRecord, loads: &[Load]) -> Vec<String> {
         Some(0) => {}
         code => {
             let how = code.map_or("was killed".to_string(), |c| format!("failed (exit {c})"));
-            if new.is_empty() {
+            // Without a baseline version there is no telling old from new.
+            if new.is_empty() || before.is_empty() {
                 notes.push(format!("the deploy command {how}"));
             } else {
                 notes.push(format!(

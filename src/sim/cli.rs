@@ -20,20 +20,20 @@ pub struct SimulateArgs {
     pub port: u16,
 
     /// Steady state before an auto-started rollout (seconds, or e.g. "500ms").
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = crate::clock::parse_duration)]
     pub before: Duration,
 
     /// Total rollout duration; three pod replacements are spread over it.
-    #[arg(long, value_name = "SECS", default_value = "15", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = crate::clock::parse_duration)]
     pub rollout: Duration,
 
     /// Steady state after the rollout before the simulator exits.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = crate::clock::parse_duration)]
     pub after: Duration,
 
     /// Start the rollout automatically after this delay (overrides --before).
     /// Without it, --control-port makes the rollout wait for `POST /rollout`.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", value_parser = crate::clock::parse_duration)]
     pub start_rollout_after: Option<Duration>,
 
     /// Control API port on 127.0.0.1 (default: any free port). Giving it
@@ -47,12 +47,17 @@ pub struct SimulateArgs {
     pub events: Option<PathBuf>,
 
     /// Exit after this long whatever happens.
-    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = crate::clock::parse_duration)]
     pub max_lifetime: Duration,
 
     /// Don't log pod events to stderr.
     #[arg(long)]
     pub quiet: bool,
+
+    /// Stall the rollout after replacing this many pods (1 or 2), like a new pod that never
+    /// becomes ready: versions stay mixed and the rollout never finishes.
+    #[arg(long, value_name = "PODS", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub stall_after: Option<u8>,
 }
 
 impl SimulateArgs {
@@ -68,15 +73,8 @@ impl SimulateArgs {
             max_lifetime: self.max_lifetime,
             events_jsonl: self.events.clone(),
             quiet: self.quiet,
+            stall_after: self.stall_after.map(usize::from),
         }
-    }
-}
-
-/// Plain seconds ("2", "0.5") or a humantime duration ("500ms", "1m").
-fn parse_secs(s: &str) -> Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}")),
-        Err(_) => humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e}")),
     }
 }
 

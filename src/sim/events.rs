@@ -26,6 +26,7 @@ pub enum PodEventKind {
     Stopped,
     RolloutStarted,
     RolloutFinished,
+    RolloutStalled,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,6 +57,7 @@ impl PodEvent {
             PodEventKind::Stopped => format!("{pod} stopped (port {port})"),
             PodEventKind::RolloutStarted => format!("rollout to {version} started"),
             PodEventKind::RolloutFinished => format!("rollout to {version} finished"),
+            PodEventKind::RolloutStalled => format!("rollout to {version} stalled"),
         }
     }
 }

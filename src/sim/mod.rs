@@ -62,6 +62,8 @@ pub struct SimConfig {
     pub events_jsonl: Option<PathBuf>,
     /// Don't log events to stderr.
     pub quiet: bool,
+    /// Replace only this many pods, then stall (the rollout never finishes).
+    pub stall_after: Option<usize>,
 }
 
 impl Default for SimConfig {
@@ -77,6 +79,7 @@ impl Default for SimConfig {
             max_lifetime: Duration::from_secs(600),
             events_jsonl: None,
             quiet: false,
+            stall_after: None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub(crate) struct Timing {
     after: Duration,
     auto_start: bool,
     max_lifetime: Duration,
+    stall_after: Option<usize>,
 }
 
 impl From<&SimConfig> for Timing {
@@ -46,6 +47,7 @@ impl From<&SimConfig> for Timing {
             after: cfg.after,
             auto_start: cfg.auto_start,
             max_lifetime: cfg.max_lifetime,
+            stall_after: cfg.stall_after,
         }
     }
 }
@@ -113,13 +115,18 @@ async fn script(shared: &Arc<Shared>, fleet: &mut Fleet, timing: &Timing) -> any
         // Same timeline as the other modes, so runs are comparable.
         tokio::time::sleep(timing.rollout).await;
     } else {
-        rollout(shared, fleet, timing.rollout).await?;
+        rollout(shared, fleet, timing.rollout, timing.stall_after).await?;
     }
     tokio::time::sleep(timing.after).await;
     Ok(())
 }
 
-async fn rollout(shared: &Arc<Shared>, fleet: &mut Fleet, total: Duration) -> anyhow::Result<()> {
+async fn rollout(
+    shared: &Arc<Shared>,
+    fleet: &mut Fleet,
+    total: Duration,
+    stall_after: Option<usize>,
+) -> anyhow::Result<()> {
     let log = &shared.log;
     let started = Instant::now();
     shared.progress.send_modify(|p| p.phase = Phase::Rolling);
@@ -130,6 +137,11 @@ async fn rollout(shared: &Arc<Shared>, fleet: &mut Fleet, total: Duration) -> an
     let startup = (step / 3).min(MAX_STARTUP);
     let lag = (step / 3).min(MAX_ENDPOINT_LAG);
     for (i, suffix) in POD_SUFFIXES.iter().enumerate() {
+        if stall_after == Some(i) {
+            log.record("", "v2", PodEventKind::RolloutStalled, shared.ingress_port);
+            // Stuck like a pod that never gets ready: only the lifetime or a stop ends it.
+            std::future::pending::<()>().await;
+        }
         let pod = Pod::create(&format!("v2-{suffix}"), "v2", shared.mode, log)?;
         let pod = if shared.mode == Mode::NoReadiness {
             // Without a readiness probe the endpoint is published at once.

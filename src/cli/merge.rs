@@ -1,0 +1,62 @@
+//! `rollprobe merge`: one report and one verdict from the shards of several probers that
+//! watched the same deployment (see report::merge).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::error::UsageError;
+use crate::report::{self, merge::Shard};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Four probers each wrote a shard; one verdict for the deployment:
+  rollprobe merge shard-0.json shard-1.json shard-2.json shard-3.json \\
+    --json all.json --junit all.xml --html all.html
+
+Shards must probe the same target with the same SLO and report schema. Load ids are renumbered
+so they stay unique; times stay wall-clock, so shards line up if the probers' clocks agree.
+The exit code is the merged verdict's (0 pass, 1 site failed, 3 inconclusive, 4 deploy failed),
+or 2 when an input is unreadable or the shards cannot be merged.";
+
+#[derive(Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct MergeArgs {
+    /// JSON reports written by `rollprobe run --json`
+    #[arg(value_name = "SHARD.json", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the merged JSON report here
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a JUnit XML report here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write a self-contained HTML report here
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+pub async fn run(args: MergeArgs) -> Result<i32> {
+    let mut shards = Vec::new();
+    for path in &args.inputs {
+        let report = report::json::read(path).map_err(|e| UsageError(format!("{e:#}")))?;
+        shards.push(Shard {
+            name: path.display().to_string(),
+            report,
+        });
+    }
+    let merged = report::merge::merge(shards)?;
+    super::run::write_reports(
+        &merged,
+        args.json.as_deref(),
+        args.junit.as_deref(),
+        args.html.as_deref(),
+    )
+    .map_err(|e| UsageError(format!("{e:#}")))?;
+    print!("{}", report::text::render(&merged));
+    Ok(merged.verdict.exit_code)
+}

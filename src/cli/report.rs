@@ -1,0 +1,42 @@
+//! `rollprobe report`: renders the reports of a saved JSON report again (JUnit, HTML, the text
+//! summary), e.g. for a run whose HTML was not asked for, or with a newer rollprobe.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::error::UsageError;
+use crate::report;
+
+const EXAMPLES: &str = "\
+Examples:
+  # An HTML page and JUnit for CI from a run's JSON report:
+  rollprobe report report.json --html report.html --junit report.xml
+
+Exit codes: 0 when the reports were rendered (whatever the run's verdict), 2 when the input is
+not a readable rollprobe JSON report or an output cannot be written.";
+
+#[derive(Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct ReportArgs {
+    /// A JSON report written by `rollprobe run --json` (or `rollprobe merge`)
+    #[arg(value_name = "RUN.json")]
+    pub input: PathBuf,
+
+    /// Write a JUnit XML report here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write a self-contained HTML report here
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+pub async fn run(args: ReportArgs) -> Result<i32> {
+    let report = report::json::read(&args.input).map_err(|e| UsageError(format!("{e:#}")))?;
+    super::run::write_reports(&report, None, args.junit.as_deref(), args.html.as_deref())
+        .map_err(|e| UsageError(format!("{e:#}")))?;
+    print!("{}", report::text::render(&report));
+    Ok(0)
+}

@@ -1,0 +1,214 @@
+//! Wrapping a deployment: the deploy command is a small script that triggers the simulator's
+//! rollout through its control API and waits for it, as `kubectl rollout status` would.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Run, probe, spa_routes};
+use rollprobe::sim::{Mode, SimConfig, Simulator, Site};
+
+async fn simulator(mode: Mode, stall_after: Option<usize>) -> Simulator {
+    Simulator::start(SimConfig {
+        mode,
+        rollout: Duration::from_secs(6),
+        auto_start: false,
+        after: Duration::from_secs(120),
+        max_lifetime: Duration::from_secs(180),
+        quiet: true,
+        stall_after,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A deploy script: triggers the rollout, waits up to `wait_s` for it, exits `code` when done
+/// and 1 when it timed out. Plain bash, no curl needed.
+fn deploy_script(dir: &std::path::Path, control_url: &str, wait_s: u32, code: i32) -> String {
+    let port = url::Url::parse(control_url).unwrap().port().unwrap();
+    let path = dir.join("deploy.sh");
+    std::fs::write(
+        &path,
+        format!(
+            r#"#!/usr/bin/env bash
+echo "deploying v2"
+exec 3<>/dev/tcp/127.0.0.1/{port}
+printf 'POST /rollout?wait=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >&3
+if read -r -t {wait_s} status <&3; then
+  echo "rollout: $status"
+  exit {code}
+fi
+echo "rollout did not finish within {wait_s}s" >&2
+exit 1
+"#
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn phase<'a>(run: &'a Run, name: &str) -> &'a serde_json::Value {
+    run.json()["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["phase"] == name)
+        .unwrap_or_else(|| panic!("phase {name} in {}", run.json()["phases"]))
+}
+
+async fn wrap(sim: &Simulator, script: &str, settle: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "--workers",
+        "3",
+        "--baseline",
+        "5s",
+        "--settle",
+        settle,
+        "--version-header",
+        "X-App-Version",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--", "bash", script]);
+    probe(&sim.url(), &args).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_rollout_fails_only_in_the_rollout_phase() {
+    let sim = simulator(Mode::Naive, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = deploy_script(dir.path(), &sim.control_url(), 30, 0);
+    let run = wrap(&sim, &script, "3s", &["--expect-version", "v2"]).await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(phase(&run, "baseline")["verdict"]["status"], "pass");
+    assert_eq!(phase(&run, "rollout")["verdict"]["status"], "fail");
+    for f in run.json()["failures"].as_array().unwrap() {
+        assert_eq!(f["phase"], "rollout", "{f}\n{}", run.json()["deploy"]);
+    }
+    assert_eq!(phase(&run, "settle")["verdict"]["status"], "pass");
+    assert_eq!(run.json()["deploy"]["exit_code"], 0);
+    let check = &run.json()["checks"][0];
+    assert_eq!(check["name"], "final version is v2");
+    assert_eq!(check["passed"], true, "{check}");
+    assert!(
+        run.stderr.contains("[deploy] deploying v2"),
+        "output passes through: {}",
+        run.stderr
+    );
+
+    let xml = run.junit.as_deref().unwrap();
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let suites: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert_eq!(suites.len(), 4, "a suite per phase plus checks: {suites:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_assets_rollout_passes_and_ends_on_v2() {
+    let sim = simulator(Mode::SharedAssets, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = deploy_script(dir.path(), &sim.control_url(), 30, 0);
+    let run = wrap(&sim, &script, "3s", &["--expect-version", "v2"]).await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let phases: Vec<&str> = run.json()["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["baseline", "rollout", "settle"]);
+    assert_eq!(run.json()["checks"][0]["passed"], true);
+    assert!(run.json()["versions"]["mixed_window"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_stopped_halfway_fails_the_version_check() {
+    let sim = simulator(Mode::SharedAssets, Some(1)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = deploy_script(dir.path(), &sim.control_url(), 5, 0);
+    let run = wrap(&sim, &script, "5s", &["--expect-version", "v2"]).await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let check = &run.json()["checks"][0];
+    assert_eq!(check["passed"], false);
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("still serving v1"),
+        "{check}"
+    );
+    assert_eq!(run.json()["deploy"]["exit_code"], 1);
+    let notes = run.json()["notes"].to_string();
+    assert!(
+        notes.contains("yet the new version v2 is being served"),
+        "{notes}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_deploy_command_is_reported_with_its_own_exit_code() {
+    let sim = simulator(Mode::Steady, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = deploy_script(dir.path(), &sim.control_url(), 30, 3);
+    let log = dir.path().join("deploy.log");
+    let run = wrap(
+        &sim,
+        &script,
+        "3s",
+        &["--deploy-log", log.to_str().unwrap()],
+    )
+    .await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["deploy"]["exit_code"], 3);
+    assert_eq!(run.json()["verdict"]["exit_code"], 4);
+    assert!(run.stdout.contains("exited 3"), "{}", run.stdout);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("deploying v2"), "{logged}");
+    assert!(
+        !run.stderr.contains("deploying v2"),
+        "output went to the log only"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_baseline_is_reported_as_failing_before_the_deployment() {
+    let routes = spa_routes()
+        .into_iter()
+        .filter(|r| r.path != "/assets/index-5e1f0c.css")
+        .collect();
+    let site = Site::start(routes).await.unwrap();
+    let run = probe(
+        &site.url("/"),
+        &[
+            "--workers",
+            "2",
+            "--baseline",
+            "6s",
+            "--settle",
+            "2s",
+            "--",
+            "true",
+        ],
+    )
+    .await;
+    site.shutdown().await;
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(phase(&run, "baseline")["verdict"]["status"], "fail");
+    let reason = run.json()["verdict"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("failing before the deployment started"),
+        "{reason}"
+    );
+}
