@@ -1,0 +1,477 @@
+//! The reports people read, end to end: the HTML report of a real run opened in a real headless
+//! Chromium, `rollprobe report` re-rendering JUnit from the JSON, and `rollprobe merge` of two
+//! probers that watched one site at the same time.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{BIN, Run, finish, spa_routes};
+use rollprobe::sim::{Route, Site};
+use serde_json::Value;
+
+const MISSING: &str = "/assets/index-3f9a1c.js";
+
+/// The SPA with its hashed entry bundle gone: every load misses it.
+fn site_missing_bundle() -> Vec<Route> {
+    spa_routes()
+        .into_iter()
+        .filter(|r| r.path != MISSING)
+        .collect()
+}
+
+/// `rollprobe run URL ARGS... --json --junit --html` into `dir`, bounded in time.
+async fn run_with_html(url: &str, args: &[&str], dir: tempfile::TempDir) -> (Run, PathBuf) {
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let html = dir.path().join("report.html");
+    let child = tokio::process::Command::new(BIN)
+        .arg("run")
+        .arg(url)
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--html")
+        .arg(&html)
+        .arg("--quiet")
+        // Last, since a deploy command after `--` takes everything that follows.
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("rollprobe finished within 120 s")
+        .unwrap();
+    (finish(out, dir, json, junit), html)
+}
+
+/// Runs the binary with `args`, bounded in time: (exit code, stdout, stderr).
+async fn rollprobe(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let child = tokio::process::Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("rollprobe finished within 30 s")
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Failed loads per Unix second of their start, from the JSON report.
+fn failed_per_second(report: &Value) -> BTreeMap<u64, u64> {
+    let mut out = BTreeMap::new();
+    for load in report["loads"].as_array().unwrap() {
+        if load["outcome"] == "failed" {
+            *out.entry(load["started_at_ms"].as_u64().unwrap() / 1000)
+                .or_default() += 1;
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_report_shows_what_the_json_says_in_a_real_browser() {
+    let site = Site::start(site_missing_bundle()).await.unwrap();
+    let bundle = site.url(MISSING);
+    let (run, html) = run_with_html(
+        &site.url("/"),
+        &["--loads", "4", "--workers", "2"],
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    site.shutdown().await;
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let report = run.json();
+    let text = std::fs::read_to_string(&html).expect("the HTML report was written");
+    eprintln!("HTML report: {} bytes", text.len());
+    // Self-contained: no script, no stylesheet link, no external CSS; the browser checks the rest.
+    for needle in ["<script", "<link", "@import", "url("] {
+        assert!(
+            !text.contains(needle),
+            "{needle} in a self-contained report"
+        );
+    }
+
+    let chromium = rollprobe::browser::Chromium::launch(&rollprobe::browser::BrowserOptions {
+        executable: rollprobe::browser::resolve_executable(None).unwrap(),
+        cdp_timeout: Duration::from_secs(15),
+    })
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(60), async {
+        let page = chromium.browser.new_page("about:blank").await.unwrap();
+        page.execute(
+            chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
+                1280, 900, 1.0, false,
+            ),
+        )
+        .await
+        .unwrap();
+        page.goto(format!("file://{}", html.display()))
+            .await
+            .unwrap();
+        let seen: Value = page
+            .evaluate(
+                r#"(() => {
+                    const all = (sel, f) => [...document.querySelectorAll(sel)].map(f);
+                    return {
+                        status: document.getElementById("verdict").dataset.status,
+                        failedBars: all("rect.bar.failed", (r) => [Number(r.dataset.second), Number(r.dataset.count)]),
+                        okBars: all("rect.bar.ok", (r) => Number(r.dataset.count)),
+                        rows: all("tr.failure-row", (r) => [r.dataset.url, r.dataset.class, Number(r.dataset.count), r.querySelector("td.url").textContent]),
+                        slow: all("tr.slow-load", (r) => Number(r.dataset.durationMs)),
+                        resources: performance.getEntriesByType("resource").map((e) => e.name),
+                        barHeight: document.querySelector("rect.bar.failed")?.getBBox().height ?? 0,
+                    };
+                })()"#,
+            )
+            .await
+            .unwrap()
+            .into_value()
+            .unwrap();
+        let png = artifacts().join("report.png");
+        page.save_screenshot(
+            chromiumoxide::page::ScreenshotParams::builder()
+                .full_page(true)
+                .build(),
+            &png,
+        )
+        .await
+        .unwrap();
+        eprintln!("screenshot: {}", png.display());
+        seen
+    })
+    .await;
+    chromium.shutdown().await;
+    let seen = seen.expect("the HTML report rendered within 60 s");
+
+    assert_eq!(seen["status"], "fail");
+    assert_eq!(
+        seen["resources"],
+        Value::Array(vec![]),
+        "the report fetched nothing"
+    );
+    let bars: BTreeMap<u64, u64> = seen["failedBars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b[0].as_u64().unwrap(), b[1].as_u64().unwrap()))
+        .collect();
+    assert_eq!(bars, failed_per_second(report), "failed bars per second");
+    assert_eq!(
+        bars.values().sum::<u64>(),
+        report["summary"]["failed"].as_u64().unwrap()
+    );
+    let ok: u64 = seen["okBars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(ok, report["summary"]["ok"].as_u64().unwrap());
+    assert!(seen["barHeight"].as_f64().unwrap() > 1.0, "{seen}");
+
+    let rows = seen["rows"].as_array().unwrap();
+    let missing: Vec<&Value> = rows.iter().filter(|r| r[0] == bundle.as_str()).collect();
+    assert_eq!(missing.len(), 1, "one row for the missing bundle: {rows:?}");
+    assert_eq!(missing[0][1], "missing_asset");
+    assert_eq!(missing[0][2], 4, "missed once per load");
+    assert_eq!(missing[0][3], bundle.as_str(), "the URL is shown as text");
+    assert_eq!(seen["slow"].as_array().unwrap().len(), 4);
+}
+
+/// Every testsuite as (name, tests, failures, errors) and its testcases as (name, classname,
+/// failure type, failure message), in document order.
+type Suites = Vec<(Vec<String>, Vec<Vec<String>>)>;
+
+fn junit_structure(xml: &str) -> Suites {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed JUnit");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|suite| {
+            let attrs = ["name", "tests", "failures", "errors"]
+                .iter()
+                .map(|a| suite.attribute(*a).unwrap_or("").to_string())
+                .collect();
+            let cases = suite
+                .children()
+                .filter(|c| c.has_tag_name("testcase"))
+                .map(|case| {
+                    let problem = case
+                        .children()
+                        .find(|c| c.has_tag_name("failure") || c.has_tag_name("error"));
+                    vec![
+                        case.attribute("name").unwrap_or("").to_string(),
+                        case.attribute("classname").unwrap_or("").to_string(),
+                        problem.map_or(String::new(), |p| {
+                            format!(
+                                "{} {}",
+                                p.tag_name().name(),
+                                p.attribute("type").unwrap_or("")
+                            )
+                        }),
+                        problem
+                            .and_then(|p| p.attribute("message"))
+                            .unwrap_or("")
+                            .to_string(),
+                    ]
+                })
+                .collect();
+            (attrs, cases)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_command_renders_the_runs_junit_again() {
+    let site = Site::start(site_missing_bundle()).await.unwrap();
+    let (run, _) = run_with_html(
+        &site.url("/"),
+        &["--loads", "3", "--workers", "1"],
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    site.shutdown().await;
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+
+    let dir = run.dir.path();
+    let (json, xml, html) = (
+        dir.join("report.json"),
+        dir.join("again.xml"),
+        dir.join("again.html"),
+    );
+    let (code, stdout, stderr) = rollprobe(&[
+        "report".as_ref(),
+        json.as_os_str(),
+        "--junit".as_ref(),
+        xml.as_os_str(),
+        "--html".as_ref(),
+        html.as_os_str(),
+    ])
+    .await;
+    assert_eq!(code, 0, "a failed run renders fine: {stderr}");
+    assert_eq!(
+        stdout, run.stdout,
+        "the same text summary as the run printed"
+    );
+    let original = run.junit.as_deref().unwrap();
+    let again = std::fs::read_to_string(&xml).unwrap();
+    let structure = junit_structure(original);
+    assert!(!structure.is_empty() && !structure[0].1.is_empty());
+    assert_eq!(junit_structure(&again), structure);
+    eprintln!("re-rendered JUnit byte-identical: {}", again == original);
+    assert_eq!(
+        std::fs::read_to_string(&html).unwrap(),
+        std::fs::read_to_string(dir.join("report.html")).unwrap(),
+        "the same HTML as the run wrote"
+    );
+
+    // Not a report: exit 2 and a message, nothing written.
+    let bogus = dir.join("bogus.json");
+    std::fs::write(&bogus, "{\"not\": \"a report\"}").unwrap();
+    let out = dir.join("never.xml");
+    let (code, _, stderr) = rollprobe(&[
+        "report".as_ref(),
+        bogus.as_os_str(),
+        "--junit".as_ref(),
+        out.as_os_str(),
+    ])
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a rollprobe JSON report"), "{stderr}");
+    assert!(!out.exists());
+    let (code, _, stderr) =
+        rollprobe(&["report".as_ref(), dir.join("absent.json").as_os_str()]).await;
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_of_two_concurrent_probers_is_one_verdict() {
+    let site = Site::start(site_missing_bundle()).await.unwrap();
+    let bundle = site.url(MISSING);
+    let url = site.url("/");
+    let (a, b) = tokio::join!(
+        run_with_html(
+            &url,
+            &["--loads", "3", "--workers", "1"],
+            tempfile::tempdir().unwrap()
+        ),
+        run_with_html(
+            &url,
+            &["--loads", "2", "--workers", "1"],
+            tempfile::tempdir().unwrap()
+        ),
+    );
+    site.shutdown().await;
+    let (a, b) = (a.0, b.0);
+    for run in [&a, &b] {
+        assert_eq!(
+            run.code, 1,
+            "stdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        );
+    }
+
+    let out = tempfile::tempdir().unwrap();
+    let (json, xml, html) = (
+        out.path().join("all.json"),
+        out.path().join("all.xml"),
+        out.path().join("all.html"),
+    );
+    let (code, stdout, stderr) = rollprobe(&[
+        "merge".as_ref(),
+        a.dir.path().join("report.json").as_os_str(),
+        b.dir.path().join("report.json").as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--junit".as_ref(),
+        xml.as_os_str(),
+        "--html".as_ref(),
+        html.as_os_str(),
+    ])
+    .await;
+    assert_eq!(code, 1, "the merged verdict fails: {stdout}\n{stderr}");
+    assert!(stdout.starts_with("FAIL"), "{stdout}");
+    assert!(html.exists());
+
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let n = |r: &Value, k: &str| r["summary"][k].as_u64().unwrap();
+    let (ra, rb) = (a.json(), b.json());
+    assert_eq!(merged["schema_version"], 1);
+    assert_eq!(merged["verdict"]["status"], "fail");
+    assert_eq!(n(&merged, "loads"), 5);
+    assert_eq!(n(&merged, "loads"), n(ra, "loads") + n(rb, "loads"));
+    assert_eq!(n(&merged, "failed"), n(ra, "failed") + n(rb, "failed"));
+    assert_eq!(
+        n(&merged, "requests"),
+        n(ra, "requests") + n(rb, "requests")
+    );
+    let len = |r: &Value, k: &str| r[k].as_array().unwrap().len();
+    assert_eq!(len(&merged, "loads"), 5);
+    assert_eq!(
+        len(&merged, "failures"),
+        len(ra, "failures") + len(rb, "failures")
+    );
+    let mut ids: Vec<u64> = merged["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_u64().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "load ids stay unique");
+    for f in merged["failures"].as_array().unwrap() {
+        assert!(ids.contains(&f["load_id"].as_u64().unwrap()), "{f}");
+    }
+    let resources = merged["summary"]["failing_resources"].as_array().unwrap();
+    let missing: Vec<&Value> = resources
+        .iter()
+        .filter(|r| r["url"] == bundle.as_str())
+        .collect();
+    assert_eq!(missing.len(), 1, "{resources:?}");
+    assert_eq!(missing[0]["count"], 5, "3 + 2 loads missed the bundle");
+    let firsts = [ra, rb].map(|r| {
+        r["summary"]["failing_resources"][0]["first_unix_ms"]
+            .as_u64()
+            .unwrap()
+    });
+    assert_eq!(
+        missing[0]["first_unix_ms"].as_u64().unwrap(),
+        firsts[0].min(firsts[1])
+    );
+    let phases = merged["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0]["summary"]["loads"], 5);
+    assert_eq!(
+        phases[0]["started_at_ms"].as_u64().unwrap(),
+        [ra, rb]
+            .map(|r| r["phases"][0]["started_at_ms"].as_u64().unwrap())
+            .into_iter()
+            .min()
+            .unwrap()
+    );
+    assert_eq!(merged["settings"]["workers"], 2);
+
+    // JUnit: the run's suite says 5 loads, 5 missing assets, and names the culprit.
+    let doc_text = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&doc_text).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|c| c.has_tag_name("testcase"))
+        .collect();
+    let failed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.children().any(|f| f.has_tag_name("failure")))
+        .collect();
+    assert_eq!(suite.attribute("tests").unwrap(), cases.len().to_string());
+    assert_eq!(
+        suite.attribute("failures").unwrap(),
+        failed.len().to_string()
+    );
+    let message = |name: &str| {
+        failed
+            .iter()
+            .find(|c| c.attribute("name") == Some(name))
+            .and_then(|c| c.children().find(|f| f.has_tag_name("failure")))
+            .and_then(|f| f.attribute("message"))
+            .unwrap_or_else(|| panic!("failing testcase {name:?}"))
+            .to_string()
+    };
+    assert!(message("all page loads succeed").starts_with("5 of 5 loads failed"));
+    assert_eq!(
+        message("no missing hashed assets"),
+        "5 missing_asset failure(s) in 5 of 5 loads"
+    );
+    message(&format!("404 {bundle}"));
+
+    // Shards of different sites do not make one verdict.
+    let other = out.path().join("other.json");
+    let mut changed = rb.clone();
+    changed["target"] = Value::from("http://127.0.0.1:1/");
+    std::fs::write(&other, changed.to_string()).unwrap();
+    let (code, _, stderr) = rollprobe(&[
+        "merge".as_ref(),
+        a.dir.path().join("report.json").as_os_str(),
+        other.as_os_str(),
+    ])
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("same target"), "{stderr}");
+}
