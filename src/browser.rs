@@ -3,15 +3,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chromiumoxide::error::CdpError;
 use chromiumoxide::{Browser, BrowserConfig};
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
 use tokio::sync::Mutex;
 
+use crate::clock::unix_ms;
 use crate::error::UsageError;
 
 pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y chromium";
@@ -59,6 +62,8 @@ pub struct BrowserOptions {
 pub struct Chromium {
     pub browser: Browser,
     alive: Arc<AtomicBool>,
+    /// When the connection to the browser broke, Unix ms (0 while alive).
+    died_at_ms: Arc<AtomicU64>,
     pid: Option<u32>,
     handler: tokio::task::JoinHandle<()>,
     // Kept for its Drop: the fresh profile directory goes away with the process.
@@ -113,7 +118,8 @@ impl Chromium {
         let pid = browser.get_mut_child().and_then(|c| c.as_mut_inner().id());
 
         let alive = Arc::new(AtomicBool::new(true));
-        let flag = alive.clone();
+        let died_at_ms = Arc::new(AtomicU64::new(0));
+        let (flag, died) = (alive.clone(), died_at_ms.clone());
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
                 // A websocket error means the browser is gone; the handler would keep yielding
@@ -123,12 +129,14 @@ impl Chromium {
                     break;
                 }
             }
+            died.store(unix_ms(SystemTime::now()), Ordering::SeqCst);
             flag.store(false, Ordering::SeqCst);
         });
 
         Ok(Chromium {
             browser,
             alive,
+            died_at_ms,
             pid,
             handler,
             _profile: profile,
@@ -166,7 +174,15 @@ pub struct Supervisor {
     opts: BrowserOptions,
     current: Mutex<Option<Arc<Chromium>>>,
     generation: AtomicU32,
-    relaunches: AtomicU32,
+    outages: std::sync::Mutex<Vec<Outage>>,
+}
+
+/// A time the browser was gone: from the moment its connection broke to the moment a new one
+/// was up. Loads lost in it are the prober's fault, not the site's downtime.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    pub from_unix_ms: u64,
+    pub to_unix_ms: u64,
 }
 
 impl Supervisor {
@@ -176,7 +192,7 @@ impl Supervisor {
             opts,
             current: Mutex::new(Some(Arc::new(first))),
             generation: AtomicU32::new(0),
-            relaunches: AtomicU32::new(0),
+            outages: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -186,18 +202,27 @@ impl Supervisor {
         if let Some(chromium) = current.as_ref().filter(|c| c.is_alive()) {
             return Ok((chromium.clone(), self.generation.load(Ordering::SeqCst)));
         }
+        let mut down_since = unix_ms(SystemTime::now());
         if let Some(dead) = current.take() {
+            let died = dead.died_at_ms.load(Ordering::SeqCst);
+            if died > 0 {
+                down_since = died;
+            }
             retire(dead).await;
         }
         let fresh = Arc::new(Chromium::launch(&self.opts).await?);
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.relaunches.fetch_add(1, Ordering::SeqCst);
+        self.outages.lock().expect("outages lock").push(Outage {
+            from_unix_ms: down_since,
+            to_unix_ms: unix_ms(SystemTime::now()),
+        });
         *current = Some(fresh.clone());
         Ok((fresh, self.generation.load(Ordering::SeqCst)))
     }
 
-    pub fn relaunches(&self) -> u32 {
-        self.relaunches.load(Ordering::SeqCst)
+    /// The times the browser was gone and relaunched.
+    pub fn outages(&self) -> Vec<Outage> {
+        self.outages.lock().expect("outages lock").clone()
     }
 
     /// The pid of the running browser, for process-tree measurements and crash tests.

@@ -10,7 +10,7 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::browser::{BrowserOptions, Supervisor};
+use crate::browser::{BrowserOptions, Outage, Supervisor};
 use crate::classify::Rules;
 use crate::clock::{self, sleep_until_opt};
 use crate::model::{Observation, Phase};
@@ -61,7 +61,7 @@ pub struct RunOutcome {
     pub finished_at: SystemTime,
     pub phases: Vec<PhaseSpan>,
     pub interrupted: bool,
-    pub browser_relaunches: u32,
+    pub browser_outages: Vec<Outage>,
     pub abandoned_loads: u64,
 }
 
@@ -163,7 +163,7 @@ pub async fn run(
     if let Some(last) = phases.last_mut() {
         last.ended_at_ms = clock::unix_ms(finished_at);
     }
-    let browser_relaunches = supervisor.relaunches();
+    let browser_outages = supervisor.outages();
     supervisor.shutdown().await;
     Ok(RunOutcome {
         recorded: recorder.finish(t0.elapsed().as_secs_f64(), &phases),
@@ -171,7 +171,7 @@ pub async fn run(
         finished_at,
         phases,
         interrupted,
-        browser_relaunches,
+        browser_outages,
         abandoned_loads: abandoned,
     })
 }

@@ -289,6 +289,10 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
                 .iter()
                 .map(|s| s.report.prober.browser_relaunches)
                 .sum(),
+            browser_outages: shards
+                .iter()
+                .flat_map(|s| s.report.prober.browser_outages.iter().copied())
+                .collect(),
             abandoned_loads: shards.iter().map(|s| s.report.prober.abandoned_loads).sum(),
         },
         loads,

@@ -184,6 +184,10 @@ impl FailingResource {
 pub struct ProberStats {
     /// Times Chromium died and was started again.
     pub browser_relaunches: u32,
+    /// When the browser was gone, each from the broken connection to the relaunched browser:
+    /// the prober's downtime, never counted as the site's.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub browser_outages: Vec<crate::browser::Outage>,
     /// Loads still running when the run was interrupted and the grace period ran out.
     pub abandoned_loads: u64,
 }
@@ -285,7 +289,8 @@ impl Report {
             deploy,
             versions,
             prober: ProberStats {
-                browser_relaunches: outcome.browser_relaunches,
+                browser_relaunches: outcome.browser_outages.len() as u32,
+                browser_outages: outcome.browser_outages,
                 abandoned_loads: outcome.abandoned_loads,
             },
             loads,

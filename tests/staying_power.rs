@@ -1,0 +1,87 @@
+//! Chromium killed mid-run: the prober notices, relaunches, carries on, and books the gap as its
+//! own fault, never as the site's downtime.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{BIN, browser_pid, finish, spa_routes};
+use rollprobe::sim::Site;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_browser_is_relaunched_and_not_blamed_on_the_site() {
+    let site = Site::start(spa_routes()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let child = tokio::process::Command::new(BIN)
+        .args([
+            "run",
+            &site.url("/"),
+            "--duration",
+            "16s",
+            "--workers",
+            "2",
+            "--quiet",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let first = browser_pid(pid).expect("a Chromium under rollprobe");
+    unsafe {
+        libc::kill(first as i32, libc::SIGKILL);
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = browser_pid(pid).expect("a relaunched Chromium");
+    assert_ne!(first, second);
+
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the run ends on time")
+        .unwrap();
+    site.shutdown().await;
+    let run = finish(out, dir, json, junit);
+
+    assert_eq!(
+        run.code, 0,
+        "the site never failed\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["summary"]["failed"], 0);
+    assert_eq!(report["prober"]["browser_relaunches"], 1);
+    let outage = &report["prober"]["browser_outages"][0];
+    let (from, to) = (
+        outage["from_unix_ms"].as_u64().unwrap(),
+        outage["to_unix_ms"].as_u64().unwrap(),
+    );
+    assert!(
+        to - from < 10_000,
+        "relaunched within a few seconds: {outage}"
+    );
+    let after = report["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["outcome"] == "ok" && l["started_at_ms"].as_u64().unwrap() > to)
+        .count();
+    assert!(after >= 2, "loads went on after the relaunch: {after}");
+    for class in run.classes() {
+        assert_eq!(
+            class,
+            "prober_error",
+            "only the prober's own faults: {:?}",
+            run.failures()
+        );
+    }
+}
