@@ -98,10 +98,17 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "  note      {note}");
     }
     if report.prober.browser_relaunches > 0 {
+        let down_ms: u64 = report
+            .prober
+            .browser_outages
+            .iter()
+            .map(|o| o.to_unix_ms.saturating_sub(o.from_unix_ms))
+            .sum();
         let _ = writeln!(
             out,
-            "  Chromium was relaunched {} time(s)",
-            report.prober.browser_relaunches
+            "  prober    Chromium died and was relaunched {} time(s), {:.1}s without a browser (not the site's downtime)",
+            report.prober.browser_relaunches,
+            down_ms as f64 / 1000.0
         );
     }
     let listed = failing_resources(report, &s.failing_resources, SHOWN_RESOURCES);
