@@ -277,6 +277,11 @@ pub async fn probe_and_report(
         Driver::For(_) => Phase::Run,
         Driver::Deploy(_) => Phase::Baseline,
     };
+    // A deployment's phases, not a duration, decide how long it runs.
+    let settings = Settings {
+        duration_s: settings.duration_s.filter(|_| first_phase == Phase::Run),
+        ..settings
+    };
     let (phase_tx, phase_rx) = watch::channel(first_phase);
     let (stop_tx, stop_rx) = watch::channel(Stop::Running);
     let (ready_tx, ready_rx) = oneshot::channel();
