@@ -9,21 +9,27 @@ use crate::model::{Failure, FailureClass, Observation, Outcome, Request};
 pub struct Rules {
     pub ignore: UrlFilter,
     pub fail_on_js_error: bool,
+    /// Only these classes count against the site; None: every class of the site's.
+    pub counted: Option<Vec<FailureClass>>,
 }
 
 impl Rules {
     pub fn counts(&self, class: FailureClass) -> bool {
-        counts(class, self.fail_on_js_error)
+        counts(class, self.fail_on_js_error, self.counted.as_deref())
     }
 }
 
 /// Whether failures of this class make a load fail. JS errors are always recorded but only
 /// count when asked; the prober's own faults never count against the site.
-pub fn counts(class: FailureClass, fail_on_js_error: bool) -> bool {
+pub fn counts(
+    class: FailureClass,
+    fail_on_js_error: bool,
+    counted: Option<&[FailureClass]>,
+) -> bool {
     match class {
-        FailureClass::JsError => fail_on_js_error,
         FailureClass::ProberError => false,
-        _ => true,
+        FailureClass::JsError if fail_on_js_error => true,
+        _ => counted.map_or(class != FailureClass::JsError, |c| c.contains(&class)),
     }
 }
 

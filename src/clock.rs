@@ -23,3 +23,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .map_err(|e| format!("{text:?} is not a duration ({e}); try 30s, 2m or 500ms")),
     }
 }
+
+/// Accepts `5/s`, `30/m`, `0.5/s`, `1000/h`: arrivals per unit of time, returned per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let bad = || format!("{text:?} is not a rate; write it like 5/s, 30/m or 100/h");
+    let (count, unit) = text.trim().split_once('/').ok_or_else(bad)?;
+    let count: f64 = count.trim().parse().map_err(|_| bad())?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hour" => 3600.0,
+        _ => return Err(bad()),
+    };
+    if !(count.is_finite() && count > 0.0) {
+        return Err(format!("{text:?}: the rate must be above zero"));
+    }
+    Ok(count / per)
+}

@@ -157,6 +157,8 @@ pub struct Observation {
     pub id: u64,
     pub worker: usize,
     pub phase: Phase,
+    /// The start URL this load opened.
+    pub url: String,
     /// Wall-clock start, milliseconds since the Unix epoch.
     pub started_at_ms: u64,
     pub duration_ms: f64,
@@ -172,11 +174,12 @@ pub struct Observation {
 
 impl Observation {
     /// A load starting now, with nothing observed yet.
-    pub fn start(id: u64, worker: usize, phase: Phase) -> Observation {
+    pub fn start(id: u64, worker: usize, phase: Phase, url: String) -> Observation {
         Observation {
             id,
             worker,
             phase,
+            url,
             started_at_ms: crate::clock::unix_ms(std::time::SystemTime::now()),
             duration_ms: 0.0,
             requests: Vec::new(),
@@ -204,6 +207,9 @@ pub struct Load {
     pub id: u64,
     pub worker: usize,
     pub phase: Phase,
+    /// The start URL, when the run has several.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
     pub started_at_ms: u64,
     pub duration_ms: f64,
     pub outcome: Outcome,

@@ -9,8 +9,8 @@ use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
-    Headers,
+    CookieParam, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+    EventResponseReceived, Headers, SetCookiesParams, SetExtraHttpHeadersParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigateParams};
 use chromiumoxide::cdp::browser_protocol::target::{
@@ -26,11 +26,16 @@ use crate::browser::Chromium;
 use crate::clock::sleep_until_opt;
 use crate::filter::UrlFilter;
 use crate::model::{JsError, Observation, Request};
+use crate::target::Targets;
 
 /// What every load of a run shares.
 #[derive(Clone, Debug)]
 pub struct LoadSettings {
-    pub url: String,
+    pub targets: Targets,
+    /// Extra request headers (basic auth included), values already resolved.
+    pub headers: Vec<(String, String)>,
+    /// Cookies set for the start URL's origin before each load.
+    pub cookies: Vec<(String, String)>,
     pub idle: Duration,
     pub load_timeout: Duration,
     pub cdp_timeout: Duration,
@@ -68,11 +73,11 @@ pub async fn load_page(
         }
     };
 
-    match open_page(chromium, settings, &context).await {
+    match open_page(chromium, settings, &context, &obs.url).await {
         Ok(page) => {
             let deadline = t0 + settings.load_timeout;
             let mut tracker = Tracker::new(settings);
-            drive(&page, settings, deadline, &mut tracker).await;
+            drive(&page, &obs.url, settings, deadline, &mut tracker).await;
             let completed = !tracker.timed_out && tracker.prober_error.is_none();
             tracker.finish(&mut obs, settings);
             if let (Some(expr), true) = (&settings.version_expr, completed) {
@@ -98,18 +103,55 @@ async fn open_page(
     chromium: &Chromium,
     settings: &LoadSettings,
     context: &BrowserContextId,
+    url: &str,
 ) -> Result<Page, String> {
     let params = CreateTargetParams::builder()
         .url("about:blank")
         .browser_context_id(context.clone())
         .build()
         .map_err(|e| format!("building the new-page request: {e}"))?;
-    cdp(
+    let page = cdp(
         settings.cdp_timeout,
         "opening a page",
         chromium.browser.new_page(params),
     )
-    .await
+    .await?;
+    if !settings.headers.is_empty() {
+        let headers: serde_json::Map<String, serde_json::Value> = settings
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let params =
+            SetExtraHttpHeadersParams::new(Headers::new(serde_json::Value::Object(headers)));
+        cdp(
+            settings.cdp_timeout,
+            "setting request headers",
+            page.execute(params),
+        )
+        .await?;
+    }
+    if !settings.cookies.is_empty() {
+        let cookies = settings
+            .cookies
+            .iter()
+            .map(|(name, value)| {
+                CookieParam::builder()
+                    .name(name)
+                    .value(value)
+                    .url(url)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("building cookies: {e}"))?;
+        cdp(
+            settings.cdp_timeout,
+            "setting cookies",
+            page.execute(SetCookiesParams::new(cookies)),
+        )
+        .await?;
+    }
+    Ok(page)
 }
 
 /// Runs a CDP call with a bound: some calls hang forever when the browser misbehaves.
@@ -193,7 +235,13 @@ async fn subscribe(page: &Page) -> chromiumoxide::Result<SelectAll<BoxStream<'st
 
 /// Navigates and feeds events to the tracker until the network is idle, the deadline passes or
 /// the prober fails.
-async fn drive(page: &Page, settings: &LoadSettings, deadline: Instant, tracker: &mut Tracker) {
+async fn drive(
+    page: &Page,
+    url: &str,
+    settings: &LoadSettings,
+    deadline: Instant,
+    tracker: &mut Tracker,
+) {
     let mut events = match subscribe(page).await {
         Ok(events) => events,
         Err(e) => {
@@ -201,9 +249,7 @@ async fn drive(page: &Page, settings: &LoadSettings, deadline: Instant, tracker:
             return;
         }
     };
-    let navigation = page
-        .execute(NavigateParams::new(settings.url.clone()))
-        .fuse();
+    let navigation = page.execute(NavigateParams::new(url.to_string())).fuse();
     let mut navigation = std::pin::pin!(navigation);
     let mut navigated = false;
     let deadline = tokio::time::Instant::from_std(deadline);
@@ -228,7 +274,7 @@ async fn drive(page: &Page, settings: &LoadSettings, deadline: Instant, tracker:
                         if let Some(error) = nav.result.error_text.clone() {
                             // The document itself failed: Chromium shows its error page, which
                             // is not the site's content, so the load ends here.
-                            tracker.document_failed(&settings.url, error);
+                            tracker.document_failed(url, error);
                             return;
                         }
                     }

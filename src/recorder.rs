@@ -159,6 +159,8 @@ impl Tally {
 
 pub struct Recorder {
     rules: Rules,
+    /// Several start URLs: each load says which it opened.
+    label_urls: bool,
     limits: Limits,
     overall: Tally,
     phases: BTreeMap<Phase, Tally>,
@@ -169,9 +171,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(rules: Rules, limits: Limits) -> Recorder {
+    pub fn new(rules: Rules, limits: Limits, label_urls: bool) -> Recorder {
         Recorder {
             rules,
+            label_urls,
             limits,
             overall: Tally::default(),
             phases: BTreeMap::new(),
@@ -236,6 +239,7 @@ impl Recorder {
             id: obs.id,
             worker: obs.worker,
             phase: obs.phase,
+            url: self.label_urls.then_some(obs.url),
             started_at_ms: obs.started_at_ms,
             duration_ms: obs.duration_ms,
             outcome: judgement.outcome,

@@ -21,13 +21,34 @@ use crate::recorder::{Limits, Recorded, Recorder, Snapshot};
 pub struct RunConfig {
     pub load: LoadSettings,
     pub rules: Rules,
-    pub workers: usize,
+    pub model: LoadModel,
     /// No new load starts once this many have started.
     pub max_loads: Option<u64>,
     pub browser: BrowserOptions,
     /// How long in-flight loads may finish after an interrupt (Ctrl-C, SIGTERM).
     pub grace: Duration,
     pub limits: Limits,
+}
+
+/// How loads are started.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadModel {
+    /// Each of `workers` users loads the page again as soon as the last load ended.
+    Closed { workers: usize },
+    /// New users arrive at `rate_per_s` whatever the site does, at most `max_in_flight` at once.
+    Open {
+        rate_per_s: f64,
+        max_in_flight: usize,
+    },
+}
+
+impl LoadModel {
+    pub fn max_in_flight(&self) -> usize {
+        match *self {
+            LoadModel::Closed { workers } => workers,
+            LoadModel::Open { max_in_flight, .. } => max_in_flight,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +84,8 @@ pub struct RunOutcome {
     pub interrupted: bool,
     pub browser_outages: Vec<Outage>,
     pub abandoned_loads: u64,
+    /// Open model: arrivals dropped because `max_in_flight` loads were running.
+    pub skipped_starts: u64,
 }
 
 /// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
@@ -78,25 +101,40 @@ pub async fn run(
     }
     let started_at = SystemTime::now();
     let t0 = std::time::Instant::now();
-    let next_id = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
-
+    let counters = Arc::new(Counters::default());
+    // Only the workers hold the pool: the channel closes when the last of them is done.
+    let pool = Arc::new(Pool {
+        supervisor: supervisor.clone(),
+        settings: cfg.load.clone(),
+        max_loads: cfg.max_loads,
+        counters: counters.clone(),
+        phase: control.phase.clone(),
+        stop: control.stop.clone(),
+        tx,
+    });
     let mut workers = JoinSet::new();
-    for worker in 0..cfg.workers {
-        workers.spawn(work(
-            worker,
-            supervisor.clone(),
-            cfg.load.clone(),
-            cfg.max_loads,
-            next_id.clone(),
-            control.phase.clone(),
-            control.stop.clone(),
-            tx.clone(),
-        ));
+    match cfg.model {
+        LoadModel::Closed { workers: n } => {
+            for worker in 0..n {
+                let pool = pool.clone();
+                workers.spawn(async move { while pool.one_load(worker).await {} });
+            }
+        }
+        LoadModel::Open {
+            rate_per_s,
+            max_in_flight,
+        } => {
+            workers.spawn(arrivals(pool.clone(), rate_per_s, max_in_flight));
+        }
     }
-    drop(tx);
+    drop(pool);
 
-    let mut recorder = Recorder::new(cfg.rules.clone(), cfg.limits);
+    let mut recorder = Recorder::new(
+        cfg.rules.clone(),
+        cfg.limits,
+        cfg.load.targets.urls().len() > 1,
+    );
     let mut phases = vec![PhaseSpan {
         phase: *control.phase.borrow_and_update(),
         started_at_ms: clock::unix_ms(started_at),
@@ -151,8 +189,7 @@ pub async fn run(
         }
     }
     // Whatever still runs after the grace period is abandoned, not waited for.
-    while workers.try_join_next().is_some() {}
-    abandoned += workers.len() as u64;
+    abandoned += counters.in_flight.load(Ordering::SeqCst);
     workers.abort_all();
     while workers.join_next().await.is_some() {}
     // Loads that completed in the same instant are not lost.
@@ -173,31 +210,43 @@ pub async fn run(
         interrupted,
         browser_outages,
         abandoned_loads: abandoned,
+        skipped_starts: counters.skipped.load(Ordering::SeqCst),
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn work(
-    worker: usize,
+#[derive(Default)]
+struct Counters {
+    next_id: AtomicU64,
+    in_flight: AtomicU64,
+    skipped: AtomicU64,
+}
+
+/// What every load of a run shares.
+struct Pool {
     supervisor: Arc<Supervisor>,
     settings: LoadSettings,
     max_loads: Option<u64>,
-    next_id: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     phase: watch::Receiver<Phase>,
     stop: watch::Receiver<Stop>,
     tx: mpsc::UnboundedSender<Observation>,
-) {
-    loop {
-        if *stop.borrow() != Stop::Running {
-            return;
+}
+
+impl Pool {
+    /// Makes one load and sends what it saw; false when no more loads should start.
+    async fn one_load(&self, worker: usize) -> bool {
+        if *self.stop.borrow() != Stop::Running {
+            return false;
         }
-        let id = next_id.fetch_add(1, Ordering::SeqCst);
-        if max_loads.is_some_and(|max| id >= max) {
-            return;
+        let id = self.counters.next_id.fetch_add(1, Ordering::SeqCst);
+        if self.max_loads.is_some_and(|max| id >= max) {
+            return false;
         }
-        let obs = Observation::start(id, worker, *phase.borrow());
-        let obs = match supervisor.get().await {
-            Ok((chromium, _)) => probe::load_page(&chromium, &settings, obs).await,
+        self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
+        let url = self.settings.targets.pick(id).to_string();
+        let obs = Observation::start(id, worker, *self.phase.borrow(), url);
+        let obs = match self.supervisor.get().await {
+            Ok((chromium, _)) => probe::load_page(&chromium, &self.settings, obs).await,
             Err(e) => {
                 // Relaunch failed: the prober's fault. Back off so a broken browser does not spin.
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -208,13 +257,43 @@ async fn work(
             }
         };
         let obs = Observation {
-            phase: Phase::of_load(obs.phase, *phase.borrow()),
+            phase: Phase::of_load(obs.phase, *self.phase.borrow()),
             ..obs
         };
-        if tx.send(obs).is_err() {
-            return;
-        }
+        self.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.tx.send(obs).is_ok()
     }
+}
+
+/// The open model: users arrive on a clock, not when the previous one is done, so a slow site
+/// does not slow the probe down. Arrivals past `max_in_flight` are counted, not queued.
+async fn arrivals(pool: Arc<Pool>, rate_per_s: f64, max_in_flight: usize) {
+    let mut clock = tokio::time::interval(Duration::from_secs_f64(1.0 / rate_per_s));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut loads = JoinSet::new();
+    let mut slot = 0;
+    loop {
+        let mut stop = pool.stop.clone();
+        tokio::select! {
+            _ = clock.tick() => {}
+            _ = stop.wait_for(|s| *s != Stop::Running) => break,
+        }
+        while loads.try_join_next().is_some() {}
+        if pool
+            .max_loads
+            .is_some_and(|max| pool.counters.next_id.load(Ordering::SeqCst) >= max)
+        {
+            break;
+        }
+        if loads.len() >= max_in_flight {
+            pool.counters.skipped.fetch_add(1, Ordering::SeqCst);
+            continue;
+        }
+        let (pool, worker) = (pool.clone(), slot % max_in_flight);
+        slot += 1;
+        loads.spawn(async move { pool.one_load(worker).await });
+    }
+    while loads.join_next().await.is_some() {}
 }
 
 /// Drives a plain run: one phase, stop after `duration` (counted from the browser being ready)

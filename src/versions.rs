@@ -159,6 +159,7 @@ mod tests {
             id: at_ms,
             worker: 0,
             phase,
+            url: None,
             started_at_ms: at_ms,
             duration_ms: 100.0,
             outcome: Outcome::Ok,

@@ -141,15 +141,8 @@ async fn probe_rollout(
         baseline: Duration::from_secs(3),
         settle: Duration::from_secs(4),
     };
-    let report = run::probe_and_report(
-        &run_args.url,
-        cfg,
-        settings,
-        Driver::Deploy(plan),
-        signal,
-        !args.quiet,
-    )
-    .await;
+    let report =
+        run::probe_and_report(cfg, settings, Driver::Deploy(plan), signal, !args.quiet).await;
     if let Ok(sim) = Arc::try_unwrap(sim) {
         sim.shutdown().await;
     }

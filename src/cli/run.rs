@@ -19,8 +19,9 @@ use crate::probe::LoadSettings;
 use crate::progress::{self, Console};
 use crate::recorder::{Limits, Snapshot};
 use crate::report::{self, Report, Settings};
-use crate::runner::{self, Control, RunConfig, Stop};
+use crate::runner::{self, Control, LoadModel, RunConfig, Stop};
 use crate::signals;
+use crate::target::Targets;
 use crate::verdict::Slo;
 
 const EXAMPLES: &str = "\
@@ -43,20 +44,33 @@ Examples:
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct RunArgs {
-    /// The page to load, e.g. https://staging.example.com/
-    pub url: String,
+    /// The page to load, e.g. https://staging.example.com/ (overrides the scenario's targets)
+    #[arg(required_unless_present = "scenario")]
+    pub url: Option<String>,
+
+    /// Scenario file (TOML): targets, load model, journey steps, SLOs; flags override it
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 
     /// Deploy command to wrap (after `--`): probe before, during and after it
     #[arg(last = true, value_name = "DEPLOY COMMAND")]
     pub command: Vec<String>,
 
-    /// Browser users loading the page at once
-    #[arg(short, long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub workers: u16,
+    /// Browser users loading the page at once, each looping [default: 2]
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "rate")]
+    pub workers: Option<u16>,
 
-    /// How long to probe, without a deploy command (30s, 2m, 90 = seconds)
-    #[arg(short, long, default_value = "30s", value_parser = crate::clock::parse_duration, conflicts_with = "until_signal")]
-    pub duration: Duration,
+    /// Open model instead: new users per second ("5/s", "30/m"), whatever the site's speed
+    #[arg(long, value_parser = crate::clock::parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Open model: most users at once; arrivals past it are counted as skipped [default: 8]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64), requires = "rate")]
+    pub max_workers: Option<u16>,
+
+    /// How long to probe, without a deploy command (30s, 2m, 90 = seconds) [default: 30s]
+    #[arg(short, long, value_parser = crate::clock::parse_duration, conflicts_with = "until_signal")]
+    pub duration: Option<Duration>,
 
     /// Probe until SIGINT or SIGTERM, then write the reports (for a deploy in another step)
     #[arg(long)]
@@ -78,13 +92,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub deploy_log: Option<PathBuf>,
 
-    /// Network idle: no request in flight for this long after the load event ends a load
-    #[arg(long, default_value = "500ms", value_parser = crate::clock::parse_duration)]
-    pub idle: Duration,
+    /// Network idle: no request in flight for this long after the load event ends a load [default: 500ms]
+    #[arg(long, value_parser = crate::clock::parse_duration)]
+    pub idle: Option<Duration>,
 
-    /// A load that is not idle by then fails as `timeout`
-    #[arg(long, default_value = "30s", value_parser = crate::clock::parse_duration)]
-    pub load_timeout: Duration,
+    /// A load that is not idle by then fails as `timeout` [default: 30s]
+    #[arg(long, value_parser = crate::clock::parse_duration)]
+    pub load_timeout: Option<Duration>,
 
     /// Do not judge (or wait for) URLs containing this text, or matching this glob; repeatable
     #[arg(long, value_name = "PATTERN")]
@@ -94,9 +108,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_on_js_error: bool,
 
-    /// Percent of loads that must succeed in every phase
-    #[arg(long, default_value_t = 100.0, value_name = "PERCENT")]
-    pub slo: f64,
+    /// Percent of loads that must succeed in every phase [default: 100]
+    #[arg(long, value_name = "PERCENT")]
+    pub slo: Option<f64>,
 
     /// Failed loads a phase may have and still pass (besides --slo)
     #[arg(long, value_name = "N")]
@@ -160,10 +174,10 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     } else if args.until_signal {
         Driver::For(None)
     } else {
-        Driver::For(Some(args.duration))
+        Driver::For(settings.duration_s.map(Duration::from_secs_f64))
     };
     let signal = signals::stop_on_signals()?;
-    let report = probe_and_report(&args.url, cfg, settings, driver, signal, !args.quiet).await?;
+    let report = probe_and_report(cfg, settings, driver, signal, !args.quiet).await?;
     write_reports(
         &report,
         args.json.as_deref(),
@@ -176,16 +190,26 @@ pub async fn run(args: RunArgs) -> Result<i32> {
 
 /// Checks the arguments before anything starts, so a typo costs no browser launch.
 pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
-    check_url(&args.url)?;
+    let targets = match &args.url {
+        Some(url) => {
+            check_url(url)?;
+            Targets::single(url)
+        }
+        None => return Err(UsageError("give the URL to probe".into()).into()),
+    };
     let executable = browser::resolve_executable(args.chromium.as_deref())?;
     let ignore = UrlFilter::new(&args.ignore).map_err(|e| UsageError(format!("{e:#}")))?;
     for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
         check_writable(path)?;
     }
-    if !(0.0..=100.0).contains(&args.slo) {
+    let slo = Slo {
+        min_success_percent: args.slo.unwrap_or(100.0),
+        max_failed_loads: args.max_failed_loads,
+    };
+    if !(0.0..=100.0).contains(&slo.min_success_percent) {
         return Err(UsageError(format!(
             "--slo {} is not a percentage between 0 and 100",
-            args.slo
+            slo.min_success_percent
         ))
         .into());
     }
@@ -196,12 +220,43 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         )
         .into());
     }
+    let model = match args.rate {
+        Some(rate_per_s) => LoadModel::Open {
+            rate_per_s,
+            max_in_flight: args.max_workers.unwrap_or(8) as usize,
+        },
+        None => LoadModel::Closed {
+            workers: args.workers.unwrap_or(2) as usize,
+        },
+    };
+    let idle = args.idle.unwrap_or(Duration::from_millis(500));
+    let load_timeout = args.load_timeout.unwrap_or(Duration::from_secs(30));
+    let duration = args.duration.unwrap_or(Duration::from_secs(30));
     // A CDP call slower than this means the browser is wedged, not that the site is slow.
     let cdp_timeout = Duration::from_secs(15);
+    let settings = Settings {
+        target: targets.describe(),
+        workers: model.max_in_flight(),
+        rate_per_s: args.rate,
+        duration_s: (args.command.is_empty() && !args.until_signal)
+            .then_some(duration.as_secs_f64()),
+        max_loads: args.loads,
+        idle_ms: idle.as_millis() as u64,
+        load_timeout_ms: load_timeout.as_millis() as u64,
+        ignore: args.ignore.clone(),
+        fail_on_js_error: args.fail_on_js_error,
+        version_source,
+        expect_version: args.expect_version.clone(),
+        count: None,
+        slo,
+        slo_by_phase: Default::default(),
+    };
     let load = LoadSettings {
-        url: args.url.clone(),
-        idle: args.idle,
-        load_timeout: args.load_timeout,
+        targets,
+        headers: Vec::new(),
+        cookies: Vec::new(),
+        idle,
+        load_timeout,
         cdp_timeout,
         ignore: ignore.clone(),
         version_header: args.version_header.clone(),
@@ -212,31 +267,16 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         rules: Rules {
             ignore,
             fail_on_js_error: args.fail_on_js_error,
+            counted: None,
         },
-        workers: args.workers as usize,
+        model,
         max_loads: args.loads,
         browser: BrowserOptions {
             executable,
             cdp_timeout,
         },
-        grace: Duration::from_secs(5).min(args.load_timeout),
+        grace: Duration::from_secs(5).min(load_timeout),
         limits: Limits::default(),
-    };
-    let settings = Settings {
-        workers: cfg.workers,
-        duration_s: (args.command.is_empty() && !args.until_signal)
-            .then_some(args.duration.as_secs_f64()),
-        max_loads: args.loads,
-        idle_ms: args.idle.as_millis() as u64,
-        load_timeout_ms: args.load_timeout.as_millis() as u64,
-        ignore: args.ignore.clone(),
-        fail_on_js_error: args.fail_on_js_error,
-        version_source,
-        expect_version: args.expect_version.clone(),
-        slo: Slo {
-            min_success_percent: args.slo,
-            max_failed_loads: args.max_failed_loads,
-        },
     };
     Ok((cfg, settings))
 }
@@ -266,7 +306,6 @@ fn version_source(args: &RunArgs) -> (Option<String>, Option<String>) {
 
 /// Runs the probe with live progress, driven by `driver`, and assembles the report.
 pub async fn probe_and_report(
-    target: &str,
     cfg: RunConfig,
     settings: Settings,
     driver: Driver,
@@ -319,7 +358,7 @@ pub async fn probe_and_report(
         deploy = &mut drive => (run.await, deploy),
     };
     let _ = display.await;
-    Ok(Report::new(target, settings, outcome?, deploy))
+    Ok(Report::new(settings, outcome?, deploy))
 }
 
 pub fn write_reports(

@@ -15,7 +15,7 @@ use crate::recorder::{Limits, Tally};
 use crate::verdict::{self, Status};
 use crate::versions;
 
-use super::{Check, PhaseReport, ProberStats, Report, SCHEMA_VERSION, Truncation};
+use super::{Check, PhaseReport, ProberStats, Report, SCHEMA_VERSION, Settings, Truncation};
 
 /// One input: where it came from (for messages and notes) and the report itself.
 pub struct Shard {
@@ -44,15 +44,18 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
                 first.name, first.report.target, shard.name, r.target
             )));
         }
-        if r.settings.slo != first.report.settings.slo {
+        let slos = |s: &Settings| (s.slo, s.slo_by_phase.clone());
+        if slos(&r.settings) != slos(&first.report.settings) {
             return Err(UsageError(format!(
                 "{} and {} were judged by different SLOs ({:?} and {:?}): one verdict needs one SLO",
-                first.name, shard.name, first.report.settings.slo, r.settings.slo
+                first.name,
+                shard.name,
+                slos(&first.report.settings),
+                slos(&r.settings)
             )));
         }
     }
 
-    let slo = first.report.settings.slo;
     let mut settings = first.report.settings.clone();
     settings.workers = shards.iter().map(|s| s.report.settings.workers).sum();
     let started_at_ms = shards
@@ -150,7 +153,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
                 phase,
                 started_at_ms: start,
                 ended_at_ms: end,
-                verdict: verdict::decide(&summary, &slo),
+                verdict: verdict::decide(&summary, &settings.slo_for(phase)),
                 summary,
             }
         })
@@ -294,6 +297,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
                 .flat_map(|s| s.report.prober.browser_outages.iter().copied())
                 .collect(),
             abandoned_loads: shards.iter().map(|s| s.report.prober.abandoned_loads).sum(),
+            skipped_starts: shards.iter().map(|s| s.report.prober.skipped_starts).sum(),
         },
         loads,
         failures,

@@ -89,7 +89,14 @@ pub struct DeployRecord {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
+    /// The start URL(s), as the report's `target` names them.
+    #[serde(skip)]
+    pub target: String,
+    /// Browser users at once (open model: the most at once).
     pub workers: usize,
+    /// Open model: new users per second.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rate_per_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub duration_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -103,7 +110,20 @@ pub struct Settings {
     pub version_source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expect_version: Option<String>,
+    /// Classes that count against the SLO, when not all of the site's do.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub count: Option<Vec<FailureClass>>,
+    /// The SLO of every phase without one of its own.
     pub slo: Slo,
+    /// Phases with an SLO of their own (from a scenario file).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub slo_by_phase: BTreeMap<Phase, Slo>,
+}
+
+impl Settings {
+    pub fn slo_for(&self, phase: Phase) -> Slo {
+        self.slo_by_phase.get(&phase).copied().unwrap_or(self.slo)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -190,6 +210,10 @@ pub struct ProberStats {
     pub browser_outages: Vec<crate::browser::Outage>,
     /// Loads still running when the run was interrupted and the grace period ran out.
     pub abandoned_loads: u64,
+    /// Open load model: arrivals not started because `max_workers` loads were running, i.e.
+    /// the requested rate was not reached.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub skipped_starts: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -203,14 +227,17 @@ pub struct Truncation {
 impl Report {
     /// Whether failures of this class counted against the site in this run.
     pub fn counts(&self, class: FailureClass) -> bool {
-        crate::classify::counts(class, self.settings.fail_on_js_error)
+        crate::classify::counts(
+            class,
+            self.settings.fail_on_js_error,
+            self.settings.count.as_deref(),
+        )
     }
 }
 
 impl Report {
     /// Assembles the report of a finished run: verdicts per phase, checks, and the run's verdict.
     pub fn new(
-        target: &str,
         settings: Settings,
         outcome: crate::runner::RunOutcome,
         deploy: Option<DeployRecord>,
@@ -227,7 +254,7 @@ impl Report {
                 phase,
                 started_at_ms: start,
                 ended_at_ms: end,
-                verdict: verdict::decide(&summary, &settings.slo),
+                verdict: verdict::decide(&summary, &settings.slo_for(phase)),
                 summary,
             });
         }
@@ -276,7 +303,7 @@ impl Report {
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
-            target: target.to_string(),
+            target: settings.target.clone(),
             settings,
             started_at_ms: crate::clock::unix_ms(outcome.started_at),
             finished_at_ms: crate::clock::unix_ms(outcome.finished_at),
@@ -292,6 +319,7 @@ impl Report {
                 browser_relaunches: outcome.browser_outages.len() as u32,
                 browser_outages: outcome.browser_outages,
                 abandoned_loads: outcome.abandoned_loads,
+                skipped_starts: outcome.skipped_starts,
             },
             loads,
             failures: recorded.failures,
@@ -336,4 +364,8 @@ fn deploy_notes(deploy: &DeployRecord, loads: &[Load]) -> Vec<String> {
         }
     }
     notes
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
