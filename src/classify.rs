@@ -92,6 +92,9 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     if let Some(why) = &obs.timed_out {
         failures.push(page_failure(FailureClass::Timeout, why.clone()));
     }
+    if let Some(why) = &obs.step_failed {
+        failures.push(page_failure(FailureClass::StepFailed, why.clone()));
+    }
     if let Some(why) = &obs.prober_error {
         failures.push(page_failure(FailureClass::ProberError, why.clone()));
     }

@@ -17,6 +17,8 @@ pub enum FailureClass {
     NetworkError,
     /// The document did not load, or the network never went idle, within the load timeout.
     Timeout,
+    /// A step of the user journey failed (no element to click, an `eval` not truthy, ...).
+    StepFailed,
     /// An uncaught exception or console error in the page.
     JsError,
     /// The prober's own fault (browser crash, CDP error). Never counted as the site's downtime.
@@ -24,11 +26,12 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    pub const ALL: [FailureClass; 6] = [
+    pub const ALL: [FailureClass; 7] = [
         FailureClass::MissingAsset,
         FailureClass::HttpError,
         FailureClass::NetworkError,
         FailureClass::Timeout,
+        FailureClass::StepFailed,
         FailureClass::JsError,
         FailureClass::ProberError,
     ];
@@ -39,6 +42,7 @@ impl FailureClass {
             FailureClass::HttpError => "http_error",
             FailureClass::NetworkError => "network_error",
             FailureClass::Timeout => "timeout",
+            FailureClass::StepFailed => "step_failed",
             FailureClass::JsError => "js_error",
             FailureClass::ProberError => "prober_error",
         }
@@ -168,6 +172,8 @@ pub struct Observation {
     pub timed_out: Option<String>,
     /// Set when the prober itself failed (CDP error, browser gone).
     pub prober_error: Option<String>,
+    /// Set when a journey step failed: which and why.
+    pub step_failed: Option<String>,
     /// App version of the document, when a version source is configured.
     pub version: Option<String>,
 }
@@ -186,6 +192,7 @@ impl Observation {
             js_errors: Vec::new(),
             timed_out: None,
             prober_error: None,
+            step_failed: None,
             version: None,
         }
     }

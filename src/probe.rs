@@ -20,13 +20,16 @@ use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown, RemoteObject,
 };
 use futures::stream::{BoxStream, SelectAll};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 
 use crate::browser::Chromium;
 use crate::clock::sleep_until_opt;
 use crate::filter::UrlFilter;
 use crate::model::{JsError, Observation, Request};
+use crate::scenario::Step;
 use crate::target::Targets;
+
+mod journey;
 
 /// What every load of a run shares.
 #[derive(Clone, Debug)]
@@ -46,6 +49,8 @@ pub struct LoadSettings {
     /// JavaScript evaluated in the loaded page that yields the app version of the document
     /// (from `--version-meta` or `--version-js`); it wins over the header for the document.
     pub version_expr: Option<String>,
+    /// The user journey after the first load (scenario steps).
+    pub steps: Vec<Step>,
 }
 
 /// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
@@ -78,7 +83,7 @@ pub async fn load_page(
             let deadline = t0 + settings.load_timeout;
             let mut tracker = Tracker::new(settings);
             drive(&page, &obs.url, settings, deadline, &mut tracker).await;
-            let completed = !tracker.timed_out && tracker.prober_error.is_none();
+            let completed = !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
             tracker.finish(&mut obs, settings);
             if let (Some(expr), true) = (&settings.version_expr, completed) {
                 obs.version = page_version(&page, expr, settings.cdp_timeout)
@@ -233,8 +238,99 @@ async fn subscribe(page: &Page) -> chromiumoxide::Result<SelectAll<BoxStream<'st
     Ok(all)
 }
 
-/// Navigates and feeds events to the tracker until the network is idle, the deadline passes or
-/// the prober fails.
+/// Why a load stopped before its journey was done.
+enum Halt {
+    /// Recorded in the tracker already (timeout, prober fault, failed document).
+    Recorded,
+    /// A journey step failed: the step and why.
+    Step(String),
+}
+
+/// A page under observation: every await in a load goes through `during`, so events keep
+/// flowing into the tracker and the deadline holds whatever the load is doing.
+struct Session<'a> {
+    page: &'a Page,
+    settings: &'a LoadSettings,
+    events: SelectAll<BoxStream<'static, Ev>>,
+    tracker: &'a mut Tracker,
+    deadline: tokio::time::Instant,
+}
+
+impl Session<'_> {
+    /// Feeds events to the tracker until `work` is done.
+    async fn during<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Halt> {
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return Ok(out),
+                ev = self.events.next() => self.apply(ev)?,
+                _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
+            }
+        }
+    }
+
+    /// Feeds events until the network has been idle for the idle window after the document
+    /// loaded.
+    async fn until_idle(&mut self) -> Result<(), Halt> {
+        self.tracker.update_quiet();
+        loop {
+            let idle_at = self
+                .tracker
+                .quiet_since
+                .map(|since| tokio::time::Instant::from_std(since + self.settings.idle));
+            tokio::select! {
+                ev = self.events.next() => self.apply(ev)?,
+                _ = sleep_until_opt(idle_at) => return Ok(()),
+                _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
+            }
+        }
+    }
+
+    fn apply(&mut self, ev: Option<Ev>) -> Result<(), Halt> {
+        let Some(ev) = ev else {
+            self.tracker.prober_error = Some("page event streams closed".into());
+            return Err(Halt::Recorded);
+        };
+        self.tracker.apply(ev);
+        if self.tracker.crashed {
+            self.tracker.prober_error = Some("the tab crashed".into());
+            return Err(Halt::Recorded);
+        }
+        self.tracker.update_quiet();
+        Ok(())
+    }
+
+    fn timed_out(&mut self) -> Halt {
+        self.tracker.timed_out = true;
+        Halt::Recorded
+    }
+
+    /// Opens `url` as the page's document and waits for network idle.
+    async fn navigate(&mut self, url: &str) -> Result<(), Halt> {
+        let nav = self
+            .during(self.page.execute(NavigateParams::new(url.to_string())))
+            .await?;
+        match nav {
+            Ok(nav) => {
+                self.tracker.expect_document(nav.result.loader_id.as_ref().map(|l| l.inner().clone()));
+                if let Some(error) = nav.result.error_text.clone() {
+                    // The document itself failed: Chromium shows its error page, which is not
+                    // the site's content, so the load ends here.
+                    self.tracker.document_failed(url, error);
+                    return Err(Halt::Recorded);
+                }
+            }
+            Err(e) => {
+                self.tracker.prober_error = Some(format!("navigating to {url}: {e}"));
+                return Err(Halt::Recorded);
+            }
+        }
+        self.until_idle().await
+    }
+}
+
+/// The whole load: the start URL, then the journey's steps, each followed by network idle
+/// where it can start requests.
 async fn drive(
     page: &Page,
     url: &str,
@@ -242,59 +338,31 @@ async fn drive(
     deadline: Instant,
     tracker: &mut Tracker,
 ) {
-    let mut events = match subscribe(page).await {
+    let events = match subscribe(page).await {
         Ok(events) => events,
         Err(e) => {
             tracker.prober_error = Some(format!("listening to page events: {e}"));
             return;
         }
     };
-    let navigation = page.execute(NavigateParams::new(url.to_string())).fuse();
-    let mut navigation = std::pin::pin!(navigation);
-    let mut navigated = false;
-    let deadline = tokio::time::Instant::from_std(deadline);
-
-    loop {
-        let idle_at = tracker
-            .quiet_since
-            .map(|since| tokio::time::Instant::from_std(since + settings.idle));
-        tokio::select! {
-            ev = events.next() => match ev {
-                Some(ev) => tracker.apply(ev),
-                None => {
-                    tracker.prober_error = Some("page event streams closed".into());
-                    return;
-                }
-            },
-            nav = &mut navigation, if !navigated => {
-                navigated = true;
-                match nav {
-                    Ok(nav) => {
-                        tracker.loader_id = Some(nav.result.loader_id.as_ref().map(|l| l.inner().clone()).unwrap_or_default());
-                        if let Some(error) = nav.result.error_text.clone() {
-                            // The document itself failed: Chromium shows its error page, which
-                            // is not the site's content, so the load ends here.
-                            tracker.document_failed(url, error);
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracker.prober_error = Some(format!("navigating: {e}"));
-                        return;
-                    }
-                }
-            },
-            _ = sleep_until_opt(idle_at) => return,
-            _ = tokio::time::sleep_until(deadline) => {
-                tracker.timed_out = true;
-                return;
-            }
+    let mut session = Session {
+        page,
+        settings,
+        events,
+        tracker,
+        deadline: tokio::time::Instant::from_std(deadline),
+    };
+    let mut result = session.navigate(url).await;
+    for (i, step) in settings.steps.iter().enumerate() {
+        if result.is_err() {
+            break;
         }
-        if tracker.crashed {
-            tracker.prober_error = Some("the tab crashed".into());
-            return;
-        }
-        tracker.update_quiet(navigated);
+        session.tracker.step = Some(format!("step {} ({step})", i + 1));
+        result = journey::run(&mut session, step, url).await;
+    }
+    if let Err(Halt::Step(why)) = result {
+        let step = session.tracker.step.take().unwrap_or_default();
+        session.tracker.step_failed = Some(format!("{step} failed: {why}"));
     }
 }
 
@@ -336,6 +404,9 @@ struct Tracker {
     timed_out: bool,
     crashed: bool,
     prober_error: Option<String>,
+    /// The journey step in progress, for messages.
+    step: Option<String>,
+    step_failed: Option<String>,
 }
 
 impl Tracker {
@@ -352,6 +423,8 @@ impl Tracker {
             timed_out: false,
             crashed: false,
             prober_error: None,
+            step: None,
+            step_failed: None,
         }
     }
 
@@ -441,9 +514,15 @@ impl Tracker {
         })
     }
 
+    /// A navigation committed: network idle now waits for this document's load event.
+    fn expect_document(&mut self, loader_id: Option<String>) {
+        self.loader_id = Some(loader_id.unwrap_or_default());
+        self.quiet_since = None;
+    }
+
     /// Network idle starts when the document has loaded and no request is in flight.
-    fn update_quiet(&mut self, navigated: bool) {
-        let quiet = navigated && self.document_loaded() && self.in_flight().next().is_none();
+    fn update_quiet(&mut self) {
+        let quiet = self.document_loaded() && self.in_flight().next().is_none();
         match (quiet, self.quiet_since) {
             (true, None) => self.quiet_since = Some(Instant::now()),
             (false, Some(_)) => self.quiet_since = None,
@@ -482,7 +561,12 @@ impl Tracker {
         };
         if self.timed_out {
             let pending: Vec<&str> = self.in_flight().map(|e| e.url.as_str()).collect();
-            obs.timed_out = Some(if !self.document_loaded() {
+            let during = self
+                .step
+                .as_ref()
+                .map(|s| format!(", during {s}"))
+                .unwrap_or_default();
+            let what = if !self.document_loaded() {
                 format!(
                     "document did not finish loading within {:?}",
                     settings.load_timeout
@@ -494,9 +578,11 @@ impl Tracker {
                     pending.len(),
                     pending.join(", ")
                 )
-            });
+            };
+            obs.timed_out = Some(what + &during);
         }
         obs.prober_error = self.prober_error;
+        obs.step_failed = self.step_failed;
         let mut entries = self.entries;
         for id in &self.order {
             let Some(e) = entries.remove(id) else {

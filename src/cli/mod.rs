@@ -5,6 +5,7 @@ mod demo;
 mod merge;
 mod report;
 mod run;
+mod scenario;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Merge the JSON reports of several probers into one report and one verdict.
     Merge(merge::MergeArgs),
+    /// Check a scenario file (targets, auth, load model, user journey, SLOs), or print a template.
+    Scenario(scenario::ScenarioArgs),
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -55,6 +58,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
         Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
         Command::Report(args) => report::run(args).await,
         Command::Merge(args) => merge::run(args).await,
+        Command::Scenario(args) => scenario::run(args),
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,7 @@ use crate::progress::{self, Console};
 use crate::recorder::{Limits, Snapshot};
 use crate::report::{self, Report, Settings};
 use crate::runner::{self, Control, LoadModel, RunConfig, Stop};
+use crate::scenario::{self, Scenario};
 use crate::signals;
 use crate::target::Targets;
 use crate::verdict::Slo;
@@ -188,24 +189,47 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     Ok(report.verdict.exit_code)
 }
 
-/// Checks the arguments before anything starts, so a typo costs no browser launch.
+/// Checks the arguments (and the scenario file, when given) before anything starts, so a typo
+/// costs no browser launch. Flags override the file; the file overrides the defaults.
 pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
-    let targets = match &args.url {
-        Some(url) => {
+    let file = args.scenario.as_deref().map(scenario::load).transpose()?;
+    let file = file.as_ref();
+    let targets = match (&args.url, file) {
+        (Some(url), _) => {
             check_url(url)?;
             Targets::single(url)
         }
-        None => return Err(UsageError("give the URL to probe".into()).into()),
+        (None, Some(f)) if !f.targets.is_empty() => Targets::new(
+            &f.targets
+                .iter()
+                .map(|t| (t.url.clone(), t.weight))
+                .collect::<Vec<_>>(),
+        ),
+        _ => {
+            return Err(UsageError(
+                "give the URL to probe, or [[target]] entries in the scenario file".into(),
+            )
+            .into());
+        }
     };
     let executable = browser::resolve_executable(args.chromium.as_deref())?;
-    let ignore = UrlFilter::new(&args.ignore).map_err(|e| UsageError(format!("{e:#}")))?;
+    let mut ignore_patterns = args.ignore.clone();
+    if let Some(f) = file {
+        ignore_patterns.extend(f.ignore.iter().cloned());
+    }
+    let ignore = UrlFilter::new(&ignore_patterns).map_err(|e| UsageError(format!("{e:#}")))?;
     for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
         check_writable(path)?;
     }
-    let slo = Slo {
+
+    let spec = file.map(|f| f.load.clone()).unwrap_or_default();
+    let cli_slo = (args.slo.is_some() || args.max_failed_loads.is_some()).then(|| Slo {
         min_success_percent: args.slo.unwrap_or(100.0),
         max_failed_loads: args.max_failed_loads,
-    };
+    });
+    let slo = cli_slo
+        .or(file.and_then(|f| f.slo.default))
+        .unwrap_or_default();
     if !(0.0..=100.0).contains(&slo.min_success_percent) {
         return Err(UsageError(format!(
             "--slo {} is not a percentage between 0 and 100",
@@ -213,61 +237,105 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         ))
         .into());
     }
-    let (version_expr, version_source) = version_source(args);
-    if args.expect_version.is_some() && version_source.is_none() {
+    // Flags apply to every phase; the file's per-phase SLOs only where no flag says otherwise.
+    let slo_by_phase = match (cli_slo, file) {
+        (None, Some(f)) => [Phase::Baseline, Phase::Rollout, Phase::Settle]
+            .into_iter()
+            .filter_map(|p| f.slo.for_phase(p).map(|slo| (p, slo)))
+            .collect(),
+        _ => Default::default(),
+    };
+
+    let version = file.map(|f| f.version.clone()).unwrap_or_default();
+    let version_header = args.version_header.clone().or(version.header);
+    let (version_meta, version_js) = if args.version_meta.is_some() || args.version_js.is_some() {
+        (args.version_meta.clone(), args.version_js.clone())
+    } else {
+        (version.meta, version.js)
+    };
+    let (version_expr, version_source) =
+        version_source(&version_header, &version_meta, &version_js);
+    let expect_version = args.expect_version.clone().or(version.expect);
+    if expect_version.is_some() && version_source.is_none() {
         return Err(UsageError(
             "--expect-version needs to know where the version is: add --version-header, --version-meta or --version-js".into(),
         )
         .into());
     }
-    let model = match args.rate {
-        Some(rate_per_s) => LoadModel::Open {
+
+    let model = match (args.rate, args.workers, spec.rate_per_s) {
+        (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
             rate_per_s,
-            max_in_flight: args.max_workers.unwrap_or(8) as usize,
+            max_in_flight: args
+                .max_workers
+                .map(usize::from)
+                .or(spec.max_workers)
+                .unwrap_or(8),
         },
-        None => LoadModel::Closed {
-            workers: args.workers.unwrap_or(2) as usize,
+        (None, workers, _) => LoadModel::Closed {
+            workers: workers.map(usize::from).or(spec.workers).unwrap_or(2),
         },
     };
-    let idle = args.idle.unwrap_or(Duration::from_millis(500));
-    let load_timeout = args.load_timeout.unwrap_or(Duration::from_secs(30));
-    let duration = args.duration.unwrap_or(Duration::from_secs(30));
+    let idle = args.idle.or(spec.idle).unwrap_or(Duration::from_millis(500));
+    let load_timeout = args
+        .load_timeout
+        .or(spec.load_timeout)
+        .unwrap_or(Duration::from_secs(30));
+    let duration = args
+        .duration
+        .or(spec.duration)
+        .unwrap_or(Duration::from_secs(30));
+    let fail_on_js_error =
+        args.fail_on_js_error || file.and_then(|f| f.fail_on_js_error).unwrap_or(false);
+    let counted = file.and_then(|f| f.count.clone());
     // A CDP call slower than this means the browser is wedged, not that the site is slow.
     let cdp_timeout = Duration::from_secs(15);
     let settings = Settings {
         target: targets.describe(),
+        scenario: args.scenario.as_ref().map(|p| p.display().to_string()),
         workers: model.max_in_flight(),
-        rate_per_s: args.rate,
+        rate_per_s: match model {
+            LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
+            LoadModel::Closed { .. } => None,
+        },
         duration_s: (args.command.is_empty() && !args.until_signal)
             .then_some(duration.as_secs_f64()),
         max_loads: args.loads,
         idle_ms: idle.as_millis() as u64,
         load_timeout_ms: load_timeout.as_millis() as u64,
-        ignore: args.ignore.clone(),
-        fail_on_js_error: args.fail_on_js_error,
+        ignore: ignore_patterns,
+        fail_on_js_error,
         version_source,
-        expect_version: args.expect_version.clone(),
-        count: None,
+        expect_version,
+        count: counted.clone(),
         slo,
-        slo_by_phase: Default::default(),
+        slo_by_phase,
     };
     let load = LoadSettings {
         targets,
-        headers: Vec::new(),
-        cookies: Vec::new(),
+        headers: file.map(request_headers).unwrap_or_default(),
+        cookies: file
+            .map(|f| {
+                f.cookies
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.expose().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         idle,
         load_timeout,
         cdp_timeout,
         ignore: ignore.clone(),
-        version_header: args.version_header.clone(),
+        version_header,
         version_expr,
+        steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
     };
     let cfg = RunConfig {
         load,
         rules: Rules {
             ignore,
-            fail_on_js_error: args.fail_on_js_error,
-            counted: None,
+            fail_on_js_error,
+            counted,
         },
         model,
         max_loads: args.loads,
@@ -281,9 +349,29 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
     Ok((cfg, settings))
 }
 
+/// The scenario's headers, with basic auth as the Authorization header it becomes.
+fn request_headers(file: &Scenario) -> Vec<(String, String)> {
+    use base64::Engine;
+    let mut headers: Vec<(String, String)> = file
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose().to_string()))
+        .collect();
+    if let Some(auth) = &file.basic_auth {
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", auth.username, auth.password.expose()));
+        headers.push(("Authorization".into(), format!("Basic {token}")));
+    }
+    headers
+}
+
 /// The page-side version expression and a description of every source, for the report.
-fn version_source(args: &RunArgs) -> (Option<String>, Option<String>) {
-    let expr = match (&args.version_meta, &args.version_js) {
+fn version_source(
+    header: &Option<String>,
+    meta: &Option<String>,
+    js: &Option<String>,
+) -> (Option<String>, Option<String>) {
+    let expr = match (meta, js) {
         (Some(name), _) => Some(format!(
             "document.querySelector('meta[name=\"{}\"]')?.getAttribute('content') ?? null",
             name.replace('\\', "\\\\")
@@ -294,9 +382,9 @@ fn version_source(args: &RunArgs) -> (Option<String>, Option<String>) {
         (None, None) => None,
     };
     let described: Vec<String> = [
-        args.version_header.as_ref().map(|h| format!("header {h}")),
-        args.version_meta.as_ref().map(|m| format!("meta {m}")),
-        args.version_js.as_ref().map(|j| format!("js {j}")),
+        header.as_ref().map(|h| format!("header {h}")),
+        meta.as_ref().map(|m| format!("meta {m}")),
+        js.as_ref().map(|j| format!("js {j}")),
     ]
     .into_iter()
     .flatten()

@@ -185,6 +185,7 @@ fn question(class: FailureClass) -> &'static str {
         FailureClass::HttpError => "no HTTP errors",
         FailureClass::NetworkError => "no network errors",
         FailureClass::Timeout => "no timeouts",
+        FailureClass::StepFailed => "journey steps succeed",
         FailureClass::JsError => "no JavaScript errors",
         FailureClass::ProberError => "no prober errors",
     }

@@ -92,6 +92,9 @@ pub struct Settings {
     /// The start URL(s), as the report's `target` names them.
     #[serde(skip)]
     pub target: String,
+    /// The scenario file the run followed, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scenario: Option<String>,
     /// Browser users at once (open model: the most at once).
     pub workers: usize,
     /// Open model: new users per second.

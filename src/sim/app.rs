@@ -12,7 +12,7 @@ pub struct Asset {
 
 pub struct Bundle {
     pub index_html: String,
-    /// Entry script, stylesheet and lazily imported chunk.
+    /// Entry script, stylesheet, the chunk imported at start and the one a click imports.
     pub assets: Vec<Asset>,
 }
 
@@ -29,14 +29,23 @@ pub fn bundle(version: &'static str) -> Bundle {
             "export function render(root) {{\n  root.querySelector('#greeting').textContent = 'Hello from {version}';\n  document.documentElement.dataset.rendered = '{version}';\n}}\n"
         ),
     );
+    // A route reached only by clicking: its chunk is fetched on the click, so only a journey
+    // that clicks meets a cross-version miss there.
+    let reports = asset(
+        "reports",
+        "js",
+        format!(
+            "export function render(root) {{\n  const done = document.createElement('p');\n  done.id = 'reports-ready';\n  done.textContent = 'Reports of {version}';\n  root.append(done);\n}}\n"
+        ),
+    );
     // The import() right after start mirrors route-level code splitting: a
     // mixed-version rollout breaks it after the page itself loaded fine.
     let entry = asset(
         "index",
         "js",
         format!(
-            "const root = document.getElementById('app');\nroot.dataset.booted = '{version}';\nimport('{}').then((m) => m.render(root));\n",
-            chunk.path
+            "const root = document.getElementById('app');\nroot.dataset.booted = '{version}';\nimport('{}').then((m) => m.render(root));\ndocument.getElementById('open-reports').addEventListener('click', (e) => {{\n  e.preventDefault();\n  history.pushState(null, '', '/reports');\n  import('{}').then((m) => m.render(root));\n}});\n",
+            chunk.path, reports.path
         ),
     );
     let css = asset(
@@ -47,12 +56,12 @@ pub fn bundle(version: &'static str) -> Bundle {
         ),
     );
     let index_html = format!(
-        "<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"app-version\" content=\"{version}\">\n<title>rollprobe demo {version}</title>\n<link rel=\"stylesheet\" href=\"{}\">\n<script type=\"module\" src=\"{}\"></script>\n</head>\n<body>\n<div id=\"app\"><h1>rollprobe demo</h1><p id=\"greeting\">loading {version}</p></div>\n</body>\n</html>\n",
+        "<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"app-version\" content=\"{version}\">\n<title>rollprobe demo {version}</title>\n<link rel=\"stylesheet\" href=\"{}\">\n<script type=\"module\" src=\"{}\"></script>\n</head>\n<body>\n<div id=\"app\"><h1>rollprobe demo</h1><p id=\"greeting\">loading {version}</p><a id=\"open-reports\" href=\"/reports\">Reports</a></div>\n</body>\n</html>\n",
         css.path, entry.path
     );
     Bundle {
         index_html,
-        assets: vec![entry, css, chunk],
+        assets: vec![entry, css, chunk, reports],
     }
 }
 

@@ -1,0 +1,80 @@
+//! The steps of a user journey after the first load: click, goto, wait_for, wait_idle, eval,
+//! sleep. Each runs inside the load's session, so its requests belong to the load and the
+//! load's deadline bounds it.
+
+use std::time::Duration;
+
+use chromiumoxide::Page;
+
+use super::{Halt, Session};
+use crate::scenario::Step;
+
+const POLL: Duration = Duration::from_millis(100);
+
+pub(super) async fn run(s: &mut Session<'_>, step: &Step, start_url: &str) -> Result<(), Halt> {
+    let page = s.page;
+    match step {
+        Step::Click { selector } => {
+            let script = format!(
+                "(() => {{ const el = document.querySelector({}); if (!el) return false; el.click(); return true; }})()",
+                js_string(selector)
+            );
+            if !s.during(truthy(page, &script)).await?.map_err(Halt::Step)? {
+                return Err(Halt::Step(format!("no element matches `{selector}`")));
+            }
+            s.until_idle().await
+        }
+        Step::Goto { path } => {
+            let url = url::Url::parse(start_url)
+                .and_then(|base| base.join(path))
+                .map_err(|e| Halt::Step(format!("cannot resolve {path:?} against {start_url}: {e}")))?;
+            s.navigate(url.as_str()).await
+        }
+        Step::WaitFor { selector, timeout } => {
+            let script = format!("!!document.querySelector({})", js_string(selector));
+            let appeared = s.during(poll(page, &script, *timeout)).await?.map_err(Halt::Step)?;
+            if appeared {
+                Ok(())
+            } else {
+                Err(Halt::Step(format!("no element matches `{selector}` after {timeout:?}")))
+            }
+        }
+        Step::WaitIdle => s.until_idle().await,
+        Step::Eval { expr } => {
+            if s.during(truthy(page, expr)).await?.map_err(Halt::Step)? {
+                Ok(())
+            } else {
+                Err(Halt::Step(format!("`{expr}` is not truthy")))
+            }
+        }
+        Step::Sleep { duration } => s.during(tokio::time::sleep(*duration)).await,
+    }
+}
+
+/// Evaluates `expr` in the page; Ok(whether it is truthy), Err(the exception) when it throws.
+async fn truthy(page: &Page, expr: &str) -> Result<bool, String> {
+    let result = page
+        .evaluate_expression(format!("!!({expr})"))
+        .await
+        .map_err(|e| format!("`{expr}` threw: {e}"))?;
+    Ok(result.value().and_then(|v| v.as_bool()).unwrap_or(false))
+}
+
+/// Re-evaluates `expr` until it is truthy or `timeout` passes.
+async fn poll(page: &Page, expr: &str, timeout: Duration) -> Result<bool, String> {
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        if truthy(page, expr).await? {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= until {
+            return Ok(false);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A Rust string as a JavaScript string literal.
+fn js_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
