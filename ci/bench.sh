@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Throughput benchmark: rollprobe against the floor of what Chromium costs (a bare chromiumoxide
+# loop, examples/bare_cdp.rs) and against the classic Puppeteer script (bench/puppeteer), all
+# loading the embedded simulator's SPA (steady mode) on 127.0.0.1.
+#
+#   ci/bench.sh                                   # workers 1 2 4 8, 20 s each
+#   BENCH_WORKERS="1 2" BENCH_SECONDS=10 ci/bench.sh
+#
+# Environment: BENCH_WORKERS (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
+# (default "rollprobe bare bare_idle puppeteer"), BENCH_OUT (default target/bench/<time>).
+# Tools: rollprobe; bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
+# rollprobe's wait); puppeteer (the classic script, its flags); puppeteer_nowebui (the same plus
+# the WebUI-omnibox disable-features rollprobe passes: same browser work as rollprobe).
+#
+# For each worker count the tools run one after the other, never at once, in an order that
+# rotates between worker counts. Each run is measured over its whole process tree by
+# bench/treestat.py (Chromium's renderers are grandchildren and deeper: counted): CPU seconds
+# from getrusage once everything is reaped, peak summed VmRSS (and Pss) sampled every 0.5 s.
+# The simulator's own CPU is not counted. Results: $BENCH_OUT/results.jsonl and table.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKERS=${BENCH_WORKERS:-"1 2 4 8"}
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+TOOLS=${BENCH_TOOLS:-"rollprobe bare bare_idle puppeteer"}
+OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+
+SIM_PID=""
+RUN_PID=""
+cleanup() {
+  # treestat.py kills the whole tree it runs on SIGTERM; the simulator exits on SIGTERM.
+  for pid in $RUN_PID $SIM_PID; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in $RUN_PID $SIM_PID; do
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ci/install-chromium.sh
+
+echo "== cargo build --release (rollprobe, examples/bare_cdp)" >&2
+cargo build --release --locked --bin rollprobe --example bare_cdp
+ROLLPROBE=target/release/rollprobe
+BARE=target/release/examples/bare_cdp
+
+if [[ " $TOOLS " == *" puppeteer"* ]]; then
+  if ! command -v node >/dev/null 2>&1; then
+    echo "== node not found: skipping puppeteer" >&2
+    TOOLS=$(tr ' ' '\n' <<<"$TOOLS" | grep -v '^puppeteer' | tr '\n' ' ')
+  elif [ ! -d bench/puppeteer/node_modules/puppeteer-core ]; then
+    echo "== npm ci (bench/puppeteer)" >&2
+    (cd bench/puppeteer && npm ci --no-audit --no-fund)
+  fi
+fi
+
+n_workers=$(wc -w <<<"$WORKERS")
+n_tools=$(wc -w <<<"$TOOLS")
+# Bounded: every run plus launch, shutdown and slack.
+LIFETIME=$(( n_workers * n_tools * (SECONDS_PER_RUN + 40) + 60 ))
+# Steady mode keeps the normal timeline (before, rollout, after) and then exits: keep it in
+# "before" for the simulator's whole life.
+"$ROLLPROBE" simulate --mode steady --port 0 --before "$LIFETIME" --max-lifetime "$LIFETIME" \
+  --quiet >"$OUT/sim.out" 2>"$OUT/sim.err" &
+SIM_PID=$!
+URL=""
+for _ in $(seq 100); do
+  URL=$(sed -n 's/^ingress: //p' "$OUT/sim.out" 2>/dev/null || true)
+  [ -n "$URL" ] && break
+  kill -0 "$SIM_PID" 2>/dev/null || { cat "$OUT/sim.err" >&2; echo "simulator exited" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$URL" ] || { echo "simulator printed no ingress URL" >&2; exit 1; }
+
+{
+  echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/{print $2}') GB RAM"
+  echo "browser: $( /usr/lib/chromium/chromium --version 2>/dev/null || chromium --version 2>/dev/null || echo unknown)"
+  echo "node: $(node --version 2>/dev/null || echo none), puppeteer-core $(node -p "require('./bench/puppeteer/node_modules/puppeteer-core/package.json').version" 2>/dev/null || echo none)"
+  echo "url: $URL (rollprobe simulate --mode steady), ${SECONDS_PER_RUN} s per run, workers: $WORKERS"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt" >&2
+
+run_one() { # tool workers
+  local tool=$1 w=$2 res="$OUT/$1-w$2.json" log="$OUT/$1-w$2.log" stats="$OUT/$1-w$2.stats.json"
+  local cmd
+  case $tool in
+    rollprobe) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res") ;;
+    bare) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN") ;;
+    bare_idle) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN" --idle-ms 500) ;;
+    puppeteer) cmd=(node bench/puppeteer/bench.js "$URL" --workers "$w" --duration "$SECONDS_PER_RUN") ;;
+    puppeteer_nowebui) cmd=(node bench/puppeteer/bench.js "$URL" --workers "$w" --duration "$SECONDS_PER_RUN"
+      --extra-arg --disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup) ;;
+    *) echo "unknown tool $tool" >&2; return 1 ;;
+  esac
+  echo "== $tool, $w worker(s)" >&2
+  # rollprobe writes its report to --json; the others print their JSON line on stdout.
+  local stdout="$log"
+  [ "$tool" = rollprobe ] || stdout="$res"
+  python3 bench/treestat.py --out "$stats" -- "${cmd[@]}" >"$stdout" 2>>"$log" &
+  RUN_PID=$!
+  local rc=0
+  wait "$RUN_PID" || rc=$?
+  RUN_PID=""
+  # rollprobe exits 1 when a load failed: still a measurement; the table shows failures.
+  if [ ! -s "$stats" ]; then
+    echo "   $tool failed (exit $rc), see $log" >&2
+    return 0
+  fi
+  python3 bench/report.py collect "$tool" "$w" "$res" "$stats" | tee -a "$OUT/results.jsonl" >&2
+  sleep 2
+}
+
+read -r -a tools <<<"$TOOLS"
+i=0
+for w in $WORKERS; do
+  # Rotate the order so no tool always runs first (right after a cool-down) or last.
+  for k in $(seq 0 $(( ${#tools[@]} - 1 ))); do
+    run_one "${tools[$(( (i + k) % ${#tools[@]} ))]}" "$w"
+  done
+  i=$(( i + 1 ))
+done
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt" >&2
+python3 bench/report.py table "$OUT/results.jsonl" | tee "$OUT/table.md"
+echo >&2
+echo "results: $OUT/results.jsonl, $OUT/table.md" >&2
