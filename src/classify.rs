@@ -44,6 +44,9 @@ const STATIC_TYPES: [&str; 7] = [
     "TextTrack",
 ];
 
+/// How the prober records a request `--block` stopped.
+pub const BLOCKED_BY_PROBER: &str = "net::ERR_BLOCKED_BY_CLIENT";
+
 pub struct Judgement {
     pub outcome: Outcome,
     pub failures: Vec<Failure>,
@@ -156,8 +159,9 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
         ));
     }
     let error = r.error.as_ref()?;
-    // The page cancelled it itself (AbortController, navigation away): not a site failure.
-    if r.canceled && error == "net::ERR_ABORTED" {
+    // The page cancelled it itself (AbortController, navigation away), or the prober blocked
+    // it on purpose (--block): not a site failure.
+    if (r.canceled && error == "net::ERR_ABORTED") || error == BLOCKED_BY_PROBER {
         return None;
     }
     Some((

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod classify;
 pub mod cli;
 pub mod clock;
+pub mod cpu;
 pub mod deploy;
 pub mod error;
 pub mod filter;

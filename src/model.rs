@@ -139,7 +139,8 @@ pub struct Failure {
     /// App version of the backend that answered the failing request, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
-    /// For a missing asset: which version served the page and which the asset, when known.
+    /// What the message cannot say: for a missing asset, which version served the page and
+    /// which the asset; for a timeout, that the prober's own CPU may have caused it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub diagnosis: Option<String>,
 }

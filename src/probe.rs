@@ -9,8 +9,9 @@ use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::network::{
-    CookieParam, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
-    EventResponseReceived, Headers, SetCookiesParams, SetExtraHttpHeadersParams,
+    BlockPattern, BlockedReason, CookieParam, EventLoadingFailed, EventLoadingFinished,
+    EventRequestWillBeSent, EventResponseReceived, Headers, SetBlockedUrLsParams, SetCookiesParams,
+    SetExtraHttpHeadersParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigateParams};
 use chromiumoxide::cdp::browser_protocol::target::{
@@ -19,10 +20,11 @@ use chromiumoxide::cdp::browser_protocol::target::{
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown, RemoteObject,
 };
-use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
+use futures::stream::{BoxStream, SelectAll};
 
 use crate::browser::Chromium;
+use crate::classify::BLOCKED_BY_PROBER;
 use crate::clock::sleep_until_opt;
 use crate::filter::UrlFilter;
 use crate::model::{JsError, Observation, Request};
@@ -51,6 +53,8 @@ pub struct LoadSettings {
     pub version_expr: Option<String>,
     /// The user journey after the first load (scenario steps).
     pub steps: Vec<Step>,
+    /// URL patterns the browser must not fetch (`--block`), in URLPattern syntax.
+    pub block: Vec<String>,
 }
 
 /// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
@@ -83,7 +87,8 @@ pub async fn load_page(
             let deadline = t0 + settings.load_timeout;
             let mut tracker = Tracker::new(settings);
             drive(&page, &obs.url, settings, deadline, &mut tracker).await;
-            let completed = !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
+            let completed =
+                !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
             tracker.finish(&mut obs, settings);
             if let (Some(expr), true) = (&settings.version_expr, completed) {
                 obs.version = page_version(&page, expr, settings.cdp_timeout)
@@ -132,6 +137,22 @@ async fn open_page(
         cdp(
             settings.cdp_timeout,
             "setting request headers",
+            page.execute(params),
+        )
+        .await?;
+    }
+    if !settings.block.is_empty() {
+        let params = SetBlockedUrLsParams::builder()
+            .url_patterns(
+                settings
+                    .block
+                    .iter()
+                    .map(|p| BlockPattern::new(p.clone(), true)),
+            )
+            .build();
+        cdp(
+            settings.cdp_timeout,
+            "blocking resource types",
             page.execute(params),
         )
         .await?;
@@ -312,7 +333,8 @@ impl Session<'_> {
             .await?;
         match nav {
             Ok(nav) => {
-                self.tracker.expect_document(nav.result.loader_id.as_ref().map(|l| l.inner().clone()));
+                self.tracker
+                    .expect_document(nav.result.loader_id.as_ref().map(|l| l.inner().clone()));
                 if let Some(error) = nav.result.error_text.clone() {
                     // The document itself failed: Chromium shows its error page, which is not
                     // the site's content, so the load ends here.
@@ -466,7 +488,15 @@ impl Tracker {
             Ev::Failed(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.ended = Some(*e.timestamp.inner());
-                entry.error = Some(e.error_text.clone());
+                entry.error = Some(match &e.blocked_reason {
+                    // Blocked by the prober itself (--block uses the inspector's block list).
+                    Some(BlockedReason::Inspector) => BLOCKED_BY_PROBER.to_string(),
+                    // Blocked by the page's own rules (CSP, mixed content, ...): the site's doing.
+                    Some(reason) if e.error_text.is_empty() => {
+                        format!("blocked: {}", reason.as_ref())
+                    }
+                    _ => e.error_text.clone(),
+                });
                 entry.canceled = e.canceled.unwrap_or(false);
                 if entry.resource_type.is_empty() {
                     entry.resource_type = e.r#type.as_ref().to_string();

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use crate::browser::{BrowserOptions, Outage, Supervisor};
 use crate::classify::Rules;
 use crate::clock::{self, sleep_until_opt};
+use crate::cpu;
 use crate::model::{Observation, Phase};
 use crate::probe::{self, LoadSettings};
 use crate::recorder::{Limits, Recorded, Recorder, Snapshot};
@@ -86,6 +87,8 @@ pub struct RunOutcome {
     pub abandoned_loads: u64,
     /// Open model: arrivals dropped because `max_in_flight` loads were running.
     pub skipped_starts: u64,
+    /// The machine's CPU load, per second.
+    pub cpu: Vec<cpu::Sample>,
 }
 
 /// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
@@ -100,6 +103,8 @@ pub async fn run(
         let _ = ready.send(());
     }
     let started_at = SystemTime::now();
+    let (cpu_stop, cpu_stop_rx) = watch::channel(false);
+    let cpu_samples = tokio::spawn(cpu::sample(cpu_stop_rx));
     let t0 = std::time::Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
     let counters = Arc::new(Counters::default());
@@ -201,6 +206,8 @@ pub async fn run(
         last.ended_at_ms = clock::unix_ms(finished_at);
     }
     let browser_outages = supervisor.outages();
+    cpu_stop.send_replace(true);
+    let cpu = cpu_samples.await.unwrap_or_default();
     supervisor.shutdown().await;
     Ok(RunOutcome {
         recorded: recorder.finish(t0.elapsed().as_secs_f64(), &phases),
@@ -211,6 +218,7 @@ pub async fn run(
         browser_outages,
         abandoned_loads: abandoned,
         skipped_starts: counters.skipped.load(Ordering::SeqCst),
+        cpu,
     })
 }
 

@@ -238,3 +238,39 @@ async fn missing_chromium_says_how_to_install_it() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_resource_kinds_are_not_fetched_or_judged() {
+    let page =
+        r#"<!doctype html><img src="/logo.png"><link rel="stylesheet" href="/a.css"><p>hi</p>"#;
+    let site = Site::start(vec![
+        Route::html("/", page),
+        Route::new("/a.css", "text/css", "p { color: red }"),
+    ])
+    .await
+    .unwrap();
+    let judged = probe(&site.url("/"), &["--loads", "1"]).await;
+    let blocked = probe(&site.url("/"), &["--loads", "1", "--block", "images,fonts"]).await;
+    site.shutdown().await;
+
+    assert_eq!(
+        judged.classes(),
+        vec!["missing_asset"],
+        "the logo 404s when fetched"
+    );
+    assert_eq!(blocked.code, 0, "{}\n{}", blocked.stdout, blocked.stderr);
+    assert!(blocked.failures().is_empty(), "{:?}", blocked.failures());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_auto_is_one_per_core() {
+    let site = Site::start(spa_routes()).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "2", "--workers", "auto"]).await;
+    site.shutdown().await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    assert_eq!(
+        run.json()["settings"]["workers"].as_u64().unwrap(),
+        cores.min(64)
+    );
+}

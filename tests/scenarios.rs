@@ -49,7 +49,14 @@ async fn lazy_route_journey_fetches_the_route_chunk() {
     let sim = steady().await;
     let run = probe(
         &sim.url(),
-        &["--scenario", &scenario("lazy-route.toml"), "--duration", "4s", "--workers", "2"],
+        &[
+            "--scenario",
+            &scenario("lazy-route.toml"),
+            "--duration",
+            "4s",
+            "--workers",
+            "2",
+        ],
     )
     .await;
     sim.shutdown().await;
@@ -86,16 +93,31 @@ async fn missing_route_chunk_is_caught_only_through_the_click() {
     let plain = probe(&site.url("/"), &["--loads", "2"]).await;
     let journey = probe(
         &site.url("/"),
-        &["--scenario", &scenario("lazy-route.toml"), "--loads", "2", "--workers", "1"],
+        &[
+            "--scenario",
+            &scenario("lazy-route.toml"),
+            "--loads",
+            "2",
+            "--workers",
+            "1",
+        ],
     )
     .await;
     site.shutdown().await;
 
-    assert_eq!(plain.code, 0, "a plain load never meets the route: {}", plain.stdout);
+    assert_eq!(
+        plain.code, 0,
+        "a plain load never meets the route: {}",
+        plain.stdout
+    );
     assert_eq!(journey.code, 1, "{}\n{}", journey.stdout, journey.stderr);
     let failures = journey.failures();
     assert!(
-        failures.contains(&("missing_asset".to_string(), chunk.clone(), "404".to_string())),
+        failures.contains(&(
+            "missing_asset".to_string(),
+            chunk.clone(),
+            "404".to_string()
+        )),
         "{failures:?}"
     );
     let step = journey.json()["failures"]
@@ -115,7 +137,12 @@ async fn authenticated_scenario_runs_without_printing_its_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("report.json");
         let out = tokio::process::Command::new(common::BIN)
-            .args(["run", &sim.url(), "--scenario", &scenario("staging-auth.toml")])
+            .args([
+                "run",
+                &sim.url(),
+                "--scenario",
+                &scenario("staging-auth.toml"),
+            ])
             .args(["--duration", "3s", "--quiet", "--json"])
             .arg(&json)
             .env("STAGING_TOKEN", "tok-5ecret-1")
@@ -130,16 +157,29 @@ async fn authenticated_scenario_runs_without_printing_its_secrets() {
     sim.shutdown().await;
     let (out, report) = run;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for secret in ["tok-5ecret-1", "sess-5ecret-2", "pw-5ecret-3"] {
-        assert!(!report.contains(secret) && !stdout.contains(secret), "{secret} leaked");
+        assert!(
+            !report.contains(secret) && !stdout.contains(secret),
+            "{secret} leaked"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_secret_is_a_usage_error_naming_the_variable() {
     let out = tokio::process::Command::new(common::BIN)
-        .args(["run", "http://127.0.0.1:9/", "--scenario", &scenario("staging-auth.toml")])
+        .args([
+            "run",
+            "http://127.0.0.1:9/",
+            "--scenario",
+            &scenario("staging-auth.toml"),
+        ])
         .env_remove("STAGING_TOKEN")
         .output()
         .await
@@ -152,7 +192,16 @@ async fn missing_secret_is_a_usage_error_naming_the_variable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_rate_scenario_starts_users_on_a_clock() {
     let sim = steady().await;
-    let run = probe(&sim.url(), &["--scenario", &scenario("open-rate.toml"), "--duration", "4s"]).await;
+    let run = probe(
+        &sim.url(),
+        &[
+            "--scenario",
+            &scenario("open-rate.toml"),
+            "--duration",
+            "4s",
+        ],
+    )
+    .await;
     sim.shutdown().await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let settings = &run.json()["settings"];
@@ -160,5 +209,8 @@ async fn open_rate_scenario_starts_users_on_a_clock() {
     let loads = run.json()["summary"]["loads"].as_u64().unwrap();
     let skipped = run.json()["prober"]["skipped_starts"].as_u64().unwrap_or(0);
     // 4/s for 4 s: every arrival was either started or counted as skipped.
-    assert!((14..=18).contains(&(loads + skipped)), "{loads} loads + {skipped} skipped");
+    assert!(
+        (14..=18).contains(&(loads + skipped)),
+        "{loads} loads + {skipped} skipped"
+    );
 }

@@ -57,8 +57,8 @@ pub struct RunArgs {
     #[arg(last = true, value_name = "DEPLOY COMMAND")]
     pub command: Vec<String>,
 
-    /// Browser users loading the page at once, each looping [default: 2]
-    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "rate")]
+    /// Browser users loading the page at once, each looping, or `auto`: one per CPU core [default: 2]
+    #[arg(short, long, value_parser = parse_workers, conflicts_with = "rate")]
     pub workers: Option<u16>,
 
     /// Open model instead: new users per second ("5/s", "30/m"), whatever the site's speed
@@ -100,6 +100,11 @@ pub struct RunArgs {
     /// A load that is not idle by then fails as `timeout` [default: 30s]
     #[arg(long, value_parser = crate::clock::parse_duration)]
     pub load_timeout: Option<Duration>,
+
+    /// Do not fetch these resource kinds, to spend the budget on what breaks deployments
+    /// (matched by file extension: images, fonts, media)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub block: Vec<Block>,
 
     /// Do not judge (or wait for) URLs containing this text, or matching this glob; repeatable
     #[arg(long, value_name = "PATTERN")]
@@ -152,6 +157,51 @@ pub struct RunArgs {
     /// No live progress output
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `auto` is one user per CPU core. Each fresh-context load costs Chromium 0.6-0.8 CPU-seconds
+/// (see the README's benchmark); past one user per core, loads queue for the CPU and the
+/// prober's own slowness starts to look like the site's.
+fn parse_workers(text: &str) -> Result<u16, String> {
+    let n = if text == "auto" {
+        std::thread::available_parallelism().map_or(1, |n| n.get()) as u16
+    } else {
+        text.parse()
+            .map_err(|_| format!("{text:?} is not a number of workers or `auto`"))?
+    };
+    if (1..=64).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} workers: give 1 to 64, or `auto`"))
+    }
+}
+
+/// Resource kinds `--block` can keep the browser from fetching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Block {
+    Images,
+    Fonts,
+    Media,
+}
+
+impl Block {
+    /// URLPattern strings by file extension: cheap (no interception round trip per request),
+    /// at the price of missing extension-less URLs.
+    fn patterns(self) -> Vec<String> {
+        let extensions: &[&str] = match self {
+            Block::Images => &[
+                "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp",
+            ],
+            Block::Fonts => &["woff", "woff2", "ttf", "otf", "eot"],
+            Block::Media => &[
+                "mp4", "webm", "ogg", "ogv", "mp3", "wav", "m4a", "m3u8", "mpd",
+            ],
+        };
+        extensions
+            .iter()
+            .flat_map(|ext| [format!("*://*:*/*.{ext}"), format!("*://*:*/*.{ext}?*")])
+            .collect()
+    }
 }
 
 /// How a run is driven: a timer, a signal, or a deploy command's phases.
@@ -276,7 +326,10 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
             workers: workers.map(usize::from).or(spec.workers).unwrap_or(2),
         },
     };
-    let idle = args.idle.or(spec.idle).unwrap_or(Duration::from_millis(500));
+    let idle = args
+        .idle
+        .or(spec.idle)
+        .unwrap_or(Duration::from_millis(500));
     let load_timeout = args
         .load_timeout
         .or(spec.load_timeout)
@@ -329,6 +382,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         version_header,
         version_expr,
         steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
+        block: args.block.iter().flat_map(|b| b.patterns()).collect(),
     };
     let cfg = RunConfig {
         load,
@@ -358,8 +412,11 @@ fn request_headers(file: &Scenario) -> Vec<(String, String)> {
         .map(|(name, value)| (name.clone(), value.expose().to_string()))
         .collect();
     if let Some(auth) = &file.basic_auth {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", auth.username, auth.password.expose()));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            auth.username,
+            auth.password.expose()
+        ));
         headers.push(("Authorization".into(), format!("Basic {token}")));
     }
     headers

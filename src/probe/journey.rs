@@ -27,16 +27,23 @@ pub(super) async fn run(s: &mut Session<'_>, step: &Step, start_url: &str) -> Re
         Step::Goto { path } => {
             let url = url::Url::parse(start_url)
                 .and_then(|base| base.join(path))
-                .map_err(|e| Halt::Step(format!("cannot resolve {path:?} against {start_url}: {e}")))?;
+                .map_err(|e| {
+                    Halt::Step(format!("cannot resolve {path:?} against {start_url}: {e}"))
+                })?;
             s.navigate(url.as_str()).await
         }
         Step::WaitFor { selector, timeout } => {
             let script = format!("!!document.querySelector({})", js_string(selector));
-            let appeared = s.during(poll(page, &script, *timeout)).await?.map_err(Halt::Step)?;
+            let appeared = s
+                .during(poll(page, &script, *timeout))
+                .await?
+                .map_err(Halt::Step)?;
             if appeared {
                 Ok(())
             } else {
-                Err(Halt::Step(format!("no element matches `{selector}` after {timeout:?}")))
+                Err(Halt::Step(format!(
+                    "no element matches `{selector}` after {timeout:?}"
+                )))
             }
         }
         Step::WaitIdle => s.until_idle().await,

@@ -298,6 +298,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
                 .collect(),
             abandoned_loads: shards.iter().map(|s| s.report.prober.abandoned_loads).sum(),
             skipped_starts: shards.iter().map(|s| s.report.prober.skipped_starts).sum(),
+            cpu_saturated_s: shards.iter().map(|s| s.report.prober.cpu_saturated_s).sum(),
         },
         loads,
         failures,

@@ -217,6 +217,10 @@ pub struct ProberStats {
     /// the requested rate was not reached.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub skipped_starts: u64,
+    /// Seconds the prober's machine had its CPU saturated (>= 95 % of all cores busy): load
+    /// times then say as much about the prober as about the site.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub cpu_saturated_s: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -247,6 +251,25 @@ impl Report {
     ) -> Report {
         let recorded = outcome.recorded;
         let loads = recorded.loads;
+        let mut failures = recorded.failures;
+        let saturated_s = outcome
+            .cpu
+            .iter()
+            .filter(|s| s.busy >= crate::cpu::SATURATED)
+            .count() as u64;
+        let mut suspect_timeouts = 0;
+        for f in failures
+            .iter_mut()
+            .filter(|f| f.class == FailureClass::Timeout)
+        {
+            if crate::cpu::saturated_at(&outcome.cpu, f.at_unix_ms) {
+                f.diagnosis = Some(
+                    "possibly self-inflicted: the prober's CPU was saturated when this load ran out of time"
+                        .into(),
+                );
+                suspect_timeouts += 1;
+            }
+        }
         let mut phases: Vec<PhaseReport> = Vec::new();
         for (phase, summary) in recorded.phases {
             let spans = outcome.phases.iter().filter(|s| s.phase == phase);
@@ -277,6 +300,11 @@ impl Report {
         }
         if let Some(d) = &deploy {
             notes.extend(deploy_notes(d, &loads));
+        }
+        if saturated_s > 0 {
+            notes.push(format!(
+                "the prober's machine was CPU-saturated for {saturated_s} s; {suspect_timeouts} timeout(s) in those seconds are marked as possibly self-inflicted: use fewer --workers"
+            ));
         }
         if phases
             .iter()
@@ -323,9 +351,10 @@ impl Report {
                 browser_outages: outcome.browser_outages,
                 abandoned_loads: outcome.abandoned_loads,
                 skipped_starts: outcome.skipped_starts,
+                cpu_saturated_s: saturated_s,
             },
             loads,
-            failures: recorded.failures,
+            failures,
             failed_load_details: recorded.details,
             truncated: recorded.truncated,
         }
