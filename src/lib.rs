@@ -20,7 +20,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod signals;
-pub mod target;
 pub mod sim;
+pub mod target;
 pub mod verdict;
 pub mod versions;
