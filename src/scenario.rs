@@ -687,7 +687,7 @@ impl Ctx<'_> {
     }
 
     fn rate(&self, raw: &Spanned<String>) -> Result<f64, UsageError> {
-        parse_rate(raw.get_ref()).ok_or_else(|| {
+        crate::clock::parse_rate(raw.get_ref()).map_err(|_| {
             self.at(
                 raw.span(),
                 format!("rate {:?} is not a rate: give {RATE_FORMS}", raw.get_ref()),
@@ -941,19 +941,6 @@ fn is_token(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// `"5/s"`, `"30/m"`, `"0.5/s"`, `"600/h"` → new users per second.
-fn parse_rate(text: &str) -> Option<f64> {
-    let (n, unit) = text.trim().split_once('/')?;
-    let per_s = match unit.trim() {
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
-    };
-    let n: f64 = n.trim().parse().ok()?;
-    (n.is_finite() && n > 0.0).then_some(n / per_s)
 }
 
 fn site_class(name: &str) -> Option<FailureClass> {
@@ -1382,9 +1369,10 @@ mod tests {
         assert!(e.contains("\"30/m\""), "{e}");
         let e = error("[load]\nworkers = 0\n");
         assert!(e.contains("1 to 64"), "{e}");
-        assert_eq!(parse_rate("30/m"), Some(0.5));
-        assert_eq!(parse_rate("0.5/s"), Some(0.5));
-        assert_eq!(parse_rate("0/s"), None);
+        use crate::clock::parse_rate;
+        assert_eq!(parse_rate("30/m"), Ok(0.5));
+        assert_eq!(parse_rate("0.5/s"), Ok(0.5));
+        assert!(parse_rate("0/s").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser};
 use futures::FutureExt;
 
+use super::Outputs;
 use super::run::{self, Driver, RunArgs};
 use crate::deploy::{DeployPlan, Deployment};
 use crate::report::{Report, text};
@@ -105,8 +106,6 @@ async fn probe_rollout(
         })
         .await?,
     );
-    let json = dir.join("report.json");
-    let junit = dir.join("report.xml");
     let mut line: Vec<String> = vec![
         "run".into(),
         sim.url(),
@@ -147,12 +146,12 @@ async fn probe_rollout(
         sim.shutdown().await;
     }
     let report = report?;
-    run::write_reports(
-        &report,
-        Some(&json),
-        Some(&junit),
-        Some(&dir.join("report.html")),
-    )?;
+    Outputs {
+        json: Some(dir.join("report.json")),
+        junit: Some(dir.join("report.xml")),
+        html: Some(dir.join("report.html")),
+    }
+    .write(&report)?;
     Ok(report)
 }
 

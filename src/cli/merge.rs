@@ -27,17 +27,8 @@ pub struct MergeArgs {
     #[arg(value_name = "SHARD.json", required = true)]
     pub inputs: Vec<PathBuf>,
 
-    /// Write the merged JSON report here
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write a JUnit XML report here
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Write a self-contained HTML report here
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: super::Outputs,
 }
 
 pub async fn run(args: MergeArgs) -> Result<i32> {
@@ -50,13 +41,9 @@ pub async fn run(args: MergeArgs) -> Result<i32> {
         });
     }
     let merged = report::merge::merge(shards)?;
-    super::run::write_reports(
-        &merged,
-        args.json.as_deref(),
-        args.junit.as_deref(),
-        args.html.as_deref(),
-    )
-    .map_err(|e| UsageError(format!("{e:#}")))?;
+    args.outputs
+        .write(&merged)
+        .map_err(|e| UsageError(format!("{e:#}")))?;
     print!("{}", report::text::render(&merged));
     Ok(merged.verdict.exit_code)
 }

@@ -72,3 +72,48 @@ pub async fn dispatch(cli: Cli) -> i32 {
         }
     }
 }
+
+/// Where the reports go; `run`, `report` and `merge` all write the same three.
+#[derive(clap::Args, Debug, Default)]
+pub struct Outputs {
+    /// Write the JSON report here
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+
+    /// Write a JUnit XML report here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+
+    /// Write a self-contained HTML report here (timeline, failures, versions; no network needed)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
+}
+
+impl Outputs {
+    /// Fails before any work when a report path cannot be a file.
+    pub fn check(&self) -> Result<(), UsageError> {
+        for path in [&self.json, &self.junit, &self.html].into_iter().flatten() {
+            if path.is_dir() {
+                return Err(UsageError(format!(
+                    "report path {} is a directory; give a file name",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, report: &crate::report::Report) -> anyhow::Result<()> {
+        use crate::report::{html, json, junit};
+        if let Some(path) = &self.json {
+            json::write(report, path)?;
+        }
+        if let Some(path) = &self.junit {
+            junit::write(report, path)?;
+        }
+        if let Some(path) = &self.html {
+            html::write(report, path)?;
+        }
+        Ok(())
+    }
+}

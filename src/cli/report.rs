@@ -24,18 +24,14 @@ pub struct ReportArgs {
     #[arg(value_name = "RUN.json")]
     pub input: PathBuf,
 
-    /// Write a JUnit XML report here
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Write a self-contained HTML report here
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: super::Outputs,
 }
 
 pub async fn run(args: ReportArgs) -> Result<i32> {
     let report = report::json::read(&args.input).map_err(|e| UsageError(format!("{e:#}")))?;
-    super::run::write_reports(&report, None, args.junit.as_deref(), args.html.as_deref())
+    args.outputs
+        .write(&report)
         .map_err(|e| UsageError(format!("{e:#}")))?;
     print!("{}", report::text::render(&report));
     Ok(0)

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use tokio::sync::oneshot;
 
+use super::Outputs;
 use crate::browser::{self, BrowserOptions};
 use crate::classify::Rules;
 use crate::deploy::{self, DeployPlan, Deployment};
@@ -138,17 +139,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "VERSION")]
     pub expect_version: Option<String>,
 
-    /// Write the JSON report here
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write a JUnit XML report here
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Write a self-contained HTML report here (timeline, failures, versions; no network needed)
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: Outputs,
 
     /// Chromium or Chrome executable [default: /usr/bin/chromium]
     #[arg(long, env = "CHROMIUM", value_name = "PATH")]
@@ -229,12 +221,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     };
     let signal = signals::stop_on_signals()?;
     let report = probe_and_report(cfg, settings, driver, signal, !args.quiet).await?;
-    write_reports(
-        &report,
-        args.json.as_deref(),
-        args.junit.as_deref(),
-        args.html.as_deref(),
-    )?;
+    args.outputs.write(&report)?;
     print!("{}", report::text::render(&report));
     Ok(report.verdict.exit_code)
 }
@@ -268,9 +255,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         ignore_patterns.extend(f.ignore.iter().cloned());
     }
     let ignore = UrlFilter::new(&ignore_patterns).map_err(|e| UsageError(format!("{e:#}")))?;
-    for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
-        check_writable(path)?;
-    }
+    args.outputs.check()?;
 
     let spec = file.map(|f| f.load.clone()).unwrap_or_default();
     let cli_slo = (args.slo.is_some() || args.max_failed_loads.is_some()).then(|| Slo {
@@ -506,24 +491,6 @@ pub async fn probe_and_report(
     Ok(Report::new(settings, outcome?, deploy))
 }
 
-pub fn write_reports(
-    report: &Report,
-    json: Option<&std::path::Path>,
-    junit: Option<&std::path::Path>,
-    html: Option<&std::path::Path>,
-) -> Result<()> {
-    if let Some(path) = json {
-        report::json::write(report, path)?;
-    }
-    if let Some(path) = junit {
-        report::junit::write(report, path)?;
-    }
-    if let Some(path) = html {
-        report::html::write(report, path)?;
-    }
-    Ok(())
-}
-
 fn check_url(text: &str) -> Result<(), UsageError> {
     let bad = |why: String| {
         UsageError(format!(
@@ -536,14 +503,4 @@ fn check_url(text: &str) -> Result<(), UsageError> {
         "http" | "https" => Err(bad("no host".into())),
         other => Err(bad(format!("scheme {other:?} is not http or https"))),
     }
-}
-
-fn check_writable(path: &std::path::Path) -> Result<(), UsageError> {
-    if path.is_dir() {
-        return Err(UsageError(format!(
-            "report path {} is a directory; give a file name",
-            path.display()
-        )));
-    }
-    Ok(())
 }

@@ -168,16 +168,9 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
 
     // Checks: the final version is re-checked on all loads; any other check passes only if it
     // passed in every shard that ran it.
-    let final_phase = phases.last().map_or(Phase::Run, |p| p.phase);
-    let mut checks: Vec<Check> = Vec::new();
-    if let Some(expected) = &settings.expect_version {
-        let result = versions::check_final(&loads, final_phase, expected);
-        checks.push(Check {
-            name: format!("final version is {expected}"),
-            passed: result.is_ok(),
-            message: result.unwrap_or_else(|e| e),
-        });
-    }
+    let mut checks: Vec<Check> = super::final_version_check(&settings, &phases, &loads)
+        .into_iter()
+        .collect();
     for shard in &shards {
         for c in &shard.report.checks {
             if c.name.starts_with("final version is ") && settings.expect_version.is_some() {

@@ -287,17 +287,10 @@ impl Report {
         phases.sort_by_key(|p| p.phase);
 
         let versions = versions::analyse(&loads);
-        let mut checks = Vec::new();
+        let checks: Vec<Check> = final_version_check(&settings, &phases, &loads)
+            .into_iter()
+            .collect();
         let mut notes = Vec::new();
-        let final_phase = phases.last().map_or(Phase::Run, |p| p.phase);
-        if let Some(expected) = &settings.expect_version {
-            let result = versions::check_final(&loads, final_phase, expected);
-            checks.push(Check {
-                name: format!("final version is {expected}"),
-                passed: result.is_ok(),
-                message: result.unwrap_or_else(|e| e),
-            });
-        }
         if let Some(d) = &deploy {
             notes.extend(deploy_notes(d, &loads));
         }
@@ -359,6 +352,22 @@ impl Report {
             truncated: recorded.truncated,
         }
     }
+}
+
+/// "final version is V", when a version is expected: judged on the loads of the last phase.
+pub fn final_version_check(
+    settings: &Settings,
+    phases: &[PhaseReport],
+    loads: &[Load],
+) -> Option<Check> {
+    let expected = settings.expect_version.as_ref()?;
+    let final_phase = phases.last().map_or(Phase::Run, |p| p.phase);
+    let result = versions::check_final(loads, final_phase, expected);
+    Some(Check {
+        name: format!("final version is {expected}"),
+        passed: result.is_ok(),
+        message: result.unwrap_or_else(|e| e),
+    })
 }
 
 /// What the deploy command's exit status says against what was actually served after it.
