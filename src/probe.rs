@@ -60,7 +60,7 @@ pub struct LoadSettings {
 /// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
 /// the observation so they can be kept apart from the site's.
 pub async fn load_page(
-    chromium: &Chromium,
+    chromium: &Arc<Chromium>,
     settings: &LoadSettings,
     mut obs: Observation,
 ) -> Observation {
@@ -82,7 +82,7 @@ pub async fn load_page(
         }
     };
 
-    match open_page(chromium, settings, &context, &obs.url).await {
+    let page = match open_page(chromium, settings, &context, &obs.url).await {
         Ok(page) => {
             let deadline = t0 + settings.load_timeout;
             let mut tracker = Tracker::new(settings);
@@ -95,17 +95,24 @@ pub async fn load_page(
                     .await
                     .or(obs.version);
             }
-            // Bounded so that a wedged tab is abandoned rather than holding up the worker.
-            let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
+            Some(page)
         }
-        Err(e) => obs.prober_error = Some(e),
-    }
-    let _ = tokio::time::timeout(
-        settings.cdp_timeout,
-        chromium.browser.dispose_browser_context(context),
-    )
-    .await;
+        Err(e) => {
+            obs.prober_error = Some(e);
+            None
+        }
+    };
     obs.duration_ms = elapsed_ms(t0);
+    // Tearing the user down is not part of the load: it runs beside the worker's next load
+    // (about 0.1 s a load at 4 workers in the benchmark), bounded so a wedged tab is abandoned.
+    let (chromium, limit) = (chromium.clone(), settings.cdp_timeout);
+    tokio::spawn(async move {
+        if let Some(page) = page {
+            let _ = tokio::time::timeout(limit, page.close()).await;
+        }
+        let _ =
+            tokio::time::timeout(limit, chromium.browser.dispose_browser_context(context)).await;
+    });
     obs
 }
 
