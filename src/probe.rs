@@ -324,6 +324,9 @@ impl Session<'_> {
             self.tracker.prober_error = Some("the tab crashed".into());
             return Err(Halt::Recorded);
         }
+        if self.tracker.document_broken() {
+            return Err(Halt::Recorded);
+        }
         self.tracker.update_quiet();
         Ok(())
     }
@@ -335,6 +338,8 @@ impl Session<'_> {
 
     /// Opens `url` as the page's document and waits for network idle.
     async fn navigate(&mut self, url: &str) -> Result<(), Halt> {
+        // A new document is coming: until it commits, it has no loader.
+        self.tracker.loader_id = None;
         let nav = self
             .during(self.page.execute(NavigateParams::new(url.to_string())))
             .await?;
@@ -342,6 +347,9 @@ impl Session<'_> {
             Ok(nav) => {
                 self.tracker
                     .expect_document(nav.result.loader_id.as_ref().map(|l| l.inner().clone()));
+                if self.tracker.document_broken() {
+                    return Err(Halt::Recorded);
+                }
                 if let Some(error) = nav.result.error_text.clone() {
                     // The document itself failed: Chromium shows its error page, which is not
                     // the site's content, so the load ends here.
@@ -536,6 +544,26 @@ impl Tracker {
                 }
             }
             Ev::Crashed => self.crashed = true,
+        }
+    }
+
+    /// The current document's own request failed after it started (a cut body, a reset): its
+    /// load event may never come, and the failure is already recorded, so the load can end.
+    /// Chromium gives a document's request the id of its loader.
+    fn document_broken(&self) -> bool {
+        let failed = |e: &Entry| {
+            e.error
+                .as_deref()
+                .is_some_and(|err| !(e.canceled && err == "net::ERR_ABORTED"))
+        };
+        match &self.loader_id {
+            Some(id) => self.entries.get(id).is_some_and(failed),
+            // Still navigating: Chromium may never answer the navigation of a document that
+            // broke mid-body, so its request is the only word on it.
+            None => self
+                .entries
+                .values()
+                .any(|e| e.resource_type == "Document" && failed(e)),
         }
     }
 

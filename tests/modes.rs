@@ -62,9 +62,13 @@ async fn naive_rollout_misses_hashed_assets_inside_the_rollout_window() {
     let ms = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
     // Slack for the ingress's stale endpoints and a load's own duration.
     let (from, to) = (ms(start), ms(end) + 2_000);
-    let failures = run.json()["failures"].as_array().unwrap();
+    let all = run.json()["failures"].as_array().unwrap();
+    let failures: Vec<_> = all
+        .iter()
+        .filter(|f| f["class"] == "missing_asset")
+        .collect();
     assert!(failures.len() >= 3, "{} missing assets", failures.len());
-    for f in failures {
+    for f in &failures {
         let at = f["at_unix_ms"].as_u64().unwrap();
         assert!(
             (from..=to).contains(&at),
@@ -103,7 +107,8 @@ async fn no_readiness_gives_502s() {
         "{:?}",
         run.failures()
     );
-    for (class, url, how) in run.failures() {
+    // A failed import() also throws in the page: recorded as js_error, which does not count.
+    for (class, url, how) in run.failures().into_iter().filter(|f| f.0 != "js_error") {
         assert!(
             (class == "http_error" && how == "502") || class == "network_error",
             "{class} {how} {url}"

@@ -194,10 +194,12 @@ async fn js_errors_are_recorded_and_count_only_when_asked() {
 
     assert_eq!(lenient.code, 0, "{}", lenient.stdout);
     assert_eq!(
-        lenient.classes(),
+        lenient.recorded_classes(),
         vec!["js_error"],
         "recorded even when it does not count"
     );
+    assert!(lenient.classes().is_empty());
+    assert_eq!(strict.classes(), vec!["js_error"]);
     assert_eq!(strict.code, 1, "{}", strict.stdout);
     let message = strict.json()["failures"][0]["message"].as_str().unwrap();
     assert!(message.contains("boom in render"), "{message}");
@@ -273,4 +275,45 @@ async fn workers_auto_is_one_per_core() {
         run.json()["settings"]["workers"].as_u64().unwrap(),
         cores.min(64)
     );
+}
+
+/// A server that promises a long document, sends a bit of it and hangs up.
+async fn cut_document_server() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        // Bounded: the test makes two loads, Chromium may retry once each.
+        for _ in 0..6 {
+            let Ok(Ok((mut conn, _))) =
+                tokio::time::timeout(Duration::from_secs(20), listener.accept()).await
+            else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<p>half a page")
+                .await;
+            drop(conn);
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn document_cut_mid_body_fails_at_once_not_as_a_timeout() {
+    let (url, server) = cut_document_server().await;
+    let run = probe(&url, &["--loads", "2", "--load-timeout", "20s"]).await;
+    server.abort();
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.classes(), vec!["network_error"], "{:?}", run.failures());
+    for load in run.json()["loads"].as_array().unwrap() {
+        let ms = load["duration_ms"].as_f64().unwrap();
+        assert!(
+            ms < 10_000.0,
+            "the load ended with its document, not at the deadline: {ms} ms"
+        );
+    }
 }

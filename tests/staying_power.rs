@@ -76,7 +76,7 @@ async fn killed_browser_is_relaunched_and_not_blamed_on_the_site() {
         .filter(|l| l["outcome"] == "ok" && l["started_at_ms"].as_u64().unwrap() > to)
         .count();
     assert!(after >= 2, "loads went on after the relaunch: {after}");
-    for class in run.classes() {
+    for class in run.recorded_classes() {
         assert_eq!(
             class,
             "prober_error",

@@ -50,7 +50,18 @@ impl Run {
             .collect()
     }
 
+    /// The classes that failed loads, i.e. that counted against the site.
     pub fn classes(&self) -> Vec<String> {
+        self.json()["summary"]["failed_loads_by_class"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Every class recorded, counted or not (js_error is recorded even when it does not count).
+    pub fn recorded_classes(&self) -> Vec<String> {
         let mut classes: Vec<String> = self.failures().into_iter().map(|f| f.0).collect();
         classes.sort();
         classes.dedup();
