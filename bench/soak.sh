@@ -38,10 +38,17 @@ wait $probe || true
 cat "$out/summary.txt"
 python3 - "$out/samples.txt" <<'PY'
 import sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-after1 = [r for r in rows if float(r[0]) >= 1.0]
-if after1:
-    first, peak = int(after1[0][1]), max(int(r[1]) for r in after1)
-    print(f"RSS after minute 1: {first} MB, peak after: {peak} MB, growth {100 * (peak - first) / first:.1f} %")
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+# The run starts when Chromium is up (the tree is big); compare its early and late minutes.
+start = next((r[0] for r in rows if r[1] > 100), None)
+early = [r for r in rows if start is not None and start + 1 <= r[0] <= start + 6]
+late = [r for r in rows if r[0] >= rows[-1][0] - 5]
+if early and late:
+    mean = lambda rs: sum(r[1] for r in rs) / len(rs)
+    peak = lambda rs: max(r[1] for r in rs)
+    print(f"tree RSS, minutes 1-6 of the run: mean {mean(early):.0f} MB, peak {peak(early):.0f} MB")
+    print(f"tree RSS, last 5 minutes:        mean {mean(late):.0f} MB, peak {peak(late):.0f} MB")
+    print(f"growth: mean {100 * (mean(late) / mean(early) - 1):+.1f} %, peak {100 * (peak(late) / peak(early) - 1):+.1f} %")
+    print(f"processes in the tree: {min(int(r[2]) for r in rows if r[1] > 100)}..{max(int(r[2]) for r in rows)}")
 PY
 echo "report: $out/report.json"
