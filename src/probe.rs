@@ -340,6 +340,7 @@ impl Session<'_> {
     async fn navigate(&mut self, url: &str) -> Result<(), Halt> {
         // A new document is coming: until it commits, it has no loader.
         self.tracker.loader_id = None;
+        self.tracker.navigating_to = Some(url.to_string());
         let nav = self
             .during(self.page.execute(NavigateParams::new(url.to_string())))
             .await?;
@@ -444,6 +445,8 @@ struct Tracker {
     /// The journey step in progress, for messages.
     step: Option<String>,
     step_failed: Option<String>,
+    /// The URL of the last navigation: a document's failure can arrive before its request.
+    navigating_to: Option<String>,
 }
 
 impl Tracker {
@@ -462,6 +465,7 @@ impl Tracker {
             prober_error: None,
             step: None,
             step_failed: None,
+            navigating_to: None,
         }
     }
 
@@ -650,9 +654,15 @@ impl Tracker {
         obs.step_failed = self.step_failed;
         let mut entries = self.entries;
         for id in &self.order {
-            let Some(e) = entries.remove(id) else {
+            let Some(mut e) = entries.remove(id) else {
                 continue;
             };
+            // Event types arrive out of order: a document that failed at once may be known only
+            // by its failure, without the request that names it.
+            if e.url.is_empty() && e.resource_type == "Document" {
+                e.url = self.navigating_to.clone().unwrap_or_default();
+                e.method = "GET".into();
+            }
             if !e.judged() {
                 continue;
             }
