@@ -186,8 +186,17 @@ pub struct Outage {
 }
 
 impl Supervisor {
+    /// Launches the first browser. Failing here is a setup problem (not a browser, not
+    /// executable, missing libraries), so it is a usage error with the way out.
     pub async fn start(opts: BrowserOptions) -> Result<Supervisor> {
-        let first = Chromium::launch(&opts).await?;
+        let first = Chromium::launch(&opts).await.map_err(|e| {
+            UsageError(format!(
+                "could not start {} as Chromium ({}). Point --chromium at a Chromium or Chrome \
+                 executable, or install one with `{INSTALL_HINT}`",
+                opts.executable.display(),
+                e.root_cause()
+            ))
+        })?;
         Ok(Supervisor {
             opts,
             current: Mutex::new(Some(Arc::new(first))),

@@ -101,6 +101,14 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     if let Some(why) = &obs.prober_error {
         failures.push(page_failure(FailureClass::ProberError, why.clone()));
     }
+    // A load that saw no document saw nothing: it proves neither success nor failure.
+    let saw_document = obs.requests.iter().any(|r| r.resource_type == "Document");
+    if !saw_document && obs.timed_out.is_none() && obs.prober_error.is_none() {
+        failures.push(page_failure(
+            FailureClass::ProberError,
+            "no request of the page's document was observed".to_string(),
+        ));
+    }
     for js in &obs.js_errors {
         let mut f = page_failure(FailureClass::JsError, format!("{}: {}", js.kind, js.text));
         f.at_unix_ms = at(js.at_ms);
@@ -112,7 +120,10 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
 
     let outcome = if failures.iter().any(|f| rules.counts(f.class)) {
         Outcome::Failed
-    } else if obs.prober_error.is_some() {
+    } else if failures
+        .iter()
+        .any(|f| f.class == FailureClass::ProberError)
+    {
         Outcome::ProberError
     } else {
         Outcome::Ok
@@ -191,6 +202,13 @@ mod tests {
             duration_ms: Some(1.0),
             version: None,
         }
+    }
+
+    #[test]
+    fn a_load_without_a_document_is_never_ok() {
+        let obs = Observation::start(1, 0, crate::model::Phase::Run, "http://127.0.0.1:1/".into());
+        let judgement = judge(&obs, &Rules::default());
+        assert_eq!(judgement.outcome, Outcome::ProberError);
     }
 
     #[test]

@@ -85,18 +85,14 @@ pub async fn drive(
     let started = SystemTime::now();
     let (command, log, exit_code) = match plan.deployment {
         Deployment::Command { argv, log } => {
-            let exit_code = match run_command(&argv, log.as_deref(), &mut signal, &console).await {
-                Ok((code, interrupted)) => {
-                    if interrupted {
-                        stop.send_replace(Stop::Interrupt);
+            let exit_code =
+                match run_command(&argv, log.as_deref(), &mut signal, &stop, &console).await {
+                    Ok(code) => code,
+                    Err(e) => {
+                        console.line(&format!("[deploy] could not run the deploy command: {e:#}"));
+                        None
                     }
-                    code
-                }
-                Err(e) => {
-                    console.line(&format!("[deploy] could not run the deploy command: {e:#}"));
-                    None
-                }
-            };
+                };
             (argv, log.map(|p| p.display().to_string()), exit_code)
         }
         Deployment::InProcess {
@@ -117,13 +113,14 @@ pub async fn drive(
         ended_at_ms: unix_ms(SystemTime::now()),
         log,
     };
-    console.line(&format!(
-        "[deploy] finished: {}; settling for {:?}",
-        exit_code.map_or("killed".to_string(), |c| format!("exit {c}")),
-        plan.settle
-    ));
-
-    if *stop.borrow() != Stop::Interrupt {
+    let how = exit_code.map_or("killed".to_string(), |c| format!("exit {c}"));
+    if *stop.borrow() == Stop::Interrupt {
+        console.line(&format!("[deploy] finished: {how}"));
+    } else {
+        console.line(&format!(
+            "[deploy] finished: {how}; settling for {:?}",
+            plan.settle
+        ));
         phase.send_replace(Phase::Settle);
         let cut_short = interrupted_during(plan.settle, &mut signal).await;
         stop.send_replace(if cut_short {
@@ -148,13 +145,17 @@ async fn run_command(
     argv: &[String],
     log: Option<&Path>,
     signal: &mut watch::Receiver<bool>,
+    stop: &watch::Sender<Stop>,
     console: &Console,
-) -> anyhow::Result<(Option<i32>, bool)> {
+) -> anyhow::Result<Option<i32>> {
+    // Its own process group: a stop reaches the whole deploy (kubectl under sh under make),
+    // and a terminal's Ctrl-C does not hit it before we decide to pass it on.
     let mut child = tokio::process::Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()?;
     console.line(&format!("[deploy] started: {}", argv.join(" ")));
@@ -167,29 +168,40 @@ async fn run_command(
     let stderr = child.stderr.take().map(|s| tokio::spawn(forward(s, tx)));
     let sink = tokio::spawn(sink(rx, log.map(Path::to_path_buf), console.clone()));
 
-    let mut interrupted = false;
     let status = tokio::select! {
         status = child.wait() => status?,
         _ = signal.wait_for(|s| *s) => {
-            interrupted = true;
-            if let Some(pid) = child.id() {
-                // SAFETY: kill(2) on our own child's pid.
-                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-            }
+            // Probing stops now; the deploy gets a grace period to wind down on its own.
+            stop.send_replace(Stop::Interrupt);
+            let group = child.id().map(|pid| -(pid as i32));
+            signal_group(group, libc::SIGTERM);
             match tokio::time::timeout(TERM_GRACE, child.wait()).await {
                 Ok(status) => status?,
                 Err(_) => {
-                    child.kill().await?;
+                    signal_group(group, libc::SIGKILL);
                     child.wait().await?
                 }
             }
         }
     };
+    // A grandchild that outlives the deploy may hold its output open: do not wait for it.
     for task in [stdout, stderr].into_iter().flatten() {
-        let _ = task.await;
+        if tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .is_err()
+        {
+            console.line("[deploy] (output of processes left behind by the deploy is not shown)");
+        }
     }
-    let _ = sink.await;
-    Ok((status.code(), interrupted))
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink).await;
+    Ok(status.code())
+}
+
+fn signal_group(group: Option<i32>, sig: i32) {
+    if let Some(group) = group {
+        // SAFETY: kill(2) on the process group we created for our own child.
+        unsafe { libc::kill(group, sig) };
+    }
 }
 
 async fn forward(stream: impl AsyncRead + Unpin, tx: mpsc::UnboundedSender<String>) {

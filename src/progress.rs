@@ -91,5 +91,9 @@ fn line(s: &Snapshot, phase: Phase, elapsed: Duration) -> String {
     if s.prober_errors > 0 {
         out.push_str(&format!(", {} prober errors", s.prober_errors));
     }
+    // The counts are the whole run's; the phase is only where the run is now.
+    if phase != Phase::Run {
+        out.push_str(&format!(" — now in {phase}"));
+    }
     out
 }

@@ -223,6 +223,24 @@ async fn ignored_urls_are_not_judged() {
 }
 
 #[tokio::test]
+async fn port_chromium_refuses_is_a_usage_error_not_downtime() {
+    let run = probe("http://127.0.0.1:9/", &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("ERR_UNSAFE_PORT"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn chromium_that_does_not_start_is_a_usage_error() {
+    let run = probe("http://127.0.0.1:8/", &["--chromium", "/bin/true"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not start /bin/true"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
 async fn bad_url_is_a_usage_error() {
     let run = probe("staging.example.com", &[]).await;
     assert_eq!(run.code, 2);
@@ -232,7 +250,7 @@ async fn bad_url_is_a_usage_error() {
 
 #[tokio::test]
 async fn missing_chromium_says_how_to_install_it() {
-    let run = probe("http://127.0.0.1:9/", &["--chromium", "/nonexistent"]).await;
+    let run = probe("http://127.0.0.1:8/", &["--chromium", "/nonexistent"]).await;
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("apt-get install -y chromium"),

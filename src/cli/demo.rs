@@ -243,9 +243,10 @@ fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
         out.push('\n');
     }
     for (title, _, r) in reports {
-        if let Some(d) = r.failures.iter().find_map(|f| f.diagnosis.as_ref()) {
-            out.push_str(&format!("\n{title}, diagnosis: {d}\n"));
+        for d in r.diagnoses() {
+            out.push_str(&format!("\n{title}, diagnosis: {d}"));
         }
     }
+    out.push('\n');
     out
 }

@@ -19,7 +19,8 @@ Exit codes:
   0  every load succeeded (the verdict passed)
   1  the site failed: at least one load failed
   2  usage or configuration error (bad URL, Chromium not found, unwritable report path)
-  3  inconclusive: the prober's own faults prevented a meaningful run";
+  3  inconclusive: the prober's own faults prevented a meaningful run
+  4  the wrapped deploy command failed, while the site itself passed";
 
 #[derive(Parser, Debug)]
 #[command(

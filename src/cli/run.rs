@@ -491,6 +491,16 @@ pub async fn probe_and_report(
     Ok(Report::new(settings, outcome?, deploy))
 }
 
+/// Ports Chromium will not connect to (its "restricted ports" list): probing one would report
+/// the browser's refusal as the site's downtime.
+const UNSAFE_PORTS: [u16; 79] = [
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
+    103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
+    512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
+    995, 1719, 1720, 1723, 2049, 3659, 4045, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669,
+    10080,
+];
+
 fn check_url(text: &str) -> Result<(), UsageError> {
     let bad = |why: String| {
         UsageError(format!(
@@ -498,6 +508,11 @@ fn check_url(text: &str) -> Result<(), UsageError> {
         ))
     };
     let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
+    if let Some(port) = url.port().filter(|p| UNSAFE_PORTS.contains(p)) {
+        return Err(UsageError(format!(
+            "{text}: Chromium refuses port {port} (net::ERR_UNSAFE_PORT) whatever the site does; serve the site on another port"
+        )));
+    }
     match url.scheme() {
         "http" | "https" if url.host().is_some() => Ok(()),
         "http" | "https" => Err(bad("no host".into())),

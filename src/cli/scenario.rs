@@ -7,14 +7,16 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use crate::scenario;
+use crate::verdict::EXIT_USAGE;
 
 const EXAMPLES: &str = "\
 Examples:
   # Start a scenario from the commented template, then check it:
   rollprobe scenario example > scenarios/shop.toml
   rollprobe scenario check scenarios/shop.toml
+  rollprobe scenario check scenarios/*.toml
 
-Exit codes: 0 when the file is valid, 2 when it is not (the message names the line and column).";
+Exit codes: 0 when every file is valid, 2 when one is not (the message names the line and column).";
 
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -27,8 +29,9 @@ pub struct ScenarioArgs {
 pub enum ScenarioCommand {
     /// Validate a scenario file without running it and summarize it (secrets by variable name only)
     Check {
-        /// The scenario file, e.g. scenarios/spa.toml
-        file: PathBuf,
+        /// The scenario files, e.g. scenarios/spa.toml
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Print a commented scenario template to start from
     Example,
@@ -36,8 +39,23 @@ pub enum ScenarioCommand {
 
 pub fn run(args: ScenarioArgs) -> Result<i32> {
     match args.command {
-        ScenarioCommand::Check { file } => print!("{}", scenario::load(&file)?.summary()),
-        ScenarioCommand::Example => print!("{}", scenario::EXAMPLE),
+        ScenarioCommand::Check { files } => {
+            // Every file is checked, so one run lists every broken file.
+            let mut code = 0;
+            for file in &files {
+                match scenario::load(file) {
+                    Ok(s) => print!("{}", s.summary()),
+                    Err(e) => {
+                        eprintln!("rollprobe: error: {e}");
+                        code = EXIT_USAGE;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        ScenarioCommand::Example => {
+            print!("{}", scenario::EXAMPLE);
+            Ok(0)
+        }
     }
-    Ok(0)
 }

@@ -435,10 +435,10 @@ fn failures(out: &mut String, r: &Report) {
         }
         out.push_str("</tbody></table>\n");
     }
-    if let Some(diagnosis) = r.failures.iter().find_map(|f| f.diagnosis.as_ref()) {
+    for diagnosis in r.diagnoses() {
         let _ = writeln!(
             out,
-            r#"<p id="diagnosis"><b>Diagnosis:</b> {}</p>"#,
+            r#"<p class="diagnosis"><b>Diagnosis:</b> {}</p>"#,
             esc(diagnosis)
         );
     }

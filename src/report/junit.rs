@@ -35,7 +35,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>> {
 
 fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
     let s = &phase.summary;
+    // CI tools sum testcase times into the suite's: only the one about every load carries the
+    // phase's duration, the others are views of the same loads.
     let time = Duration::seconds_f64(s.duration_s);
+    let view = Duration::ZERO;
     let class = format!("rollprobe.{}", phase.phase);
     let culprits: Vec<&FailingResource> = s
         .failing_resources
@@ -71,7 +74,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         let name = question(kind);
         let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
         cases.push(if loads == 0 {
-            TestCase::success(name, time)
+            TestCase::success(name, view)
         } else {
             let failures = s.failures_by_class.get(&kind).copied().unwrap_or(0);
             let details: Vec<String> = culprits
@@ -82,7 +85,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
             failure(
                 name,
                 &class,
-                time,
+                view,
                 kind.as_str(),
                 &format!(
                     "{failures} {kind} failure(s) in {loads} of {} loads",
@@ -95,17 +98,17 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
 
     let prober = "prober ran cleanly";
     cases.push(if phase.verdict.status == Status::Inconclusive {
-        let mut case = TestCaseBuilder::error(prober, time, "inconclusive", &phase.verdict.reason);
+        let mut case = TestCaseBuilder::error(prober, view, "inconclusive", &phase.verdict.reason);
         case.set_classname(&class);
         case.build()
     } else {
-        TestCase::success(prober, time)
+        TestCase::success(prober, view)
     });
 
     for r in culprits.iter().take(MAX_RESOURCE_CASES) {
         let mut case = TestCaseBuilder::failure(
             &format!("{} {}", r.how(), r.url),
-            time,
+            view,
             r.class.as_str(),
             &resource_line(r),
         );
@@ -118,7 +121,12 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         .add_testcases(cases)
         .set_timestamp(timestamp(phase.started_at_ms))
         .set_system_out(&format!(
-            "{}: {}\n{}",
+            "{}{}: {}\n{}",
+            if report.interrupted {
+                "INTERRUPTED RUN (Ctrl-C or SIGTERM): results cover the loads finished before the stop\n"
+            } else {
+                ""
+            },
             super::text::status_word(phase.verdict.status),
             phase.verdict.reason,
             super::text::failing_resources(report, &s.failing_resources, usize::MAX)

@@ -196,6 +196,8 @@ impl FailingResource {
     /// `404`, or the net error text: how the resource failed, in one word.
     pub fn how(&self) -> String {
         match (&self.status, &self.error) {
+            // A body cut after a 200 is a network error: the error is what happened.
+            (_, Some(error)) if self.class == FailureClass::NetworkError => error.clone(),
             (Some(status), _) => status.to_string(),
             (None, Some(error)) => error.clone(),
             (None, None) => self.class.to_string(),
@@ -232,6 +234,18 @@ pub struct Truncation {
 }
 
 impl Report {
+    /// Each distinct diagnosis once: a rollout can miss assets in both directions.
+    pub fn diagnoses(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .failures
+            .iter()
+            .filter_map(|f| f.diagnosis.as_deref())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// Whether failures of this class counted against the site in this run.
     pub fn counts(&self, class: FailureClass) -> bool {
         crate::classify::counts(
@@ -294,7 +308,7 @@ impl Report {
         if let Some(d) = &deploy {
             notes.extend(deploy_notes(d, &loads));
         }
-        if saturated_s > 0 {
+        if suspect_timeouts > 0 {
             notes.push(format!(
                 "the prober's machine was CPU-saturated for {saturated_s} s; {suspect_timeouts} timeout(s) in those seconds are marked as possibly self-inflicted: use fewer --workers"
             ));

@@ -76,7 +76,7 @@ pub fn render(report: &Report) -> String {
         let seen: Vec<String> = v
             .seen
             .iter()
-            .map(|s| format!("{} ({} loads)", s.version, s.loads))
+            .map(|s| format!("{} (in {} loads)", s.version, s.loads))
             .collect();
         let _ = write!(out, "  versions  {}", seen.join(", "));
         if let Some(w) = &v.mixed_window {
@@ -116,7 +116,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "  failing resources:");
         out.push_str(&listed);
     }
-    if let Some(diagnosis) = report.failures.iter().find_map(|f| f.diagnosis.as_ref()) {
+    for diagnosis in report.diagnoses().iter().take(4) {
         let _ = writeln!(out, "  diagnosis: {diagnosis}");
     }
     out

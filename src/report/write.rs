@@ -2,6 +2,7 @@
 //! half a file, even when the run is killed while writing.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -21,6 +22,8 @@ pub fn atomically(path: &Path, render: impl FnOnce(&mut dyn Write) -> Result<()>
         render(&mut out)?;
         out.flush()?;
     }
+    // Temporary files are private; a report is for sharing (CI artifacts, web servers).
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -9,7 +9,28 @@ use tokio::signal::unix::{SignalKind, signal};
 ///
 /// Prints `ingress: URL` and `control: URL` on stdout, then logs pod events on
 /// stderr until the run is over (or Ctrl-C / SIGTERM).
+const EXAMPLES: &str = "\
+Control API (on the control URL it prints; usable with curl):
+  POST /rollout          start the rollout
+  POST /rollout?wait=1   start it and answer when it is finished (a deploy command's job)
+  GET  /wait             answer when the rollout is finished
+  GET  /status           mode, phase, pods and their events as JSON
+  POST /shutdown         stop the simulator
+
+Examples:
+  # A naive rollout that starts when told to, and a probe wrapping it as a deployment:
+  rollprobe simulate --mode naive --port 8080 --control-port 8081 --after 60 &
+  rollprobe run http://127.0.0.1:8080/ --version-header X-App-Version --expect-version v2 \\
+    -- curl -fsS -X POST 'http://127.0.0.1:8081/rollout?wait=1'
+
+  # A rollout that starts by itself after 10 s, for probing by hand:
+  rollprobe simulate --mode no-drain --start-rollout-after 10 --rollout 20
+
+The simulator exits --after seconds after the rollout finished (or at --max-lifetime): give
+--after enough time for the probe's settle phase.";
+
 #[derive(clap::Args, Debug, Clone)]
+#[command(after_help = EXAMPLES)]
 pub struct SimulateArgs {
     /// Deployment failure to simulate.
     #[arg(long, value_enum, default_value_t = Mode::Steady)]
