@@ -247,18 +247,25 @@ impl Supervisor {
     }
 }
 
+/// How many times (50 ms apart) `retire` waits for the last users of a browser.
+const RETIRE_WAITS: u32 = 40;
+
 /// Ends a browser the supervisor no longer hands out. Workers may still hold it (their calls
 /// then fail fast), so when it is shared the process is killed by pid instead of closed.
-async fn retire(chromium: Arc<Chromium>) {
-    match Arc::try_unwrap(chromium) {
-        Ok(chromium) => chromium.shutdown().await,
-        Err(shared) => {
-            if let Some(pid) = shared.pid() {
-                // SAFETY: kill(2) on the pid we launched; at worst the process is already gone.
-                unsafe {
-                    libc::kill(pid as i32, libc::SIGKILL);
-                }
-            }
+async fn retire(mut chromium: Arc<Chromium>) {
+    // Contexts being torn down beside the run hold the browser for a moment: waiting for them
+    // lets Chromium close itself and its renderers cleanly instead of leaving them to die.
+    for _ in 0..RETIRE_WAITS {
+        match Arc::try_unwrap(chromium) {
+            Ok(alone) => return alone.shutdown().await,
+            Err(shared) => chromium = shared,
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if let Some(pid) = chromium.pid() {
+        // SAFETY: kill(2) on the pid we launched; at worst the process is already gone.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
         }
     }
 }
