@@ -216,42 +216,26 @@ async fn failing_baseline_is_reported_as_failing_before_the_deployment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_during_the_deploy_stops_probing_and_the_deploy() {
     let site = Site::start(spa_routes()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let junit = dir.path().join("report.xml");
-    let child = tokio::process::Command::new(common::BIN)
-        .args([
-            "run",
-            &site.url("/"),
+    // A deploy whose shell waits on a child: the stop must reach the whole group.
+    let probe = common::Probe::start(
+        &site.url("/"),
+        &[
             "--workers",
             "1",
             "--baseline",
             "2s",
-            "--quiet",
-        ])
-        .arg("--json")
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        // A deploy whose shell waits on a child: the stop must reach the whole group.
-        .args(["--", "sh", "-c", "sleep 60; echo never"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+            "--",
+            "sh",
+            "-c",
+            "sleep 60; echo never",
+        ],
+    );
     tokio::time::sleep(Duration::from_secs(6)).await;
-    unsafe {
-        libc::kill(child.id().unwrap() as i32, libc::SIGINT);
-    }
+    probe.signal(libc::SIGINT);
     let stopped = std::time::Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
-        .await
-        .expect("rollprobe ends after the interrupt")
-        .unwrap();
+    let run = probe.finish(Duration::from_secs(40)).await;
     let took = stopped.elapsed();
     site.shutdown().await;
-    let run = common::finish(out, dir, json, junit);
 
     assert!(took < Duration::from_secs(15), "stopping took {took:?}");
     assert_eq!(run.json()["interrupted"], true);

@@ -3,54 +3,25 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{BIN, alive, descendants, finish, spa_routes};
+use common::{Probe, alive, descendants, spa_routes};
 use rollprobe::sim::Site;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_run_writes_valid_reports_and_leaves_no_browser() {
     let site = Site::start(spa_routes()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let junit = dir.path().join("report.xml");
-    let child = tokio::process::Command::new(BIN)
-        .args([
-            "run",
-            &site.url("/"),
-            "--duration",
-            "5m",
-            "--workers",
-            "2",
-            "--quiet",
-        ])
-        .arg("--json")
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
+    let probe = Probe::start(&site.url("/"), &["--duration", "5m", "--workers", "2"]);
 
     // Let it make a few loads, and note the browser processes it started.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let browser = descendants(pid);
+    let browser = descendants(probe.pid());
     assert!(!browser.is_empty(), "Chromium runs under rollprobe");
-    unsafe {
-        libc::kill(pid as i32, libc::SIGTERM);
-    }
+    probe.signal(libc::SIGTERM);
     let stopped = Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("rollprobe stops within 30 s of SIGTERM")
-        .unwrap();
+    let run = probe.finish(Duration::from_secs(30)).await;
     let took = stopped.elapsed();
     site.shutdown().await;
-    let run = finish(out, dir, json, junit);
 
     assert_eq!(
         run.code, 0,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, Run, finish, spa_routes};
+use common::{BIN, Run, spa_routes};
 use rollprobe::sim::{Route, Site};
 use serde_json::Value;
 
@@ -23,33 +23,11 @@ fn site_missing_bundle() -> Vec<Route> {
         .collect()
 }
 
-/// `rollprobe run URL ARGS... --json --junit --html` into `dir`, bounded in time.
-async fn run_with_html(url: &str, args: &[&str], dir: tempfile::TempDir) -> (Run, PathBuf) {
-    let json = dir.path().join("report.json");
-    let junit = dir.path().join("report.xml");
-    let html = dir.path().join("report.html");
-    let child = tokio::process::Command::new(BIN)
-        .arg("run")
-        .arg(url)
-        .arg("--json")
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        .arg("--html")
-        .arg(&html)
-        .arg("--quiet")
-        // Last, since a deploy command after `--` takes everything that follows.
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("rollprobe finished within 120 s")
-        .unwrap();
-    (finish(out, dir, json, junit), html)
+/// A run to its end, and where its HTML report is.
+async fn probe_html(url: &str, args: &[&str]) -> (Run, PathBuf) {
+    let run = common::probe(url, args).await;
+    let html = run.html();
+    (run, html)
 }
 
 /// Runs the binary with `args`, bounded in time: (exit code, stdout, stderr).
@@ -97,12 +75,7 @@ fn failed_per_second(report: &Value) -> BTreeMap<u64, u64> {
 async fn html_report_shows_what_the_json_says_in_a_real_browser() {
     let site = Site::start(site_missing_bundle()).await.unwrap();
     let bundle = site.url(MISSING);
-    let (run, html) = run_with_html(
-        &site.url("/"),
-        &["--loads", "4", "--workers", "2"],
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let (run, html) = probe_html(&site.url("/"), &["--loads", "4", "--workers", "2"]).await;
     site.shutdown().await;
     assert_eq!(
         run.code, 1,
@@ -253,12 +226,7 @@ fn junit_structure(xml: &str) -> Suites {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_command_renders_the_runs_junit_again() {
     let site = Site::start(site_missing_bundle()).await.unwrap();
-    let (run, _) = run_with_html(
-        &site.url("/"),
-        &["--loads", "3", "--workers", "1"],
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let (run, _) = probe_html(&site.url("/"), &["--loads", "3", "--workers", "1"]).await;
     site.shutdown().await;
     assert_eq!(
         run.code, 1,
@@ -323,16 +291,8 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
     let bundle = site.url(MISSING);
     let url = site.url("/");
     let (a, b) = tokio::join!(
-        run_with_html(
-            &url,
-            &["--loads", "3", "--workers", "1"],
-            tempfile::tempdir().unwrap()
-        ),
-        run_with_html(
-            &url,
-            &["--loads", "2", "--workers", "1"],
-            tempfile::tempdir().unwrap()
-        ),
+        probe_html(&url, &["--loads", "3", "--workers", "1"]),
+        probe_html(&url, &["--loads", "2", "--workers", "1"]),
     );
     site.shutdown().await;
     let (a, b) = (a.0, b.0);

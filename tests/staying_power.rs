@@ -3,38 +3,16 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, browser_pid, finish, spa_routes};
+use common::{Probe, browser_pid, spa_routes};
 use rollprobe::sim::Site;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_browser_is_relaunched_and_not_blamed_on_the_site() {
     let site = Site::start(spa_routes()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let junit = dir.path().join("report.xml");
-    let child = tokio::process::Command::new(BIN)
-        .args([
-            "run",
-            &site.url("/"),
-            "--duration",
-            "16s",
-            "--workers",
-            "2",
-            "--quiet",
-        ])
-        .arg("--json")
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
+    let probe = Probe::start(&site.url("/"), &["--duration", "16s", "--workers", "2"]);
+    let pid = probe.pid();
 
     tokio::time::sleep(Duration::from_secs(5)).await;
     let first = browser_pid(pid).expect("a Chromium under rollprobe");
@@ -45,12 +23,8 @@ async fn killed_browser_is_relaunched_and_not_blamed_on_the_site() {
     let second = browser_pid(pid).expect("a relaunched Chromium");
     assert_ne!(first, second);
 
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("the run ends on time")
-        .unwrap();
+    let run = probe.finish(Duration::from_secs(60)).await;
     site.shutdown().await;
-    let run = finish(out, dir, json, junit);
 
     assert_eq!(
         run.code, 0,

@@ -25,6 +25,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// Where `--html` wrote its report.
+    pub fn html(&self) -> PathBuf {
+        self.dir.path().join("report.html")
+    }
+
     pub fn json(&self) -> &Value {
         self.json.as_ref().expect("the JSON report was written")
     }
@@ -69,53 +74,74 @@ impl Run {
     }
 }
 
-/// `rollprobe run URL ARGS... --json --junit`, bounded in time so a hang fails the test.
-pub async fn probe(url: &str, args: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let junit = dir.path().join("report.xml");
-    let child = tokio::process::Command::new(BIN)
-        .arg("run")
-        .arg(url)
-        .arg("--json")
-        .arg(&json)
-        .arg("--junit")
-        .arg(&junit)
-        .arg("--quiet")
-        // Last, since a deploy command after `--` takes everything that follows.
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("rollprobe finished within 120 s")
-        .unwrap();
-    finish(out, dir, json, junit)
+/// A running `rollprobe run URL --json --junit --html --quiet ARGS...`, reports in a temp dir.
+pub struct Probe {
+    pub child: tokio::process::Child,
+    dir: tempfile::TempDir,
 }
 
-pub fn finish(
-    out: std::process::Output,
-    dir: tempfile::TempDir,
-    json: PathBuf,
-    junit: PathBuf,
-) -> Run {
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        json: std::fs::read_to_string(&json)
-            .ok()
-            .map(|t| serde_json::from_str(&t).expect("the JSON report parses")),
-        junit: std::fs::read_to_string(&junit).ok(),
-        dir,
-    };
-    if let Some(xml) = &run.junit {
-        roxmltree::Document::parse(xml).expect("the JUnit report is well-formed XML");
+impl Probe {
+    pub fn start(url: &str, args: &[&str]) -> Probe {
+        let dir = tempfile::tempdir().unwrap();
+        let child = tokio::process::Command::new(BIN)
+            .arg("run")
+            .arg(url)
+            .arg("--json")
+            .arg(dir.path().join("report.json"))
+            .arg("--junit")
+            .arg(dir.path().join("report.xml"))
+            .arg("--html")
+            .arg(dir.path().join("report.html"))
+            .arg("--quiet")
+            // Last, since a deploy command after `--` takes everything that follows.
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        Probe { child, dir }
     }
-    run
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the child this test started.
+        unsafe {
+            libc::kill(self.pid() as i32, sig);
+        }
+    }
+
+    /// Waits for the run to end, at most `limit`, and reads back what it wrote.
+    pub async fn finish(self, limit: Duration) -> Run {
+        let out = tokio::time::timeout(limit, self.child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("rollprobe finished within {limit:?}"))
+            .unwrap();
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).ok();
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            json: read("report.json")
+                .map(|t| serde_json::from_str(&t).expect("the JSON report parses")),
+            junit: read("report.xml"),
+            dir: self.dir,
+        };
+        if let Some(xml) = &run.junit {
+            roxmltree::Document::parse(xml).expect("the JUnit report is well-formed XML");
+        }
+        run
+    }
+}
+
+/// `rollprobe run URL ARGS...` to its end, bounded in time so a hang fails the test.
+pub async fn probe(url: &str, args: &[&str]) -> Run {
+    Probe::start(url, args)
+        .finish(Duration::from_secs(120))
+        .await
 }
 
 /// A bundler-like page: hashed entry script and stylesheet, and a chunk the entry imports lazily.
