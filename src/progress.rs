@@ -76,10 +76,7 @@ pub async fn show(
 
 fn line(s: &Snapshot, phase: Phase, elapsed: Duration) -> String {
     let rate = s.loads as f64 / elapsed.as_secs_f64().max(0.001);
-    let mut out = format!(
-        "{phase}: {} loads ({rate:.2}/s), {} failed",
-        s.loads, s.failed
-    );
+    let mut out = format!("{} loads ({rate:.2}/s), {} failed", s.loads, s.failed);
     if !s.failed_by_class.is_empty() {
         let classes: Vec<String> = s
             .failed_by_class
