@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -168,12 +168,11 @@ impl Chromium {
     }
 }
 
-/// Hands workers the current browser, relaunching it when it died. Generations let a worker
-/// that saw a dead browser ask for a relaunch exactly once, however many workers noticed.
+/// Hands workers the current browser, relaunching it when it died: the first worker to ask
+/// after the death relaunches it, the others wait on the lock and get the new one.
 pub struct Supervisor {
     opts: BrowserOptions,
     current: Mutex<Option<Arc<Chromium>>>,
-    generation: AtomicU32,
     outages: std::sync::Mutex<Vec<Outage>>,
 }
 
@@ -200,16 +199,15 @@ impl Supervisor {
         Ok(Supervisor {
             opts,
             current: Mutex::new(Some(Arc::new(first))),
-            generation: AtomicU32::new(0),
             outages: std::sync::Mutex::new(Vec::new()),
         })
     }
 
-    /// The live browser and its generation; relaunches first if the current one died.
-    pub async fn get(&self) -> Result<(Arc<Chromium>, u32)> {
+    /// The live browser; relaunches first if the current one died.
+    pub async fn get(&self) -> Result<Arc<Chromium>> {
         let mut current = self.current.lock().await;
         if let Some(chromium) = current.as_ref().filter(|c| c.is_alive()) {
-            return Ok((chromium.clone(), self.generation.load(Ordering::SeqCst)));
+            return Ok(chromium.clone());
         }
         let mut down_since = unix_ms(SystemTime::now());
         if let Some(dead) = current.take() {
@@ -220,23 +218,17 @@ impl Supervisor {
             retire(dead).await;
         }
         let fresh = Arc::new(Chromium::launch(&self.opts).await?);
-        self.generation.fetch_add(1, Ordering::SeqCst);
         self.outages.lock().expect("outages lock").push(Outage {
             from_unix_ms: down_since,
             to_unix_ms: unix_ms(SystemTime::now()),
         });
         *current = Some(fresh.clone());
-        Ok((fresh, self.generation.load(Ordering::SeqCst)))
+        Ok(fresh)
     }
 
     /// The times the browser was gone and relaunched.
     pub fn outages(&self) -> Vec<Outage> {
         self.outages.lock().expect("outages lock").clone()
-    }
-
-    /// The pid of the running browser, for process-tree measurements and crash tests.
-    pub async fn pid(&self) -> Option<u32> {
-        self.current.lock().await.as_ref().and_then(|c| c.pid())
     }
 
     pub async fn shutdown(&self) {

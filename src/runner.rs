@@ -254,7 +254,7 @@ impl Pool {
         let url = self.settings.targets.pick(id).to_string();
         let obs = Observation::start(id, worker, *self.phase.borrow(), url);
         let obs = match self.supervisor.get().await {
-            Ok((chromium, _)) => probe::load_page(&chromium, &self.settings, obs).await,
+            Ok(chromium) => probe::load_page(&chromium, &self.settings, obs).await,
             Err(e) => {
                 // Relaunch failed: the prober's fault. Back off so a broken browser does not spin.
                 tokio::time::sleep(Duration::from_secs(1)).await;
