@@ -156,8 +156,8 @@ pub enum Outcome {
 }
 
 /// Everything a worker saw during one page load, before judging. Lives only until the recorder
-/// has digested it.
-#[derive(Clone, Debug)]
+/// has digested it (or in a saved fixture, see `--save-observations`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub id: u64,
     pub worker: usize,
@@ -177,6 +177,9 @@ pub struct Observation {
     pub step_failed: Option<String>,
     /// App version of the document, when a version source is configured.
     pub version: Option<String>,
+    /// The load ended after the run was interrupted (Ctrl-C, SIGTERM).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub after_interrupt: bool,
 }
 
 impl Observation {
@@ -195,6 +198,7 @@ impl Observation {
             prober_error: None,
             step_failed: None,
             version: None,
+            after_interrupt: false,
         }
     }
 }

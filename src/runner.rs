@@ -29,6 +29,8 @@ pub struct RunConfig {
     /// How long in-flight loads may finish after an interrupt (Ctrl-C, SIGTERM).
     pub grace: Duration,
     pub limits: Limits,
+    /// Keep every observation for the outcome (`--save-observations`), not only the digest.
+    pub keep_observations: bool,
 }
 
 /// How loads are started.
@@ -70,7 +72,7 @@ pub struct Control {
 }
 
 /// When each phase began and ended, wall clock.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhaseSpan {
     pub phase: Phase,
     pub started_at_ms: u64,
@@ -89,6 +91,10 @@ pub struct RunOutcome {
     pub skipped_starts: u64,
     /// The machine's CPU load, per second.
     pub cpu: Vec<cpu::Sample>,
+    /// Seconds from the browser being ready to the end, monotonic.
+    pub duration_s: f64,
+    /// Every observation in arrival order, when `keep_observations` was set.
+    pub observations: Vec<crate::model::Observation>,
 }
 
 /// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
@@ -149,15 +155,21 @@ pub async fn run(
     let mut stopping = false;
     let mut give_up_at: Option<tokio::time::Instant> = None;
     let mut abandoned = 0;
+    let mut kept = Vec::new();
     loop {
         tokio::select! {
             obs = rx.recv() => match obs {
-                Some(obs) if interrupted && obs.prober_error.is_some() => {
-                    // A terminal's Ctrl-C reaches Chromium too: loads it cut short say
-                    // nothing about the site or the prober.
-                    abandoned += 1;
-                }
                 Some(obs) => {
+                    let obs = Observation { after_interrupt: interrupted, ..obs };
+                    if cfg.keep_observations {
+                        kept.push(obs.clone());
+                    }
+                    if obs.after_interrupt && obs.prober_error.is_some() {
+                        // A terminal's Ctrl-C reaches Chromium too: loads it cut short say
+                        // nothing about the site or the prober.
+                        abandoned += 1;
+                        continue;
+                    }
                     recorder.record(obs);
                     progress.send_replace(recorder.snapshot().clone());
                 }
@@ -199,6 +211,9 @@ pub async fn run(
     while workers.join_next().await.is_some() {}
     // Loads that completed in the same instant are not lost.
     while let Ok(obs) = rx.try_recv() {
+        if cfg.keep_observations {
+            kept.push(obs.clone());
+        }
         recorder.record(obs);
     }
     let finished_at = SystemTime::now();
@@ -209,8 +224,11 @@ pub async fn run(
     cpu_stop.send_replace(true);
     let cpu = cpu_samples.await.unwrap_or_default();
     supervisor.shutdown().await;
+    let duration_s = t0.elapsed().as_secs_f64();
     Ok(RunOutcome {
-        recorded: recorder.finish(t0.elapsed().as_secs_f64(), &phases),
+        recorded: recorder.finish(duration_s, &phases),
+        duration_s,
+        observations: kept,
         started_at,
         finished_at,
         phases,

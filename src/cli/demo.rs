@@ -140,8 +140,15 @@ async fn probe_rollout(
         baseline: Duration::from_secs(3),
         settle: Duration::from_secs(4),
     };
-    let report =
-        run::probe_and_report(cfg, settings, Driver::Deploy(plan), signal, !args.quiet).await;
+    let report = run::probe_and_report(
+        cfg,
+        settings,
+        Driver::Deploy(plan),
+        signal,
+        !args.quiet,
+        None,
+    )
+    .await;
     if let Ok(sim) = Arc::try_unwrap(sim) {
         sim.shutdown().await;
     }

@@ -149,6 +149,10 @@ pub struct RunArgs {
     /// No live progress output
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Save every observation of the run here, to judge it again as a test fixture
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub save_observations: Option<PathBuf>,
 }
 
 /// `auto` is one user per CPU core. Each fresh-context load costs Chromium 0.6-0.8 CPU-seconds
@@ -220,7 +224,15 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         Driver::For(settings.duration_s.map(Duration::from_secs_f64))
     };
     let signal = signals::stop_on_signals()?;
-    let report = probe_and_report(cfg, settings, driver, signal, !args.quiet).await?;
+    let report = probe_and_report(
+        cfg,
+        settings,
+        driver,
+        signal,
+        !args.quiet,
+        args.save_observations.as_deref(),
+    )
+    .await?;
     args.outputs.write(&report)?;
     print!("{}", report::text::render(&report));
     Ok(report.verdict.exit_code)
@@ -384,6 +396,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
         },
         grace: Duration::from_secs(5).min(load_timeout),
         limits: Limits::default(),
+        keep_observations: args.save_observations.is_some(),
     };
     Ok((cfg, settings))
 }
@@ -441,6 +454,7 @@ pub async fn probe_and_report(
     driver: Driver,
     signal: watch::Receiver<bool>,
     show_progress: bool,
+    save_observations: Option<&std::path::Path>,
 ) -> Result<Report> {
     let first_phase = match driver {
         Driver::For(_) => Phase::Run,
@@ -480,6 +494,7 @@ pub async fn probe_and_report(
     };
     // The runner ends on its own (max loads) or when the driver says stop; either way the
     // driver's record is taken if it finished, and it is dropped (stopping it) if not.
+    let label_urls = cfg.load.targets.urls().len() > 1;
     let run = runner::run(cfg, control, progress_tx);
     tokio::pin!(run);
     tokio::pin!(drive);
@@ -488,7 +503,45 @@ pub async fn probe_and_report(
         deploy = &mut drive => (run.await, deploy),
     };
     let _ = display.await;
-    Ok(Report::new(settings, outcome?, deploy))
+    let outcome = outcome?;
+    if let Some(path) = save_observations {
+        save_record(path, label_urls, &settings, &outcome, &deploy)?;
+    }
+    Ok(Report::new(settings, outcome, deploy))
+}
+
+fn save_record(
+    path: &std::path::Path,
+    label_urls: bool,
+    settings: &Settings,
+    outcome: &runner::RunOutcome,
+    deploy: &Option<crate::report::DeployRecord>,
+) -> Result<()> {
+    let dropped = outcome
+        .observations
+        .iter()
+        .filter(|o| o.after_interrupt && o.prober_error.is_some())
+        .count() as u64;
+    let record = crate::report::replay::RunRecord {
+        target: settings.target.clone(),
+        label_urls,
+        settings: settings.clone(),
+        started_at_ms: crate::clock::unix_ms(outcome.started_at),
+        finished_at_ms: crate::clock::unix_ms(outcome.finished_at),
+        duration_s: outcome.duration_s,
+        phases: outcome.phases.clone(),
+        interrupted: outcome.interrupted,
+        browser_outages: outcome.browser_outages.clone(),
+        abandoned_in_flight: outcome.abandoned_loads - dropped,
+        skipped_starts: outcome.skipped_starts,
+        cpu: outcome.cpu.clone(),
+        deploy: deploy.clone(),
+        observations: outcome.observations.clone(),
+    };
+    crate::report::write::atomically(path, |out| {
+        serde_json::to_writer_pretty(&mut *out, &record)?;
+        Ok(())
+    })
 }
 
 /// Ports Chromium will not connect to (its "restricted ports" list): probing one would report

@@ -5,6 +5,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;
+pub mod replay;
 pub mod text;
 pub mod write;
 
