@@ -10,12 +10,12 @@ use anyhow::{Context, Result};
 use chromiumoxide::error::CdpError;
 use chromiumoxide::{Browser, BrowserConfig};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 use tokio::sync::Mutex;
 
 use crate::clock::unix_ms;
 use crate::error::UsageError;
+use crate::model::Outage;
 
 pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y chromium";
 const DEFAULT_EXECUTABLES: [&str; 4] = [
@@ -174,14 +174,6 @@ pub struct Supervisor {
     opts: BrowserOptions,
     current: Mutex<Option<Arc<Chromium>>>,
     outages: std::sync::Mutex<Vec<Outage>>,
-}
-
-/// A time the browser was gone: from the moment its connection broke to the moment a new one
-/// was up. Loads lost in it are the prober's fault, not the site's downtime.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Outage {
-    pub from_unix_ms: u64,
-    pub to_unix_ms: u64,
 }
 
 impl Supervisor {

@@ -11,9 +11,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::clock::unix_ms;
 use crate::error::UsageError;
-use crate::model::Phase;
+use crate::model::{DeployRecord, Phase};
 use crate::progress::Console;
-use crate::report::DeployRecord;
 use crate::runner::Stop;
 
 /// How long a deploy command gets to exit after we pass it SIGTERM.

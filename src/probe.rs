@@ -24,9 +24,9 @@ use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
 
 use crate::browser::Chromium;
-use crate::classify::BLOCKED_BY_PROBER;
 use crate::clock::sleep_until_opt;
 use crate::filter::UrlFilter;
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page};
 use crate::model::{JsError, Observation, Request};
 use crate::scenario::Step;
 use crate::target::Targets;
@@ -558,7 +558,7 @@ impl Tracker {
         let failed = |e: &Entry| {
             e.error
                 .as_deref()
-                .is_some_and(|err| !(e.canceled && err == "net::ERR_ABORTED"))
+                .is_some_and(|err| !cancelled_by_page(err, e.canceled))
         };
         match &self.loader_id {
             Some(id) => self.entries.get(id).is_some_and(failed),

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 
+use crate::judge::recorder::Snapshot;
 use crate::model::Phase;
-use crate::recorder::Snapshot;
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 

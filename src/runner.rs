@@ -10,18 +10,18 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::browser::{BrowserOptions, Outage, Supervisor};
-use crate::classify::Rules;
+use crate::browser::{BrowserOptions, Supervisor};
 use crate::clock::{self, sleep_until_opt};
 use crate::cpu;
-use crate::model::{Observation, Phase};
+use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
+use crate::model::{Observation, Phase, PhaseSpan, RunFacts, Settings};
 use crate::probe::{self, LoadSettings};
-use crate::recorder::{Limits, Recorded, Recorder, Snapshot};
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     pub load: LoadSettings,
-    pub rules: Rules,
+    /// What the loads are judged by.
+    pub settings: Settings,
     pub model: LoadModel,
     /// No new load starts once this many have started.
     pub max_loads: Option<u64>,
@@ -71,30 +71,13 @@ pub struct Control {
     pub ready: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// When each phase began and ended, wall clock.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PhaseSpan {
-    pub phase: Phase,
-    pub started_at_ms: u64,
-    pub ended_at_ms: u64,
-}
-
+/// What a run leaves for the judge: its facts, its recorded loads, and (when asked to keep
+/// them) every observation.
 pub struct RunOutcome {
+    pub facts: RunFacts,
     pub recorded: Recorded,
-    pub started_at: SystemTime,
-    pub finished_at: SystemTime,
-    pub phases: Vec<PhaseSpan>,
-    pub interrupted: bool,
-    pub browser_outages: Vec<Outage>,
-    pub abandoned_loads: u64,
-    /// Open model: arrivals dropped because `max_in_flight` loads were running.
-    pub skipped_starts: u64,
-    /// The machine's CPU load, per second.
-    pub cpu: Vec<cpu::Sample>,
-    /// Seconds from the browser being ready to the end, monotonic.
-    pub duration_s: f64,
     /// Every observation in arrival order, when `keep_observations` was set.
-    pub observations: Vec<crate::model::Observation>,
+    pub observations: Vec<Observation>,
 }
 
 /// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
@@ -141,11 +124,7 @@ pub async fn run(
     }
     drop(pool);
 
-    let mut recorder = Recorder::new(
-        cfg.rules.clone(),
-        cfg.limits,
-        cfg.load.targets.urls().len() > 1,
-    );
+    let mut recorder = Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.urls().len() > 1);
     let mut phases = vec![PhaseSpan {
         phase: *control.phase.borrow_and_update(),
         started_at_ms: clock::unix_ms(started_at),
@@ -154,7 +133,6 @@ pub async fn run(
     let mut interrupted = false;
     let mut stopping = false;
     let mut give_up_at: Option<tokio::time::Instant> = None;
-    let mut abandoned = 0;
     let mut kept = Vec::new();
     loop {
         tokio::select! {
@@ -163,12 +141,6 @@ pub async fn run(
                     let obs = Observation { after_interrupt: interrupted, ..obs };
                     if cfg.keep_observations {
                         kept.push(obs.clone());
-                    }
-                    if obs.after_interrupt && obs.prober_error.is_some() {
-                        // A terminal's Ctrl-C reaches Chromium too: loads it cut short say
-                        // nothing about the site or the prober.
-                        abandoned += 1;
-                        continue;
                     }
                     recorder.record(obs);
                     progress.send_replace(recorder.snapshot().clone());
@@ -206,7 +178,7 @@ pub async fn run(
         }
     }
     // Whatever still runs after the grace period is abandoned, not waited for.
-    abandoned += counters.in_flight.load(Ordering::SeqCst);
+    let abandoned = counters.in_flight.load(Ordering::SeqCst);
     workers.abort_all();
     while workers.join_next().await.is_some() {}
     // Loads that completed in the same instant are not lost.
@@ -227,16 +199,19 @@ pub async fn run(
     let duration_s = t0.elapsed().as_secs_f64();
     Ok(RunOutcome {
         recorded: recorder.finish(duration_s, &phases),
-        duration_s,
+        facts: RunFacts {
+            started_at_ms: clock::unix_ms(started_at),
+            finished_at_ms: clock::unix_ms(finished_at),
+            duration_s,
+            phases,
+            interrupted,
+            browser_outages,
+            abandoned_in_flight: abandoned,
+            skipped_starts: counters.skipped.load(Ordering::SeqCst),
+            cpu,
+            deploy: None,
+        },
         observations: kept,
-        started_at,
-        finished_at,
-        phases,
-        interrupted,
-        browser_outages,
-        abandoned_loads: abandoned,
-        skipped_starts: counters.skipped.load(Ordering::SeqCst),
-        cpu,
     })
 }
 
@@ -270,7 +245,8 @@ impl Pool {
         }
         self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
         let url = self.settings.targets.pick(id).to_string();
-        let obs = Observation::start(id, worker, *self.phase.borrow(), url);
+        let now = clock::unix_ms(SystemTime::now());
+        let obs = Observation::start(id, worker, *self.phase.borrow(), url, now);
         let obs = match self.supervisor.get().await {
             Ok(chromium) => probe::load_page(&chromium, &self.settings, obs).await,
             Err(e) => {

@@ -16,8 +16,8 @@ use toml::Spanned;
 
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
+use crate::model::Slo;
 use crate::model::{FailureClass, Phase};
-use crate::verdict::Slo;
 
 /// A validated scenario, secrets resolved.
 #[derive(Clone, Debug, PartialEq)]

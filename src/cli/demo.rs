@@ -12,10 +12,11 @@ use futures::FutureExt;
 use super::Outputs;
 use super::run::{self, Driver, RunArgs};
 use crate::deploy::{DeployPlan, Deployment};
-use crate::report::{Report, text};
+use crate::judge::counted_in;
+use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
+use crate::report::text;
 use crate::signals;
 use crate::sim::{Mode, SimConfig, Simulator};
-use crate::verdict::{EXIT_PASS, EXIT_SITE_FAILED, Status};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Example:\n  rollprobe demo --out ./rollprobe-demo")]
@@ -213,7 +214,7 @@ fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
         for f in s
             .failing_resources
             .iter()
-            .filter(|f| r.counts(f.class))
+            .filter(|f| counted_in(&r.settings, f.class))
             .take(3)
         {
             let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());

@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::error::UsageError;
-use crate::report::{self, merge::Shard};
+use crate::judge::merge::{self, Shard};
+use crate::report;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -40,7 +41,7 @@ pub async fn run(args: MergeArgs) -> Result<i32> {
             report,
         });
     }
-    let merged = report::merge::merge(shards)?;
+    let merged = merge::merge(shards)?;
     args.outputs
         .write(&merged)
         .map_err(|e| UsageError(format!("{e:#}")))?;

@@ -10,7 +10,7 @@ mod scenario;
 use clap::{Parser, Subcommand};
 
 use crate::error::UsageError;
-use crate::verdict::{EXIT_INCONCLUSIVE, EXIT_USAGE};
+use crate::model::{EXIT_INCONCLUSIVE, EXIT_USAGE};
 
 pub use run::RunArgs;
 
@@ -104,16 +104,18 @@ impl Outputs {
         Ok(())
     }
 
-    pub fn write(&self, report: &crate::report::Report) -> anyhow::Result<()> {
-        use crate::report::{html, json, junit};
-        if let Some(path) = &self.json {
-            json::write(report, path)?;
-        }
-        if let Some(path) = &self.junit {
-            junit::write(report, path)?;
-        }
-        if let Some(path) = &self.html {
-            html::write(report, path)?;
+    pub fn write(&self, report: &crate::model::Report) -> anyhow::Result<()> {
+        use crate::report::{Exporter, html::Html, json::Json, junit::Junit, write};
+        let formats: [(&Option<std::path::PathBuf>, &dyn Exporter); 3] = [
+            (&self.json, &Json),
+            (&self.junit, &Junit),
+            (&self.html, &Html),
+        ];
+        for (path, exporter) in formats {
+            if let Some(path) = path {
+                let bytes = exporter.render(report)?;
+                write::atomically(path, |out| Ok(out.write_all(&bytes)?))?;
+            }
         }
         Ok(())
     }

@@ -11,20 +11,21 @@ use tokio::sync::oneshot;
 
 use super::Outputs;
 use crate::browser::{self, BrowserOptions};
-use crate::classify::Rules;
 use crate::deploy::{self, DeployPlan, Deployment};
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
-use crate::model::Phase;
+use crate::judge::{
+    self,
+    recorder::{Limits, Snapshot},
+};
+use crate::model::{Phase, Report, RunRecord, Settings, Slo};
 use crate::probe::LoadSettings;
 use crate::progress::{self, Console};
-use crate::recorder::{Limits, Snapshot};
-use crate::report::{self, Report, Settings};
+use crate::report;
 use crate::runner::{self, Control, LoadModel, RunConfig, Stop};
 use crate::scenario::{self, Scenario};
 use crate::signals;
 use crate::target::Targets;
-use crate::verdict::Slo;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -383,11 +384,7 @@ pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
     };
     let cfg = RunConfig {
         load,
-        rules: Rules {
-            ignore,
-            fail_on_js_error,
-            counted,
-        },
+        settings: settings.clone(),
         model,
         max_loads: args.loads,
         browser: BrowserOptions {
@@ -503,45 +500,19 @@ pub async fn probe_and_report(
         deploy = &mut drive => (run.await, deploy),
     };
     let _ = display.await;
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    outcome.facts.deploy = deploy;
     if let Some(path) = save_observations {
-        save_record(path, label_urls, &settings, &outcome, &deploy)?;
+        let record = RunRecord {
+            target: settings.target.clone(),
+            label_urls,
+            settings: settings.clone(),
+            facts: outcome.facts.clone(),
+            observations: outcome.observations,
+        };
+        report::write::atomically(path, |out| Ok(serde_json::to_writer_pretty(out, &record)?))?;
     }
-    Ok(Report::new(settings, outcome, deploy))
-}
-
-fn save_record(
-    path: &std::path::Path,
-    label_urls: bool,
-    settings: &Settings,
-    outcome: &runner::RunOutcome,
-    deploy: &Option<crate::report::DeployRecord>,
-) -> Result<()> {
-    let dropped = outcome
-        .observations
-        .iter()
-        .filter(|o| o.after_interrupt && o.prober_error.is_some())
-        .count() as u64;
-    let record = crate::report::replay::RunRecord {
-        target: settings.target.clone(),
-        label_urls,
-        settings: settings.clone(),
-        started_at_ms: crate::clock::unix_ms(outcome.started_at),
-        finished_at_ms: crate::clock::unix_ms(outcome.finished_at),
-        duration_s: outcome.duration_s,
-        phases: outcome.phases.clone(),
-        interrupted: outcome.interrupted,
-        browser_outages: outcome.browser_outages.clone(),
-        abandoned_in_flight: outcome.abandoned_loads - dropped,
-        skipped_starts: outcome.skipped_starts,
-        cpu: outcome.cpu.clone(),
-        deploy: deploy.clone(),
-        observations: outcome.observations.clone(),
-    };
-    crate::report::write::atomically(path, |out| {
-        serde_json::to_writer_pretty(&mut *out, &record)?;
-        Ok(())
-    })
+    Ok(judge::run_report(settings, outcome.facts, outcome.recorded))
 }
 
 /// Ports Chromium will not connect to (its "restricted ports" list): probing one would report

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
+use crate::model::EXIT_USAGE;
 use crate::scenario;
-use crate::verdict::EXIT_USAGE;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -7,16 +7,12 @@
 //! `tr.class-row[data-class]`, `tr.failure-row[data-phase][data-class][data-url][data-count]`,
 //! `tr.check[data-passed]`, `tr.slow-load[data-load-id][data-duration-ms]`.
 
+use super::Exporter;
+use super::text::{status_word, time_of};
+use crate::judge::counted_in;
+use crate::model::{FailingResource, FailureClass, Load, Outcome, Report, Status};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
-
-use anyhow::Result;
-
-use super::text::{status_word, time_of};
-use super::{FailingResource, Report};
-use crate::model::{FailureClass, Load, Outcome};
-use crate::verdict::Status;
 
 /// At most this many bars: longer runs get wider buckets (see `data-bucket-s`).
 const MAX_BUCKETS: u64 = 600;
@@ -27,9 +23,12 @@ const VERSION_COLOURS: [&str; 6] = [
     "#4e79a7", "#f28e2b", "#76b7b2", "#b07aa1", "#edc948", "#9c755f",
 ];
 
-pub fn write(report: &Report, path: &Path) -> Result<()> {
-    let html = render(report);
-    super::write::atomically(path, |out| Ok(out.write_all(html.as_bytes())?))
+pub struct Html;
+
+impl Exporter for Html {
+    fn render(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
+        Ok(render(report).into_bytes())
+    }
 }
 
 /// Text made safe for HTML element content and quoted attribute values.
@@ -401,7 +400,7 @@ fn failures(out: &mut String, r: &Report) {
         if loads == 0 && n == 0 {
             continue;
         }
-        let counted = r.counts(class);
+        let counted = counted_in(&r.settings, class);
         let _ = writeln!(
             out,
             r#"<tr class="class-row{muted}" data-class="{class}" data-loads="{loads}" data-failures="{n}" data-counted="{counted}"><td>{class}</td><td>{loads}</td><td>{n}</td><td>{why}</td></tr>"#,
@@ -449,7 +448,11 @@ fn failure_row(out: &mut String, r: &Report, phase: &str, f: &FailingResource) {
     let _ = writeln!(
         out,
         r#"<tr class="failure-row{muted}" data-phase="{phase}" data-class="{class}" data-url="{url}" data-count="{count}" data-first-ms="{first}" data-last-ms="{last}"><td class="num">{count}</td><td>{class}</td><td>{how}</td><td class="url">{url}</td><td>{first_t}</td><td>{last_t}</td><td>{versions}</td></tr>"#,
-        muted = if r.counts(f.class) { "" } else { " muted" },
+        muted = if counted_in(&r.settings, f.class) {
+            ""
+        } else {
+            " muted"
+        },
         class = f.class,
         url = esc(&f.url),
         count = f.count,

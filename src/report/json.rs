@@ -4,14 +4,17 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::Report;
+use super::Exporter;
+use crate::model::Report;
 
-pub fn write(report: &Report, path: &Path) -> Result<()> {
-    super::write::atomically(path, |out| {
-        serde_json::to_writer_pretty(&mut *out, report)?;
-        out.write_all(b"\n")?;
-        Ok(())
-    })
+pub struct Json;
+
+impl Exporter for Json {
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        let mut out = serde_json::to_vec_pretty(report)?;
+        out.push(b'\n');
+        Ok(out)
+    }
 }
 
 pub fn read(path: &Path) -> Result<Report> {

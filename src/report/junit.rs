@@ -1,23 +1,25 @@
 //! JUnit XML for CI test-report pages: one testsuite per phase, each testcase answering one
 //! question, and one testcase per failing resource so the CI page lists the culprits by name.
 
-use std::path::Path;
-
 use anyhow::Result;
 use junit_report::{
     Duration, OffsetDateTime, ReportBuilder, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
 };
 
-use super::{FailingResource, PhaseReport, Report};
-use crate::model::FailureClass;
-use crate::verdict::Status;
+use super::Exporter;
+use super::text::{self, status_word, time_of};
+use crate::judge::counted_in;
+use crate::model::{FailingResource, FailureClass, PhaseReport, Report, Status};
 
 /// Culprits listed one testcase each per phase; the JSON report has the rest.
 const MAX_RESOURCE_CASES: usize = 50;
 
-pub fn write(report: &Report, path: &Path) -> Result<()> {
-    let xml = render(report)?;
-    super::write::atomically(path, |out| Ok(out.write_all(&xml)?))
+pub struct Junit;
+
+impl Exporter for Junit {
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        render(report)
+    }
 }
 
 pub fn render(report: &Report) -> Result<Vec<u8>> {
@@ -43,7 +45,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
     let culprits: Vec<&FailingResource> = s
         .failing_resources
         .iter()
-        .filter(|r| report.counts(r.class))
+        .filter(|r| counted_in(&report.settings, r.class))
         .collect();
     let mut cases = Vec::new();
 
@@ -70,7 +72,10 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         )
     });
 
-    for kind in FailureClass::ALL.into_iter().filter(|c| report.counts(*c)) {
+    for kind in FailureClass::ALL
+        .into_iter()
+        .filter(|c| counted_in(&report.settings, *c))
+    {
         let name = question(kind);
         let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
         cases.push(if loads == 0 {
@@ -127,9 +132,9 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
             } else {
                 ""
             },
-            super::text::status_word(phase.verdict.status),
+            status_word(phase.verdict.status),
             phase.verdict.reason,
-            super::text::failing_resources(report, &s.failing_resources, usize::MAX)
+            text::failing_resources(report, &s.failing_resources, usize::MAX)
         ));
     suite.build()
 }
@@ -170,7 +175,7 @@ fn checks_suite(report: &Report) -> TestSuite {
     suite
         .add_testcases(cases)
         .set_timestamp(timestamp(report.started_at_ms))
-        .set_system_out(&super::text::render(report));
+        .set_system_out(&text::render(report));
     suite.build()
 }
 
@@ -211,8 +216,8 @@ fn resource_line(r: &FailingResource) -> String {
         r.url,
         r.class,
         r.count,
-        super::text::time_of(r.first_unix_ms),
-        super::text::time_of(r.last_unix_ms)
+        time_of(r.first_unix_ms),
+        time_of(r.last_unix_ms)
     )
 }
 

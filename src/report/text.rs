@@ -3,10 +3,19 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::{FailingResource, Report};
-use crate::verdict::Status;
+use super::Exporter;
+use crate::judge::counted_in;
+use crate::model::{FailingResource, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
+
+pub struct Text;
+
+impl Exporter for Text {
+    fn render(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
+        Ok(render(report).into_bytes())
+    }
+}
 
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
@@ -143,7 +152,7 @@ pub fn failing_resources(report: &Report, resources: &[FailingResource], max: us
     let mut out = String::new();
     let culprits: Vec<&FailingResource> = resources
         .iter()
-        .filter(|r| report.counts(r.class))
+        .filter(|r| counted_in(&report.settings, r.class))
         .collect();
     for r in culprits.iter().take(max) {
         let versions = if r.versions.is_empty() {

@@ -2,20 +2,17 @@
 //! into one report with one verdict. Time is aligned by wall clock: every shard's loads and
 //! failures keep their Unix timestamps, and phases become the union of the shards' spans.
 //!
-//! Summaries are rebuilt with the recorder's own counters ([`crate::recorder::Tally`]) from the
-//! shards' loads and failing resources, verdicts with [`verdict::decide`] and
-//! [`verdict::overall`], versions with [`versions::analyse`], the final-version check with
-//! [`versions::check_final`].
+//! Summaries are rebuilt with the recorder's own counters ([`SliceCounts`]) from the shards'
+//! loads and failing resources; verdicts, checks and notes come from the same assembly as a
+//! single run's ([`assemble`]).
 
-use std::collections::BTreeMap;
-
+use super::assemble::{self, Parts};
+use super::recorder::{Limits, SliceCounts};
 use crate::error::UsageError;
-use crate::model::Phase;
-use crate::recorder::{Limits, Tally};
-use crate::verdict::{self, Status};
-use crate::versions;
-
-use super::{Check, PhaseReport, ProberStats, Report, SCHEMA_VERSION, Settings, Truncation};
+use crate::model::{
+    Check, DeployRecord, Load, Phase, PhaseSpan, ProberStats, Report, SCHEMA_VERSION, Settings,
+    Truncation, phase_spans,
+};
 
 /// One input: where it came from (for messages and notes) and the report itself.
 pub struct Shard {
@@ -57,6 +54,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
     }
 
     let mut settings = first.report.settings.clone();
+    settings.target = first.report.target.clone();
     settings.workers = shards.iter().map(|s| s.report.settings.workers).sum();
     let started_at_ms = shards
         .iter()
@@ -102,76 +100,90 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         worker_offset += max_worker.max(r.settings.workers);
     }
     loads.sort_by(|a, b| {
-        let end = |l: &crate::model::Load| l.started_at_ms as f64 + l.duration_ms;
+        let end = |l: &Load| l.started_at_ms as f64 + l.duration_ms;
         end(a).total_cmp(&end(b)).then(a.id.cmp(&b.id))
     });
     failures.sort_by_key(|f| (f.at_unix_ms, f.load_id));
 
-    // Phase spans: the union of the shards' spans of that phase.
-    let mut spans: BTreeMap<Phase, (u64, u64)> = BTreeMap::new();
-    for p in shards.iter().flat_map(|s| &s.report.phases) {
-        let span = spans.entry(p.phase).or_insert((u64::MAX, 0));
-        span.0 = span.0.min(p.started_at_ms);
-        span.1 = span.1.max(p.ended_at_ms);
-    }
-
+    let spans = phase_spans(&shards_spans(&shards));
     let max_resources = Limits::default().max_resources;
-    let tally = |phase: Option<Phase>| {
-        let mut t = Tally::default();
+    let counts = |phase: Option<Phase>| {
+        let mut t = SliceCounts::default();
         for l in loads.iter().filter(|l| phase.is_none_or(|p| l.phase == p)) {
             t.count_load(l.outcome, &l.classes, l.requests as u64);
         }
-        for shard in &shards {
-            let summary = match phase {
-                None => Some(&shard.report.summary),
-                Some(p) => shard
-                    .report
-                    .phases
-                    .iter()
-                    .find(|r| r.phase == p)
-                    .map(|r| &r.summary),
-            };
-            if let Some(s) = summary {
-                for (class, n) in &s.failures_by_class {
-                    t.count_failures(*class, *n);
-                }
-                for r in &s.failing_resources {
-                    t.count_resource(r.clone(), max_resources);
-                }
+        for summary in shards.iter().filter_map(|s| match phase {
+            None => Some(&s.report.summary),
+            Some(p) => s
+                .report
+                .phases
+                .iter()
+                .find(|r| r.phase == p)
+                .map(|r| &r.summary),
+        }) {
+            for (class, n) in &summary.failures_by_class {
+                t.count_failures(*class, *n);
+            }
+            for r in &summary.failing_resources {
+                t.count_resource(r.clone(), max_resources);
             }
         }
         t
     };
     let secs = |a: u64, b: u64| b.saturating_sub(a) as f64 / 1000.0;
-
-    let phases: Vec<PhaseReport> = spans
-        .iter()
-        .map(|(&phase, &(start, end))| {
-            let summary = tally(Some(phase))
-                .summary(loads.iter().filter(|l| l.phase == phase), secs(start, end));
-            PhaseReport {
-                phase,
-                started_at_ms: start,
-                ended_at_ms: end,
-                verdict: verdict::decide(&summary, &settings.slo_for(phase)),
-                summary,
-            }
+    let phases: Vec<_> = spans
+        .into_iter()
+        .map(|span| {
+            let summary = counts(Some(span.phase)).summary(
+                loads.iter().filter(|l| l.phase == span.phase),
+                secs(span.started_at_ms, span.ended_at_ms),
+            );
+            (span, summary)
         })
         .collect();
-    let summary = tally(None).summary(loads.iter(), secs(started_at_ms, finished_at_ms));
+    let summary = counts(None).summary(loads.iter(), secs(started_at_ms, finished_at_ms));
 
-    let deploys: Vec<&super::DeployRecord> = shards
+    let deploys: Vec<&DeployRecord> = shards
         .iter()
         .filter_map(|s| s.report.deploy.as_ref())
         .collect();
     let deploy = deploys.first().map(|d| (*d).clone());
+    let notes = merged_notes(&shards, &settings, &deploys);
+    Ok(assemble::assemble(Parts {
+        checks: shard_checks(&shards, &settings),
+        notes,
+        started_at_ms,
+        finished_at_ms,
+        interrupted: shards.iter().any(|s| s.report.interrupted),
+        summary,
+        phases,
+        deploy,
+        prober: prober_stats(&shards),
+        truncated: truncation(&shards),
+        settings,
+        loads,
+        failures,
+        details,
+    }))
+}
 
-    // Checks: the final version is re-checked on all loads; any other check passes only if it
-    // passed in every shard that ran it.
-    let mut checks: Vec<Check> = super::final_version_check(&settings, &phases, &loads)
-        .into_iter()
-        .collect();
-    for shard in &shards {
+fn shards_spans(shards: &[Shard]) -> Vec<PhaseSpan> {
+    shards
+        .iter()
+        .flat_map(|s| &s.report.phases)
+        .map(|p| PhaseSpan {
+            phase: p.phase,
+            started_at_ms: p.started_at_ms,
+            ended_at_ms: p.ended_at_ms,
+        })
+        .collect()
+}
+
+/// Checks other than the final version (which is checked again on all loads): each passes only
+/// if it passed in every shard that ran it.
+fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
+    let mut checks: Vec<Check> = Vec::new();
+    for shard in shards {
         for c in &shard.report.checks {
             if c.name.starts_with("final version is ") && settings.expect_version.is_some() {
                 continue;
@@ -197,7 +209,10 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
             }
         }
     }
+    checks
+}
 
+fn merged_notes(shards: &[Shard], settings: &Settings, deploys: &[&DeployRecord]) -> Vec<String> {
     let mut notes = vec![format!(
         "merged from {} shard(s): {}",
         shards.len(),
@@ -227,75 +242,33 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
             notes.push(note.clone());
         }
     }
+    notes
+}
 
-    let failed_checks: Vec<String> = checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.message.clone())
-        .collect();
-    let phase_verdicts: Vec<(Phase, verdict::Verdict)> = phases
-        .iter()
-        .map(|p| (p.phase, p.verdict.clone()))
-        .collect();
-    let verdict = verdict::overall(
-        &phase_verdicts,
-        &summary,
-        &failed_checks,
-        deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
-    );
-    if phases
-        .iter()
-        .any(|p| p.phase == Phase::Baseline && p.verdict.status == Status::Fail)
-    {
-        let note =
-            "the baseline already failed: the site was failing before the deployment started";
-        if !notes.iter().any(|n| n == note) {
-            notes.push(note.to_string());
-        }
-    }
-
-    let sum = |f: fn(&Truncation) -> u64| shards.iter().map(|s| f(&s.report.truncated)).sum();
-    let truncated = Truncation {
-        max_failures: shards.iter().map(|s| s.report.truncated.max_failures).sum(),
-        failures_dropped: sum(|t| t.failures_dropped),
-        max_detailed_loads: shards
+fn prober_stats(shards: &[Shard]) -> ProberStats {
+    let sum = |f: fn(&ProberStats) -> u64| shards.iter().map(|s| f(&s.report.prober)).sum();
+    ProberStats {
+        browser_relaunches: shards
             .iter()
-            .map(|s| s.report.truncated.max_detailed_loads)
+            .map(|s| s.report.prober.browser_relaunches)
             .sum(),
-        detailed_loads_dropped: sum(|t| t.detailed_loads_dropped),
-    };
+        browser_outages: shards
+            .iter()
+            .flat_map(|s| s.report.prober.browser_outages.iter().copied())
+            .collect(),
+        abandoned_loads: sum(|p| p.abandoned_loads),
+        skipped_starts: sum(|p| p.skipped_starts),
+        cpu_saturated_s: sum(|p| p.cpu_saturated_s),
+    }
+}
 
-    Ok(Report {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
-        target: first.report.target.clone(),
-        settings,
-        started_at_ms,
-        finished_at_ms,
-        interrupted: shards.iter().any(|s| s.report.interrupted),
-        verdict,
-        summary,
-        phases,
-        checks,
-        notes,
-        deploy,
-        versions: versions::analyse(&loads),
-        prober: ProberStats {
-            browser_relaunches: shards
-                .iter()
-                .map(|s| s.report.prober.browser_relaunches)
-                .sum(),
-            browser_outages: shards
-                .iter()
-                .flat_map(|s| s.report.prober.browser_outages.iter().copied())
-                .collect(),
-            abandoned_loads: shards.iter().map(|s| s.report.prober.abandoned_loads).sum(),
-            skipped_starts: shards.iter().map(|s| s.report.prober.skipped_starts).sum(),
-            cpu_saturated_s: shards.iter().map(|s| s.report.prober.cpu_saturated_s).sum(),
-        },
-        loads,
-        failures,
-        failed_load_details: details,
-        truncated,
-    })
+fn truncation(shards: &[Shard]) -> Truncation {
+    let sum = |f: fn(&Truncation) -> u64| shards.iter().map(|s| f(&s.report.truncated)).sum();
+    let sum_max = |f: fn(&Truncation) -> usize| shards.iter().map(|s| f(&s.report.truncated)).sum();
+    Truncation {
+        max_failures: sum_max(|t| t.max_failures),
+        failures_dropped: sum(|t| t.failures_dropped),
+        max_detailed_loads: sum_max(|t| t.max_detailed_loads),
+        detailed_loads_dropped: sum(|t| t.detailed_loads_dropped),
+    }
 }

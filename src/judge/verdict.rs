@@ -1,67 +1,26 @@
-//! Pass, fail or inconclusive, and the exit code a pipeline acts on.
+//! Pass, fail or inconclusive, per phase and for the run, and the exit code a pipeline acts on.
 
-use serde::{Deserialize, Serialize};
-
-use crate::report::Summary;
-
-pub const EXIT_PASS: i32 = 0;
-pub const EXIT_SITE_FAILED: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_INCONCLUSIVE: i32 = 3;
-pub const EXIT_DEPLOY_FAILED: i32 = 4;
+use crate::model::{
+    EXIT_DEPLOY_FAILED, EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_SITE_FAILED, Phase, Slo, Status,
+    Summary, Verdict,
+};
 
 /// Above this share of loads lost to the prober's own faults, a clean result proves little.
 const MAX_PROBER_ERROR_SHARE: f64 = 0.2;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pass,
-    Fail,
-    Inconclusive,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub status: Status,
-    pub exit_code: i32,
-    pub reason: String,
-}
-
-/// How many failed loads a phase may have and still pass. The default is none at all.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Slo {
-    /// Percent of loads (prober errors aside) that must succeed.
-    pub min_success_percent: f64,
-    /// An absolute allowance of failed loads, on top of the percentage.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub max_failed_loads: Option<u64>,
-}
-
-impl Default for Slo {
-    fn default() -> Slo {
-        Slo {
-            min_success_percent: 100.0,
-            max_failed_loads: None,
-        }
-    }
-}
-
-impl Slo {
-    /// Met when the failures fit either allowance: the percentage or the absolute count.
-    pub fn met(&self, summary: &Summary) -> bool {
-        let judged = summary.ok + summary.failed;
-        let success = if judged == 0 {
-            100.0
-        } else {
-            summary.ok as f64 * 100.0 / judged as f64
-        };
-        summary.failed == 0
-            || success >= self.min_success_percent
-            || self
-                .max_failed_loads
-                .is_some_and(|max| summary.failed <= max)
-    }
+/// Met when the failures fit either allowance of the SLO: the percentage or the absolute count.
+fn slo_met(slo: &Slo, summary: &Summary) -> bool {
+    let judged = summary.ok + summary.failed;
+    let success = if judged == 0 {
+        100.0
+    } else {
+        summary.ok as f64 * 100.0 / judged as f64
+    };
+    summary.failed == 0
+        || success >= slo.min_success_percent
+        || slo
+            .max_failed_loads
+            .is_some_and(|max| summary.failed <= max)
 }
 
 fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
@@ -73,7 +32,7 @@ fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
 }
 
 pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
-    if summary.failed > 0 && !slo.met(summary) {
+    if summary.failed > 0 && !slo_met(slo, summary) {
         let classes = summary
             .failed_loads_by_class
             .iter()
@@ -129,7 +88,7 @@ fn pass_reason(summary: &Summary) -> String {
 /// The run's verdict from its phases, its checks and the deploy command. The site failing
 /// outranks a failed deploy command, which outranks an inconclusive probe.
 pub fn overall(
-    phases: &[(crate::model::Phase, Verdict)],
+    phases: &[(Phase, Verdict)],
     summary: &Summary,
     failed_checks: &[String],
     deploy_exit: Option<i32>,
@@ -150,7 +109,7 @@ pub fn overall(
         reasons.extend(failed_checks.iter().cloned());
         let before = phases
             .iter()
-            .any(|(p, v)| *p == crate::model::Phase::Baseline && v.status == Status::Fail);
+            .any(|(p, v)| *p == Phase::Baseline && v.status == Status::Fail);
         let prefix = if before {
             "failing before the deployment started; "
         } else {

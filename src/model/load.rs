@@ -1,5 +1,4 @@
-//! The plain data that crosses module boundaries: what a worker observed during one page load,
-//! and how it was judged. Everything here is serde so the JSON report is these types verbatim.
+//! One page load: what a worker observed, and the failures and outcome it was judged to have.
 
 use serde::{Deserialize, Serialize};
 
@@ -183,14 +182,20 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// A load starting now, with nothing observed yet.
-    pub fn start(id: u64, worker: usize, phase: Phase, url: String) -> Observation {
+    /// A load starting at `started_at_ms`, with nothing observed yet.
+    pub fn start(
+        id: u64,
+        worker: usize,
+        phase: Phase,
+        url: String,
+        started_at_ms: u64,
+    ) -> Observation {
         Observation {
             id,
             worker,
             phase,
             url,
-            started_at_ms: crate::clock::unix_ms(std::time::SystemTime::now()),
+            started_at_ms,
             duration_ms: 0.0,
             requests: Vec::new(),
             js_errors: Vec::new(),

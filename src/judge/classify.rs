@@ -2,9 +2,9 @@
 //! as a whole counts as failed.
 
 use crate::filter::UrlFilter;
-use crate::model::{Failure, FailureClass, Observation, Outcome, Request};
+use crate::model::{Failure, FailureClass, Observation, Outcome, Request, Settings};
 
-/// What counts against the site.
+/// What counts against the site, from the run's settings.
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
     pub ignore: UrlFilter,
@@ -14,23 +14,40 @@ pub struct Rules {
 }
 
 impl Rules {
+    pub fn of(settings: &Settings) -> Rules {
+        Rules {
+            // The patterns were checked when the plan was made (or by the run that wrote the
+            // report being read), so a pattern that fails here cannot come from a user.
+            ignore: UrlFilter::new(&settings.ignore).unwrap_or_default(),
+            fail_on_js_error: settings.fail_on_js_error,
+            counted: settings.count.clone(),
+        }
+    }
+
     pub fn counts(&self, class: FailureClass) -> bool {
         counts(class, self.fail_on_js_error, self.counted.as_deref())
     }
 }
 
+/// Whether failures of this class counted against the site in a run with these settings.
+pub fn counted_in(settings: &Settings, class: FailureClass) -> bool {
+    counts(class, settings.fail_on_js_error, settings.count.as_deref())
+}
+
 /// Whether failures of this class make a load fail. JS errors are always recorded but only
 /// count when asked; the prober's own faults never count against the site.
-pub fn counts(
-    class: FailureClass,
-    fail_on_js_error: bool,
-    counted: Option<&[FailureClass]>,
-) -> bool {
+fn counts(class: FailureClass, fail_on_js_error: bool, counted: Option<&[FailureClass]>) -> bool {
     match class {
         FailureClass::ProberError => false,
         FailureClass::JsError if fail_on_js_error => true,
         _ => counted.map_or(class != FailureClass::JsError, |c| c.contains(&class)),
     }
+}
+
+/// The page cancelled the request itself (AbortController, navigation away): not a failure of
+/// the site, nor of a document whose subresource it was.
+pub fn cancelled_by_page(error: &str, canceled: bool) -> bool {
+    canceled && error == "net::ERR_ABORTED"
 }
 
 /// Resource types a bundler emits as static files: a 404 on one of them is a missing asset.
@@ -172,7 +189,7 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
     let error = r.error.as_ref()?;
     // The page cancelled it itself (AbortController, navigation away), or the prober blocked
     // it on purpose (--block): not a site failure.
-    if (r.canceled && error == "net::ERR_ABORTED") || error == BLOCKED_BY_PROBER {
+    if cancelled_by_page(error, r.canceled) || error == BLOCKED_BY_PROBER {
         return None;
     }
     Some((
@@ -206,7 +223,13 @@ mod tests {
 
     #[test]
     fn a_load_without_a_document_is_never_ok() {
-        let obs = Observation::start(1, 0, crate::model::Phase::Run, "http://127.0.0.1:1/".into());
+        let obs = Observation::start(
+            1,
+            0,
+            crate::model::Phase::Run,
+            "http://127.0.0.1:1/".into(),
+            0,
+        );
         let judgement = judge(&obs, &Rules::default());
         assert_eq!(judgement.outcome, Outcome::ProberError);
     }

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::classify::{self, Rules};
-use crate::model::{Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Phase};
-use crate::report::{FailingResource, Percentiles, Summary, Truncation};
-use crate::runner::PhaseSpan;
+use super::classify::{self, Rules};
+use crate::model::{
+    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Percentiles,
+    Phase, PhaseSpan, Settings, Summary, Truncation, phase_spans,
+};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -37,18 +38,18 @@ pub struct Snapshot {
     pub failed_by_class: BTreeMap<FailureClass, u64>,
 }
 
-/// Counters for one slice of the run (the whole run, or one phase). `report::merge` feeds the
-/// loads and failing resources of several shards through the same counters, so a merged summary
-/// is built exactly like a recorded one.
+/// Counters for one slice of the run (the whole run, or one phase). The merge feeds the loads
+/// and failing resources of several shards through the same counters, so a merged summary is
+/// built exactly like a recorded one.
 #[derive(Default)]
-pub struct Tally {
+pub struct SliceCounts {
     snapshot: Snapshot,
     failures_by_class: BTreeMap<FailureClass, u64>,
     resources: HashMap<(String, FailureClass, Option<u16>, Option<String>), FailingResource>,
     requests: u64,
 }
 
-impl Tally {
+impl SliceCounts {
     fn count(
         &mut self,
         outcome: Outcome,
@@ -162,8 +163,10 @@ pub struct Recorder {
     /// Several start URLs: each load says which it opened.
     label_urls: bool,
     limits: Limits,
-    overall: Tally,
-    phases: BTreeMap<Phase, Tally>,
+    overall: SliceCounts,
+    phases: BTreeMap<Phase, SliceCounts>,
+    /// Loads the prober lost to an interrupt: neither the site's nor the prober's fault.
+    abandoned: u64,
     loads: Vec<Load>,
     failures: Vec<Failure>,
     details: Vec<LoadDetail>,
@@ -171,12 +174,13 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(rules: Rules, limits: Limits, label_urls: bool) -> Recorder {
+    pub fn new(settings: &Settings, limits: Limits, label_urls: bool) -> Recorder {
         Recorder {
-            rules,
+            rules: Rules::of(settings),
             label_urls,
             limits,
-            overall: Tally::default(),
+            overall: SliceCounts::default(),
+            abandoned: 0,
             phases: BTreeMap::new(),
             loads: Vec::new(),
             failures: Vec::new(),
@@ -190,6 +194,12 @@ impl Recorder {
     }
 
     pub fn record(&mut self, obs: Observation) {
+        if obs.after_interrupt && obs.prober_error.is_some() {
+            // A terminal's Ctrl-C reaches Chromium too: loads it cut short say nothing about
+            // the site or the prober.
+            self.abandoned += 1;
+            return;
+        }
         let judgement = classify::judge(&obs, &self.rules);
         let mut classes: Vec<FailureClass> = judgement
             .failures
@@ -257,23 +267,20 @@ impl Recorder {
     /// Everything recorded, ready for the report: the whole run and each phase that had loads.
     pub fn finish(self, duration_s: f64, spans: &[PhaseSpan]) -> Recorded {
         let loads = self.loads;
+        let spans = phase_spans(spans);
         let phases = self
             .phases
             .into_iter()
-            .map(|(phase, tally)| {
-                let span_s: f64 = spans
-                    .iter()
-                    .filter(|s| s.phase == phase)
-                    .map(|s| s.ended_at_ms.saturating_sub(s.started_at_ms) as f64 / 1000.0)
-                    .sum();
-                (
-                    phase,
-                    tally.summary(loads.iter().filter(|l| l.phase == phase), span_s),
-                )
+            .filter_map(|(phase, counts)| {
+                let span = spans.iter().find(|s| s.phase == phase)?.clone();
+                let span_s = span.ended_at_ms.saturating_sub(span.started_at_ms) as f64 / 1000.0;
+                let summary = counts.summary(loads.iter().filter(|l| l.phase == phase), span_s);
+                Some((span, summary))
             })
             .collect();
         Recorded {
             summary: self.overall.summary(loads.iter(), duration_s),
+            abandoned: self.abandoned,
             phases,
             loads,
             failures: self.failures,
@@ -283,9 +290,13 @@ impl Recorder {
     }
 }
 
+/// What the recorder kept, ready for the report: the whole run and each phase that had loads.
 pub struct Recorded {
     pub summary: Summary,
-    pub phases: BTreeMap<Phase, Summary>,
+    /// Each phase with loads, in phase order, with its span.
+    pub phases: Vec<(PhaseSpan, Summary)>,
+    /// Loads cut short by an interrupt, which are not judged.
+    pub abandoned: u64,
     pub loads: Vec<Load>,
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,

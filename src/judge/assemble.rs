@@ -1,0 +1,184 @@
+//! One report assembly for a single run and for a merge: phase verdicts, checks, notes and the
+//! run's verdict are decided here, from summaries already counted.
+
+use super::{verdict, versions};
+use crate::model::{
+    Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseReport, PhaseSpan, ProberStats,
+    Report, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
+};
+
+/// A report before its verdicts: what a run's recorder kept, or what merged shards add up to.
+pub struct Parts {
+    /// The settings the loads were judged by, `target` included.
+    pub settings: Settings,
+    pub started_at_ms: u64,
+    pub finished_at_ms: u64,
+    pub interrupted: bool,
+    pub summary: Summary,
+    /// Each phase with loads, in phase order.
+    pub phases: Vec<(PhaseSpan, Summary)>,
+    /// Checks decided elsewhere (a merge's shards); the final version is checked here.
+    pub checks: Vec<Check>,
+    pub notes: Vec<String>,
+    pub deploy: Option<DeployRecord>,
+    pub prober: ProberStats,
+    pub loads: Vec<Load>,
+    pub failures: Vec<Failure>,
+    pub details: Vec<LoadDetail>,
+    pub truncated: Truncation,
+}
+
+const BASELINE_FAILED: &str =
+    "the baseline already failed: the site was failing before the deployment started";
+
+pub fn assemble(p: Parts) -> Report {
+    let settings = p.settings;
+    let phases: Vec<PhaseReport> = p
+        .phases
+        .into_iter()
+        .map(|(span, summary)| PhaseReport {
+            phase: span.phase,
+            started_at_ms: span.started_at_ms,
+            ended_at_ms: span.ended_at_ms,
+            verdict: verdict::decide(&summary, &settings.slo_for(span.phase)),
+            summary,
+        })
+        .collect();
+    let mut checks: Vec<Check> = final_version_check(&settings, &phases, &p.loads)
+        .into_iter()
+        .collect();
+    checks.extend(p.checks);
+    let mut notes = p.notes;
+    let baseline_failed = phases
+        .iter()
+        .any(|ph| ph.phase == Phase::Baseline && ph.verdict.status == Status::Fail);
+    if baseline_failed && !notes.iter().any(|n| n == BASELINE_FAILED) {
+        notes.push(BASELINE_FAILED.to_string());
+    }
+    let failed_checks: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.message.clone())
+        .collect();
+    let phase_verdicts: Vec<(Phase, Verdict)> = phases
+        .iter()
+        .map(|ph| (ph.phase, ph.verdict.clone()))
+        .collect();
+    let verdict = verdict::overall(
+        &phase_verdicts,
+        &p.summary,
+        &failed_checks,
+        p.deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
+    );
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
+        target: settings.target.clone(),
+        settings,
+        started_at_ms: p.started_at_ms,
+        finished_at_ms: p.finished_at_ms,
+        interrupted: p.interrupted,
+        verdict,
+        summary: p.summary,
+        phases,
+        checks,
+        notes,
+        deploy: p.deploy,
+        versions: versions::analyse(&p.loads),
+        prober: p.prober,
+        loads: p.loads,
+        failures: p.failures,
+        failed_load_details: p.details,
+        truncated: p.truncated,
+    }
+}
+
+/// "final version is V", when a version is expected: judged on the loads of the last phase.
+fn final_version_check(
+    settings: &Settings,
+    phases: &[PhaseReport],
+    loads: &[Load],
+) -> Option<Check> {
+    let expected = settings.expect_version.as_ref()?;
+    let final_phase = phases.last().map_or(Phase::Run, |p| p.phase);
+    let result = versions::check_final(loads, final_phase, expected);
+    Some(Check {
+        name: format!("final version is {expected}"),
+        passed: result.is_ok(),
+        message: result.unwrap_or_else(|e| e),
+    })
+}
+
+/// The deploy command's exit status against what was actually served after it.
+pub fn deploy_notes(deploy: &DeployRecord, loads: &[Load]) -> Vec<String> {
+    let before: Vec<String> = versions::served_in(loads, Phase::Baseline)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    let after = versions::served_in(loads, Phase::Settle);
+    let new: Vec<&str> = after
+        .iter()
+        .map(|(v, _)| v.as_str())
+        .filter(|v| !before.iter().any(|b| b == v))
+        .collect();
+    let mut notes = Vec::new();
+    match deploy.exit_code {
+        Some(0) if !before.is_empty() && !after.is_empty() && new.is_empty() => {
+            notes.push(format!(
+                "the deploy command succeeded, but the old version {} is still what is served",
+                before.join(", ")
+            ))
+        }
+        Some(0) => {}
+        code => {
+            let how = code.map_or("was killed".to_string(), |c| format!("failed (exit {c})"));
+            // Without a baseline version there is no telling old from new.
+            if new.is_empty() || before.is_empty() {
+                notes.push(format!("the deploy command {how}"));
+            } else {
+                notes.push(format!(
+                    "the deploy command {how}, yet the new version {} is being served",
+                    new.join(", ")
+                ));
+            }
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::RunRecord;
+
+    const FIXTURES: [&str; 5] = [
+        "steady",
+        "naive",
+        "no-drain",
+        "failed-step",
+        "failing-baseline",
+    ];
+
+    fn fixture(name: &str, ext: &str) -> String {
+        let path = format!("{}/tests/fixtures/{name}.{ext}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The reports each recorded run wrote itself are what judging its observations again gives.
+    #[test]
+    fn recorded_runs_judge_to_the_reports_they_wrote() {
+        for name in FIXTURES {
+            let record: RunRecord =
+                serde_json::from_str(&fixture(name, "observations.json")).unwrap();
+            let report = super::super::judge_record(&record);
+            let json = serde_json::to_string_pretty(&report).unwrap() + "\n";
+            assert_eq!(json, fixture(name, "report.json"), "{name}: JSON report");
+            let xml = String::from_utf8(crate::report::junit::render(&report).unwrap()).unwrap();
+            assert_eq!(xml, fixture(name, "junit.xml"), "{name}: JUnit");
+            assert_eq!(
+                crate::report::text::render(&report),
+                fixture(name, "summary.txt"),
+                "{name}: text summary"
+            );
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The judge: turns observations into failures, verdicts and the report. Pure: no I/O, no
+//! clock, no browser, so every decision here is tested on recorded fixtures.
+//!
+//! - [`classify`]: one load's failures and outcome, and which classes count;
+//! - [`recorder`]: digests loads as they arrive, within bounded memory;
+//! - [`verdict`]: a phase's verdict against its SLO, and the run's;
+//! - [`versions`]: the versions served over time, the mixed window, the final version;
+//! - [`assemble`]: the one report assembly, for a run ([`run_report`]) and a [`merge`].
+
+pub mod assemble;
+pub mod classify;
+pub mod merge;
+pub mod recorder;
+pub mod verdict;
+pub mod versions;
+
+use crate::model::{CpuSample, FailureClass, ProberStats, Report, RunFacts, RunRecord, Settings};
+use assemble::Parts;
+use recorder::{Limits, Recorded, Recorder};
+
+pub use classify::counted_in;
+
+/// Busy share of all cores above which the machine counts as saturated.
+const SATURATED: f64 = 0.95;
+
+/// The report of a finished run, from what its recorder kept and the run's facts.
+pub fn run_report(settings: Settings, facts: RunFacts, recorded: Recorded) -> Report {
+    let mut failures = recorded.failures;
+    let saturated_s = facts.cpu.iter().filter(|s| s.busy >= SATURATED).count() as u64;
+    let mut suspect_timeouts = 0;
+    for f in failures
+        .iter_mut()
+        .filter(|f| f.class == FailureClass::Timeout)
+    {
+        if saturated_at(&facts.cpu, f.at_unix_ms) {
+            f.diagnosis = Some(
+                "possibly self-inflicted: the prober's CPU was saturated when this load ran out of time"
+                    .into(),
+            );
+            suspect_timeouts += 1;
+        }
+    }
+    let mut notes = Vec::new();
+    if let Some(d) = &facts.deploy {
+        notes.extend(assemble::deploy_notes(d, &recorded.loads));
+    }
+    if suspect_timeouts > 0 {
+        notes.push(format!(
+            "the prober's machine was CPU-saturated for {saturated_s} s; {suspect_timeouts} timeout(s) in those seconds are marked as possibly self-inflicted: use fewer --workers"
+        ));
+    }
+    assemble::assemble(Parts {
+        settings,
+        started_at_ms: facts.started_at_ms,
+        finished_at_ms: facts.finished_at_ms,
+        interrupted: facts.interrupted,
+        summary: recorded.summary,
+        phases: recorded.phases,
+        checks: Vec::new(),
+        notes,
+        deploy: facts.deploy,
+        prober: ProberStats {
+            browser_relaunches: facts.browser_outages.len() as u32,
+            browser_outages: facts.browser_outages,
+            abandoned_loads: facts.abandoned_in_flight + recorded.abandoned,
+            skipped_starts: facts.skipped_starts,
+            cpu_saturated_s: saturated_s,
+        },
+        loads: recorded.loads,
+        failures,
+        details: recorded.details,
+        truncated: recorded.truncated,
+    })
+}
+
+/// A saved run judged again, exactly as the run judged it.
+pub fn judge_record(record: &RunRecord) -> Report {
+    let settings = Settings {
+        target: record.target.clone(),
+        ..record.settings.clone()
+    };
+    let mut recorder = Recorder::new(&settings, Limits::default(), record.label_urls);
+    for obs in &record.observations {
+        recorder.record(obs.clone());
+    }
+    let recorded = recorder.finish(record.facts.duration_s, &record.facts.phases);
+    run_report(settings, record.facts.clone(), recorded)
+}
+
+/// Whether the machine was saturated in the second of `unix_ms` (or the one before, since a
+/// slow load is slowed before it times out).
+fn saturated_at(samples: &[CpuSample], unix_ms: u64) -> bool {
+    let s = unix_ms / 1000;
+    samples
+        .iter()
+        .any(|x| (x.unix_s == s || x.unix_s + 1 == s) && x.busy >= SATURATED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturation_covers_the_second_and_the_one_after() {
+        let samples = [
+            CpuSample {
+                unix_s: 10,
+                busy: 0.99,
+            },
+            CpuSample {
+                unix_s: 11,
+                busy: 0.2,
+            },
+        ];
+        assert!(saturated_at(&samples, 10_500));
+        assert!(saturated_at(&samples, 11_200));
+        assert!(!saturated_at(&samples, 12_100));
+    }
+}

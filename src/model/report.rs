@@ -1,0 +1,243 @@
+//! The results model every output is rendered from. The JSON report is this model serialized;
+//! `docs/report-schema.md` documents it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Failure, FailureClass, Load, LoadDetail, Outage, Phase, Slo, Verdict, Versions};
+
+/// Bumped whenever a field changes meaning or goes away; additions keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `rollprobe <version>`.
+    pub tool: String,
+    pub target: String,
+    pub settings: Settings,
+    pub started_at_ms: u64,
+    pub finished_at_ms: u64,
+    /// True when the run was cut short by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+    /// The run's verdict: it decides the exit code.
+    pub verdict: Verdict,
+    /// The whole run.
+    pub summary: Summary,
+    /// Each phase with loads, in order: `run` for a plain run; `baseline`, `rollout`, `settle`
+    /// around a deploy command.
+    pub phases: Vec<PhaseReport>,
+    /// Checks beyond page loads (final version, ...); a failed one fails the run.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub checks: Vec<Check>,
+    /// Things worth knowing that do not decide the verdict on their own.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deploy: Option<DeployRecord>,
+    /// App versions served over time, when a version source was set.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub versions: Option<Versions>,
+    pub prober: ProberStats,
+    /// Every load, good or bad, in the order they finished.
+    pub loads: Vec<Load>,
+    /// Every failure, up to `truncated.max_failures`.
+    pub failures: Vec<Failure>,
+    /// Request-level detail of the first failed loads, up to `truncated.max_detailed_loads`.
+    pub failed_load_details: Vec<LoadDetail>,
+    pub truncated: Truncation,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhaseReport {
+    pub phase: Phase,
+    pub started_at_ms: u64,
+    pub ended_at_ms: u64,
+    pub verdict: Verdict,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub message: String,
+}
+
+/// The wrapped deploy command and how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub command: Vec<String>,
+    /// None when it could not be started or was killed by a signal.
+    pub exit_code: Option<i32>,
+    pub started_at_ms: u64,
+    pub ended_at_ms: u64,
+    /// Where its output went, when not to the terminal.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub log: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    /// The start URL(s), as the report's `target` names them.
+    #[serde(skip)]
+    pub target: String,
+    /// The scenario file the run followed, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scenario: Option<String>,
+    /// Browser users at once (open model: the most at once).
+    pub workers: usize,
+    /// Open model: new users per second.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rate_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_loads: Option<u64>,
+    pub idle_ms: u64,
+    pub load_timeout_ms: u64,
+    pub ignore: Vec<String>,
+    pub fail_on_js_error: bool,
+    /// Where the app version was read from, e.g. `header X-App-Version`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expect_version: Option<String>,
+    /// Classes that count against the SLO, when not all of the site's do.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub count: Option<Vec<FailureClass>>,
+    /// The SLO of every phase without one of its own.
+    pub slo: Slo,
+    /// Phases with an SLO of their own (from a scenario file).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub slo_by_phase: BTreeMap<Phase, Slo>,
+}
+
+impl Settings {
+    pub fn slo_for(&self, phase: Phase) -> Slo {
+        self.slo_by_phase.get(&phase).copied().unwrap_or(self.slo)
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Loads started and finished (prober errors included).
+    pub loads: u64,
+    pub ok: u64,
+    /// Loads that failed because of the site.
+    pub failed: u64,
+    /// Loads the prober could not complete; not the site's fault.
+    pub prober_errors: u64,
+    /// Loads per failure class; a load with two classes counts under both.
+    pub failed_loads_by_class: BTreeMap<FailureClass, u64>,
+    /// Individual failures per class (a load with three missing assets counts three).
+    pub failures_by_class: BTreeMap<FailureClass, u64>,
+    pub requests: u64,
+    pub duration_s: f64,
+    pub loads_per_s: f64,
+    /// Load time of completed loads (ok and failed), milliseconds.
+    pub load_ms: Percentiles,
+    /// The resources that failed most, most frequent first.
+    pub failing_resources: Vec<FailingResource>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(mut values: Vec<f64>) -> Percentiles {
+        if values.is_empty() {
+            return Percentiles::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Percentiles {
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// One URL that failed the same way, how often and when.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FailingResource {
+    pub url: String,
+    pub class: FailureClass,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    pub count: u64,
+    pub first_unix_ms: u64,
+    pub last_unix_ms: u64,
+    /// App versions of the backends that answered, where known.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub versions: Vec<String>,
+}
+
+impl FailingResource {
+    /// `404`, or the net error text: how the resource failed, in one word.
+    pub fn how(&self) -> String {
+        match (&self.status, &self.error) {
+            // A body cut after a 200 is a network error: the error is what happened.
+            (_, Some(error)) if self.class == FailureClass::NetworkError => error.clone(),
+            (Some(status), _) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => self.class.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ProberStats {
+    /// Times Chromium died and was started again.
+    pub browser_relaunches: u32,
+    /// When the browser was gone, each from the broken connection to the relaunched browser:
+    /// the prober's downtime, never counted as the site's.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub browser_outages: Vec<Outage>,
+    /// Loads still running when the run was interrupted and the grace period ran out.
+    pub abandoned_loads: u64,
+    /// Open load model: arrivals not started because `max_workers` loads were running, i.e.
+    /// the requested rate was not reached.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub skipped_starts: u64,
+    /// Seconds the prober's machine had its CPU saturated (>= 95 % of all cores busy): load
+    /// times then say as much about the prober as about the site.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub cpu_saturated_s: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Truncation {
+    pub max_failures: usize,
+    pub failures_dropped: u64,
+    pub max_detailed_loads: usize,
+    pub detailed_loads_dropped: u64,
+}
+
+impl Report {
+    /// Each distinct diagnosis once: a rollout can miss assets in both directions.
+    pub fn diagnoses(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .failures
+            .iter()
+            .filter_map(|f| f.diagnosis.as_deref())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
