@@ -1,11 +1,10 @@
 //! `rollprobe run` end to end: the real binary, a real headless Chromium, a real site on
 //! 127.0.0.1 serving each case.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{closed_port, probe, spa_routes};
+use crate::support::junit::Suite;
+use crate::support::{closed_port, probe, spa_routes};
 use rollprobe::sim::{Route, Site};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,14 +66,8 @@ async fn missing_hashed_bundle_is_a_missing_asset() {
     );
     assert!(run.stdout.contains(&bundle), "{}", run.stdout);
 
-    let xml = run.junit.as_deref().unwrap();
-    let doc = roxmltree::Document::parse(xml).unwrap();
-    let failed: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
-        .filter_map(|n| n.attribute("name"))
-        .collect();
+    let suites = run.junit_suites();
+    let failed: Vec<&str> = suites.iter().flat_map(Suite::failed_case_names).collect();
     assert!(failed.contains(&"all page loads succeed"), "{failed:?}");
     assert!(failed.contains(&"no missing hashed assets"), "{failed:?}");
     assert!(

@@ -1,27 +1,22 @@
 //! The shipped scenario files, each run for real against the embedded simulator or a local
 //! site: what users copy must work.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Run, probe};
-use rollprobe::sim::{Mode, Route, SimConfig, Simulator, Site};
+use crate::support::{Cmd, Run, Sim, probe};
+use rollprobe::sim::{Mode, Route, Simulator, Site};
 
 fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A steady site: the rollout never starts.
 async fn steady() -> Simulator {
-    Simulator::start(SimConfig {
-        mode: Mode::Steady,
-        auto_start: false,
-        max_lifetime: Duration::from_secs(120),
-        quiet: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
+    Sim::new(Mode::Steady)
+        .auto_start(false)
+        .max_lifetime(Duration::from_secs(120))
+        .start()
+        .await
 }
 
 fn requests_per_load(run: &Run) -> Vec<u64> {
@@ -133,39 +128,32 @@ async fn missing_route_chunk_is_caught_only_through_the_click() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authenticated_scenario_runs_without_printing_its_secrets() {
     let sim = steady().await;
-    let run = {
+    let (out, report) = {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("report.json");
-        let out = tokio::process::Command::new(common::BIN)
-            .args([
-                "run",
-                &sim.url(),
-                "--scenario",
-                &scenario("staging-auth.toml"),
-            ])
-            .args(["--duration", "3s", "--quiet", "--json"])
-            .arg(&json)
-            .env("STAGING_TOKEN", "tok-5ecret-1")
-            .env("STAGING_SESSION", "sess-5ecret-2")
-            .env("STAGING_PASSWORD", "pw-5ecret-3")
-            .output()
-            .await
-            .unwrap();
+        let out = Cmd::new([
+            "run",
+            &sim.url(),
+            "--scenario",
+            &scenario("staging-auth.toml"),
+        ])
+        .args(["--duration", "3s", "--quiet", "--json"])
+        .args([&json])
+        .env("STAGING_TOKEN", "tok-5ecret-1")
+        .env("STAGING_SESSION", "sess-5ecret-2")
+        .env("STAGING_PASSWORD", "pw-5ecret-3")
+        // A browser run, bounded like `probe`.
+        .limit(Duration::from_secs(120))
+        .run()
+        .await;
         let report = std::fs::read_to_string(&json).unwrap();
         (out, report)
     };
     sim.shutdown().await;
-    let (out, report) = run;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     for secret in ["tok-5ecret-1", "sess-5ecret-2", "pw-5ecret-3"] {
         assert!(
-            !report.contains(secret) && !stdout.contains(secret),
+            !report.contains(secret) && !out.stdout.contains(secret),
             "{secret} leaked"
         );
     }
@@ -173,20 +161,17 @@ async fn authenticated_scenario_runs_without_printing_its_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_secret_is_a_usage_error_naming_the_variable() {
-    let out = tokio::process::Command::new(common::BIN)
-        .args([
-            "run",
-            "http://127.0.0.1:9/",
-            "--scenario",
-            &scenario("staging-auth.toml"),
-        ])
-        .env_remove("STAGING_TOKEN")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("STAGING_TOKEN"), "{stderr}");
+    let out = Cmd::new([
+        "run",
+        "http://127.0.0.1:9/",
+        "--scenario",
+        &scenario("staging-auth.toml"),
+    ])
+    .env_remove("STAGING_TOKEN")
+    .run()
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("STAGING_TOKEN"), "{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

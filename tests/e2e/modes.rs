@@ -2,27 +2,21 @@
 //! caught with the right class, and the fixed rollouts pass. Each run makes a few dozen loads,
 //! so a detection that only works sometimes would show.
 
-mod common;
-
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{Run, probe};
-use rollprobe::sim::{Mode, SimConfig, Simulator};
+use crate::support::{Run, Sim, probe};
+use rollprobe::sim::{Mode, Simulator};
 
 /// Starts the simulator (4 s steady while the browser starts, a `rollout_s` rollout, then
 /// steady) and probes it until 2 s after the rollout.
 async fn probe_mode(mode: Mode, rollout_s: u64, extra: &[&str]) -> (Run, Simulator) {
-    let sim = Simulator::start(SimConfig {
-        mode,
-        before: Duration::from_secs(4),
-        rollout: Duration::from_secs(rollout_s),
-        after: Duration::from_secs(60),
-        max_lifetime: Duration::from_secs(120),
-        quiet: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = Sim::new(mode)
+        .before(Duration::from_secs(4))
+        .rollout(Duration::from_secs(rollout_s))
+        .after(Duration::from_secs(60))
+        .max_lifetime(Duration::from_secs(120))
+        .start()
+        .await;
     let duration = format!("{}s", 4 + rollout_s + 2);
     let mut args = vec![
         "--workers",

@@ -2,14 +2,11 @@
 //! Chromium, `rollprobe report` re-rendering JUnit from the JSON, and `rollprobe merge` of two
 //! probers that watched one site at the same time.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, Run, spa_routes};
+use crate::support::{Cmd, Output, Run, junit, probe, spa_routes};
 use rollprobe::sim::{Route, Site};
 use serde_json::Value;
 
@@ -25,29 +22,9 @@ fn site_missing_bundle() -> Vec<Route> {
 
 /// A run to its end, and where its HTML report is.
 async fn probe_html(url: &str, args: &[&str]) -> (Run, PathBuf) {
-    let run = common::probe(url, args).await;
+    let run = probe(url, args).await;
     let html = run.html();
     (run, html)
-}
-
-/// Runs the binary with `args`, bounded in time: (exit code, stdout, stderr).
-async fn rollprobe(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let child = tokio::process::Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("rollprobe finished within 30 s")
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn artifacts() -> PathBuf {
@@ -181,48 +158,6 @@ async fn html_report_shows_what_the_json_says_in_a_real_browser() {
     assert_eq!(seen["slow"].as_array().unwrap().len(), 4);
 }
 
-/// Every testsuite as (name, tests, failures, errors) and its testcases as (name, classname,
-/// failure type, failure message), in document order.
-type Suites = Vec<(Vec<String>, Vec<Vec<String>>)>;
-
-fn junit_structure(xml: &str) -> Suites {
-    let doc = roxmltree::Document::parse(xml).expect("well-formed JUnit");
-    doc.descendants()
-        .filter(|n| n.has_tag_name("testsuite"))
-        .map(|suite| {
-            let attrs = ["name", "tests", "failures", "errors"]
-                .iter()
-                .map(|a| suite.attribute(*a).unwrap_or("").to_string())
-                .collect();
-            let cases = suite
-                .children()
-                .filter(|c| c.has_tag_name("testcase"))
-                .map(|case| {
-                    let problem = case
-                        .children()
-                        .find(|c| c.has_tag_name("failure") || c.has_tag_name("error"));
-                    vec![
-                        case.attribute("name").unwrap_or("").to_string(),
-                        case.attribute("classname").unwrap_or("").to_string(),
-                        problem.map_or(String::new(), |p| {
-                            format!(
-                                "{} {}",
-                                p.tag_name().name(),
-                                p.attribute("type").unwrap_or("")
-                            )
-                        }),
-                        problem
-                            .and_then(|p| p.attribute("message"))
-                            .unwrap_or("")
-                            .to_string(),
-                    ]
-                })
-                .collect();
-            (attrs, cases)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_command_renders_the_runs_junit_again() {
     let site = Site::start(site_missing_bundle()).await.unwrap();
@@ -240,7 +175,11 @@ async fn report_command_renders_the_runs_junit_again() {
         dir.join("again.xml"),
         dir.join("again.html"),
     );
-    let (code, stdout, stderr) = rollprobe(&[
+    let Output {
+        code,
+        stdout,
+        stderr,
+    } = Cmd::new([
         "report".as_ref(),
         json.as_os_str(),
         "--junit".as_ref(),
@@ -248,6 +187,7 @@ async fn report_command_renders_the_runs_junit_again() {
         "--html".as_ref(),
         html.as_os_str(),
     ])
+    .run()
     .await;
     assert_eq!(code, 0, "a failed run renders fine: {stderr}");
     assert_eq!(
@@ -256,9 +196,9 @@ async fn report_command_renders_the_runs_junit_again() {
     );
     let original = run.junit.as_deref().unwrap();
     let again = std::fs::read_to_string(&xml).unwrap();
-    let structure = junit_structure(original);
-    assert!(!structure.is_empty() && !structure[0].1.is_empty());
-    assert_eq!(junit_structure(&again), structure);
+    let structure = junit::suites(original);
+    assert!(!structure.is_empty() && !structure[0].cases.is_empty());
+    assert_eq!(junit::suites(&again), structure);
     eprintln!("re-rendered JUnit byte-identical: {}", again == original);
     assert_eq!(
         std::fs::read_to_string(&html).unwrap(),
@@ -270,18 +210,21 @@ async fn report_command_renders_the_runs_junit_again() {
     let bogus = dir.join("bogus.json");
     std::fs::write(&bogus, "{\"not\": \"a report\"}").unwrap();
     let out = dir.join("never.xml");
-    let (code, _, stderr) = rollprobe(&[
+    let Output { code, stderr, .. } = Cmd::new([
         "report".as_ref(),
         bogus.as_os_str(),
         "--junit".as_ref(),
         out.as_os_str(),
     ])
+    .run()
     .await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not a rollprobe JSON report"), "{stderr}");
     assert!(!out.exists());
-    let (code, _, stderr) =
-        rollprobe(&["report".as_ref(), dir.join("absent.json").as_os_str()]).await;
+    let Output { code, stderr, .. } =
+        Cmd::new(["report".as_ref(), dir.join("absent.json").as_os_str()])
+            .run()
+            .await;
     assert_eq!(code, 2, "{stderr}");
 }
 
@@ -310,7 +253,11 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
         out.path().join("all.xml"),
         out.path().join("all.html"),
     );
-    let (code, stdout, stderr) = rollprobe(&[
+    let Output {
+        code,
+        stdout,
+        stderr,
+    } = Cmd::new([
         "merge".as_ref(),
         a.dir.path().join("report.json").as_os_str(),
         b.dir.path().join("report.json").as_os_str(),
@@ -321,6 +268,7 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
         "--html".as_ref(),
         html.as_os_str(),
     ])
+    .run()
     .await;
     assert_eq!(code, 1, "the merged verdict fails: {stdout}\n{stderr}");
     assert!(stdout.starts_with("FAIL"), "{stdout}");
@@ -386,34 +334,11 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
     assert_eq!(merged["settings"]["workers"], 2);
 
     // JUnit: the run's suite says 5 loads, 5 missing assets, and names the culprit.
-    let doc_text = std::fs::read_to_string(&xml).unwrap();
-    let doc = roxmltree::Document::parse(&doc_text).unwrap();
-    let suite = doc
-        .descendants()
-        .find(|n| n.has_tag_name("testsuite"))
-        .unwrap();
-    let cases: Vec<_> = suite
-        .children()
-        .filter(|c| c.has_tag_name("testcase"))
-        .collect();
-    let failed: Vec<_> = cases
-        .iter()
-        .filter(|c| c.children().any(|f| f.has_tag_name("failure")))
-        .collect();
-    assert_eq!(suite.attribute("tests").unwrap(), cases.len().to_string());
-    assert_eq!(
-        suite.attribute("failures").unwrap(),
-        failed.len().to_string()
-    );
-    let message = |name: &str| {
-        failed
-            .iter()
-            .find(|c| c.attribute("name") == Some(name))
-            .and_then(|c| c.children().find(|f| f.has_tag_name("failure")))
-            .and_then(|f| f.attribute("message"))
-            .unwrap_or_else(|| panic!("failing testcase {name:?}"))
-            .to_string()
-    };
+    let suites = junit::suites(&std::fs::read_to_string(&xml).unwrap());
+    let suite = suites.first().expect("a testsuite");
+    assert_eq!(suite.tests, suite.cases.len());
+    assert_eq!(suite.failures, suite.failed_cases().count());
+    let message = |name: &str| suite.failure_message(name);
     assert!(message("all page loads succeed").starts_with("5 of 5 loads failed"));
     assert_eq!(
         message("no missing hashed assets"),
@@ -426,11 +351,12 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
     let mut changed = rb.clone();
     changed["target"] = Value::from("http://127.0.0.1:1/");
     std::fs::write(&other, changed.to_string()).unwrap();
-    let (code, _, stderr) = rollprobe(&[
+    let Output { code, stderr, .. } = Cmd::new([
         "merge".as_ref(),
         a.dir.path().join("report.json").as_os_str(),
         other.as_os_str(),
     ])
+    .run()
     .await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("same target"), "{stderr}");

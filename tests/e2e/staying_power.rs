@@ -1,11 +1,9 @@
 //! Chromium killed mid-run: the prober notices, relaunches, carries on, and books the gap as its
 //! own fault, never as the site's downtime.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Probe, browser_pid, spa_routes};
+use crate::support::{Probe, browser_pid, spa_routes};
 use rollprobe::sim::Site;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,4 @@
-mod common;
-
-use common::{Client, get};
+use crate::support::{Client, get, is_closed};
 use rollprobe::sim::{Route, Site};
 use std::time::{Duration, Instant};
 
@@ -34,5 +32,5 @@ async fn serves_routes_keep_alive_404_and_delay() {
 
     let port = site.port();
     site.shutdown().await;
-    assert!(common::is_closed(port).await);
+    assert!(is_closed(port).await);
 }

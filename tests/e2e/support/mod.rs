@@ -1,20 +1,103 @@
-//! Shared by the integration tests: run the real binary against a real local site and read
-//! back what a user would look at (exit code, output, reports).
-#![allow(dead_code)] // each test file uses its own subset
+//! Shared by the integration tests: run the real binary against a real local site or the
+//! embedded simulator, and read back what a user would look at (exit code, output, reports).
 
 pub mod client;
+pub mod junit;
 
-#[allow(unused_imports)]
 pub use client::*;
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use rollprobe::sim::{Mode, SimConfig, Simulator};
 use serde_json::Value;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_rollprobe");
+const BIN: &str = env!("CARGO_BIN_EXE_rollprobe");
 
+/// The binary with any arguments and environment: the one way the tests start it. No stdin,
+/// output captured, killed when dropped, and bounded in time so a hang fails the test.
+pub struct Cmd {
+    command: tokio::process::Command,
+    limit: Duration,
+}
+
+/// How a run of the binary ended.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cmd {
+    pub fn new<I, S>(args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = tokio::process::Command::new(BIN);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        Cmd {
+            command,
+            limit: Duration::from_secs(30),
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Cmd {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Cmd {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// How long `run` waits for the binary to end (30 s unless set).
+    pub fn limit(mut self, limit: Duration) -> Cmd {
+        self.limit = limit;
+        self
+    }
+
+    fn spawn(mut self) -> tokio::process::Child {
+        self.command.spawn().expect("rollprobe starts")
+    }
+
+    /// Runs the binary to its end, at most the limit.
+    pub async fn run(self) -> Output {
+        let limit = self.limit;
+        wait(self.spawn(), limit).await
+    }
+}
+
+async fn wait(child: tokio::process::Child, limit: Duration) -> Output {
+    let out = tokio::time::timeout(limit, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("rollprobe finished within {limit:?}"))
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A finished `rollprobe run`, with the reports it wrote.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -32,6 +115,11 @@ impl Run {
 
     pub fn json(&self) -> &Value {
         self.json.as_ref().expect("the JSON report was written")
+    }
+
+    /// The JUnit report's suites.
+    pub fn junit_suites(&self) -> Vec<junit::Suite> {
+        junit::suites(self.junit.as_deref().expect("the JUnit report was written"))
     }
 
     /// Failures of the run, as (class, url, status-or-error) triples.
@@ -76,30 +164,32 @@ impl Run {
 
 /// A running `rollprobe run URL --json --junit --html --quiet ARGS...`, reports in a temp dir.
 pub struct Probe {
-    pub child: tokio::process::Child,
+    child: tokio::process::Child,
     dir: tempfile::TempDir,
 }
 
 impl Probe {
     pub fn start(url: &str, args: &[&str]) -> Probe {
         let dir = tempfile::tempdir().unwrap();
-        let child = tokio::process::Command::new(BIN)
-            .arg("run")
-            .arg(url)
-            .arg("--json")
-            .arg(dir.path().join("report.json"))
-            .arg("--junit")
-            .arg(dir.path().join("report.xml"))
-            .arg("--html")
-            .arg(dir.path().join("report.html"))
-            .arg("--quiet")
+        let report = |name: &str| dir.path().join(name);
+        let (json, junit, html) = (
+            report("report.json"),
+            report("report.xml"),
+            report("report.html"),
+        );
+        let child = Cmd::new(["run", url])
+            .args([
+                OsStr::new("--json"),
+                json.as_os_str(),
+                OsStr::new("--junit"),
+                junit.as_os_str(),
+                OsStr::new("--html"),
+                html.as_os_str(),
+                OsStr::new("--quiet"),
+            ])
             // Last, since a deploy command after `--` takes everything that follows.
             .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
+            .spawn();
         Probe { child, dir }
     }
 
@@ -116,22 +206,24 @@ impl Probe {
 
     /// Waits for the run to end, at most `limit`, and reads back what it wrote.
     pub async fn finish(self, limit: Duration) -> Run {
-        let out = tokio::time::timeout(limit, self.child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("rollprobe finished within {limit:?}"))
-            .unwrap();
+        let Output {
+            code,
+            stdout,
+            stderr,
+        } = wait(self.child, limit).await;
         let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).ok();
         let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code,
+            stdout,
+            stderr,
             json: read("report.json")
                 .map(|t| serde_json::from_str(&t).expect("the JSON report parses")),
             junit: read("report.xml"),
             dir: self.dir,
         };
         if let Some(xml) = &run.junit {
-            roxmltree::Document::parse(xml).expect("the JUnit report is well-formed XML");
+            // Reads as JUnit: well-formed, every suite with its counts, every problem explained.
+            junit::suites(xml);
         }
         run
     }
@@ -142,6 +234,65 @@ pub async fn probe(url: &str, args: &[&str]) -> Run {
     Probe::start(url, args)
         .finish(Duration::from_secs(120))
         .await
+}
+
+/// The embedded simulator as the tests run it: quiet, and bounded in time (it stops by itself
+/// after `max_lifetime`, 120 s unless set, whatever the test does). The rest is
+/// `SimConfig::default()` unless a test says otherwise.
+pub struct Sim(SimConfig);
+
+impl Sim {
+    pub fn new(mode: Mode) -> Sim {
+        Sim(SimConfig {
+            mode,
+            max_lifetime: Duration::from_secs(120),
+            quiet: true,
+            ..SimConfig::default()
+        })
+    }
+
+    /// Steady state before an auto-started rollout.
+    pub fn before(mut self, before: Duration) -> Sim {
+        self.0.before = before;
+        self
+    }
+
+    pub fn rollout(mut self, rollout: Duration) -> Sim {
+        self.0.rollout = rollout;
+        self
+    }
+
+    /// Steady state after the rollout before the simulator stops by itself.
+    pub fn after(mut self, after: Duration) -> Sim {
+        self.0.after = after;
+        self
+    }
+
+    /// false: the rollout waits for `start_rollout()` / `POST /rollout`.
+    pub fn auto_start(mut self, auto_start: bool) -> Sim {
+        self.0.auto_start = auto_start;
+        self
+    }
+
+    /// Replace only this many pods, then stall.
+    pub fn stall_after(mut self, pods: Option<usize>) -> Sim {
+        self.0.stall_after = pods;
+        self
+    }
+
+    pub fn max_lifetime(mut self, max_lifetime: Duration) -> Sim {
+        self.0.max_lifetime = max_lifetime;
+        self
+    }
+
+    pub fn events_jsonl(mut self, file: &Path) -> Sim {
+        self.0.events_jsonl = Some(file.to_path_buf());
+        self
+    }
+
+    pub async fn start(self) -> Simulator {
+        Simulator::start(self.0).await.unwrap()
+    }
 }
 
 /// A bundler-like page: hashed entry script and stylesheet, and a chunk the entry imports lazily.

@@ -1,29 +1,27 @@
-mod common;
+//! The rollout simulator on its own, over plain HTTP: what each mode serves during a rollout,
+//! its control API and its timeline.
 
-use common::{Reply, asset_paths, get, hammer, is_closed, port_of, post};
-use rollprobe::sim::{Mode, PodEventKind, SimConfig, Simulator};
+use crate::support::{Client, Reply, Sim, asset_paths, get, hammer, is_closed, port_of, post};
+use rollprobe::sim::{Mode, PodEventKind, Simulator};
 use std::{
     collections::HashSet,
     io,
     time::{Duration, Instant},
 };
 
-fn config(mode: Mode, rollout_secs: f64) -> SimConfig {
-    SimConfig {
-        mode,
-        before: Duration::ZERO,
-        rollout: Duration::from_secs_f64(rollout_secs),
+/// A rollout of `rollout_secs` that waits for `start_rollout()`, pods kept up for 30 s.
+fn sim(mode: Mode, rollout_secs: f64) -> Sim {
+    Sim::new(mode)
+        .before(Duration::ZERO)
+        .rollout(Duration::from_secs_f64(rollout_secs))
         // Keeps pods up after the rollout until the test shuts down.
-        after: Duration::from_secs(30),
-        auto_start: false,
-        max_lifetime: Duration::from_secs(30),
-        quiet: true,
-        ..SimConfig::default()
-    }
+        .after(Duration::from_secs(30))
+        .auto_start(false)
+        .max_lifetime(Duration::from_secs(30))
 }
 
 async fn start(mode: Mode, rollout_secs: f64) -> (Simulator, u16) {
-    let sim = Simulator::start(config(mode, rollout_secs)).await.unwrap();
+    let sim = sim(mode, rollout_secs).start().await;
     let port = port_of(&sim.url());
     (sim, port)
 }
@@ -39,7 +37,7 @@ fn statuses(outcomes: &[io::Result<Reply>]) -> Vec<u16> {
 #[tokio::test]
 async fn steady_serves_v1_round_robin_over_keep_alive() {
     let (sim, port) = start(Mode::Steady, 1.0).await;
-    let mut client = common::Client::connect(port).await.unwrap();
+    let mut client = Client::connect(port).await.unwrap();
     let mut pods = Vec::new();
     for _ in 0..3 {
         let index = client.get("/").await.unwrap();
@@ -230,11 +228,10 @@ async fn control_api_starts_waits_reports_and_shuts_down() {
 
 #[tokio::test]
 async fn stops_by_itself_after_max_lifetime() {
-    let cfg = SimConfig {
-        max_lifetime: Duration::from_secs(1),
-        ..config(Mode::Naive, 10.0)
-    };
-    let sim = Simulator::start(cfg).await.unwrap();
+    let sim = sim(Mode::Naive, 10.0)
+        .max_lifetime(Duration::from_secs(1))
+        .start()
+        .await;
     let port = port_of(&sim.url());
     assert_eq!(get(port, "/").await.unwrap().status, 200);
     let started = Instant::now();
@@ -251,14 +248,13 @@ async fn auto_start_runs_the_whole_timeline_and_writes_jsonl() {
     let dir = std::env::temp_dir().join(format!("rollprobe-sim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("events.jsonl");
-    let cfg = SimConfig {
-        before: Duration::from_millis(200),
-        after: Duration::from_millis(200),
-        auto_start: true,
-        events_jsonl: Some(file.clone()),
-        ..config(Mode::SharedAssets, 0.9)
-    };
-    let sim = Simulator::start(cfg).await.unwrap();
+    let sim = sim(Mode::SharedAssets, 0.9)
+        .before(Duration::from_millis(200))
+        .after(Duration::from_millis(200))
+        .auto_start(true)
+        .events_jsonl(&file)
+        .start()
+        .await;
     let started = Instant::now();
     sim.wait_finished().await;
     let took = started.elapsed();

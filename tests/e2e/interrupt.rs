@@ -1,11 +1,9 @@
 //! Ctrl-C / SIGTERM mid-run: the run stops, the reports hold what was recorded, and no
 //! Chromium process is left behind.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Probe, alive, descendants, spa_routes};
+use crate::support::{Probe, alive, descendants, spa_routes};
 use rollprobe::sim::Site;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,26 +1,21 @@
 //! Wrapping a deployment: the deploy command is a small script that triggers the simulator's
 //! rollout through its control API and waits for it, as `kubectl rollout status` would.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Run, probe, spa_routes};
-use rollprobe::sim::{Mode, SimConfig, Simulator, Site};
+use crate::support::{Probe, Run, Sim, probe, spa_routes};
+use rollprobe::sim::{Mode, Simulator, Site};
 
+/// A 6 s rollout that waits for the deploy script to trigger it.
 async fn simulator(mode: Mode, stall_after: Option<usize>) -> Simulator {
-    Simulator::start(SimConfig {
-        mode,
-        rollout: Duration::from_secs(6),
-        auto_start: false,
-        after: Duration::from_secs(120),
-        max_lifetime: Duration::from_secs(180),
-        quiet: true,
-        stall_after,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
+    Sim::new(mode)
+        .rollout(Duration::from_secs(6))
+        .auto_start(false)
+        .after(Duration::from_secs(120))
+        .max_lifetime(Duration::from_secs(180))
+        .stall_after(stall_after)
+        .start()
+        .await
 }
 
 /// A deploy script: triggers the rollout, waits up to `wait_s` for it, exits `code` when done
@@ -98,14 +93,9 @@ async fn naive_rollout_fails_only_in_the_rollout_phase() {
         run.stderr
     );
 
-    let xml = run.junit.as_deref().unwrap();
-    let doc = roxmltree::Document::parse(xml).unwrap();
-    let suites: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testsuite"))
-        .filter_map(|n| n.attribute("name"))
-        .collect();
-    assert_eq!(suites.len(), 4, "a suite per phase plus checks: {suites:?}");
+    let suites = run.junit_suites();
+    let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "a suite per phase plus checks: {names:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +207,7 @@ async fn failing_baseline_is_reported_as_failing_before_the_deployment() {
 async fn interrupt_during_the_deploy_stops_probing_and_the_deploy() {
     let site = Site::start(spa_routes()).await.unwrap();
     // A deploy whose shell waits on a child: the stop must reach the whole group.
-    let probe = common::Probe::start(
+    let probe = Probe::start(
         &site.url("/"),
         &[
             "--workers",

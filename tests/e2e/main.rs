@@ -1,0 +1,15 @@
+//! The integration tests, one binary (one link of chromiumoxide): the real `rollprobe` binary
+//! against real local sites and the embedded rollout simulator, read back the way a user would.
+//! Everything the test modules share lives in `support`.
+
+mod support;
+
+mod deploy;
+mod interrupt;
+mod modes;
+mod reports;
+mod run;
+mod scenarios;
+mod simulator;
+mod site;
+mod staying_power;
