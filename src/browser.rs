@@ -18,7 +18,7 @@ use crate::error::UsageError;
 use crate::model::Outage;
 
 pub const INSTALL_HINT: &str = "apt-get update && apt-get install -y chromium";
-const DEFAULT_EXECUTABLES: [&str; 4] = [
+pub const DEFAULT_EXECUTABLES: [&str; 4] = [
     "/usr/bin/chromium",
     "/usr/bin/chromium-browser",
     "/usr/bin/google-chrome",

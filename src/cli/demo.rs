@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser};
+use clap::Args;
 use futures::FutureExt;
 
 use super::Outputs;
-use super::run::{self, Driver, RunArgs};
+use super::run::{self, Driver};
+use crate::plan::{Options, Plan};
 use crate::deploy::{DeployPlan, Deployment};
 use crate::judge::counted_in;
 use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
@@ -33,8 +34,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 12)]
     pub rollout: u64,
 
-    /// Chromium or Chrome executable [default: /usr/bin/chromium]
-    #[arg(long, env = "CHROMIUM", value_name = "PATH")]
+    #[arg(long, env = "CHROMIUM", value_name = "PATH", help = format!(
+        "Chromium or Chrome executable [default: {}]",
+        crate::browser::DEFAULT_EXECUTABLES[0]
+    ))]
     pub chromium: Option<PathBuf>,
 
     /// No live progress output
@@ -42,12 +45,9 @@ pub struct DemoArgs {
     pub quiet: bool,
 }
 
-/// Lets the demo spell its runs as a user would type them.
-#[derive(Parser)]
-struct RunLine {
-    #[command(flatten)]
-    run: RunArgs,
-}
+/// Short phases: the demo is for watching, and each run takes under half a minute.
+const BASELINE: Duration = Duration::from_secs(3);
+const SETTLE: Duration = Duration::from_secs(4);
 
 const MODES: [(Mode, &str); 2] = [
     (Mode::Naive, "naive rollout"),
@@ -62,8 +62,10 @@ pub async fn run(args: DemoArgs) -> Result<i32> {
             break;
         }
         eprintln!(
-            "== {title}: baseline 3 s, a {} s rollout of 3 pods v1 -> v2, settle 4 s",
-            args.rollout
+            "== {title}: baseline {} s, a {} s rollout of 3 pods v1 -> v2, settle {} s",
+            BASELINE.as_secs(),
+            args.rollout,
+            SETTLE.as_secs()
         );
         let dir = args.out.join(mode_dir(mode));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -107,29 +109,16 @@ async fn probe_rollout(
         })
         .await?,
     );
-    let mut line: Vec<String> = vec![
-        "run".into(),
-        sim.url(),
-        "--workers".into(),
-        args.workers.to_string(),
-        "--baseline".into(),
-        "3s".into(),
-        "--settle".into(),
-        "4s".into(),
-        "--version-header".into(),
-        "X-App-Version".into(),
-        "--expect-version".into(),
-        "v2".into(),
-    ];
-    if let Some(chromium) = &args.chromium {
-        line.push("--chromium".into());
-        line.push(chromium.display().to_string());
-    }
-    let run_args = RunLine::try_parse_from(&line)?.run;
-    let (cfg, settings) = run::configure(&run_args)?;
-
+    let plan = Plan::resolve(&Options {
+        url: Some(sim.url()),
+        workers: Some(usize::from(args.workers)),
+        version_header: Some("X-App-Version".into()),
+        expect_version: Some("v2".into()),
+        chromium: args.chromium.clone(),
+        ..Options::default()
+    })?;
     let rolling = sim.clone();
-    let plan = DeployPlan {
+    let deploy = DeployPlan {
         deployment: Deployment::InProcess {
             description: format!("simulated {} rollout", mode_dir(mode)),
             rollout: async move {
@@ -138,18 +127,10 @@ async fn probe_rollout(
             }
             .boxed(),
         },
-        baseline: Duration::from_secs(3),
-        settle: Duration::from_secs(4),
+        baseline: BASELINE,
+        settle: SETTLE,
     };
-    let report = run::probe_and_report(
-        cfg,
-        settings,
-        Driver::Deploy(plan),
-        signal,
-        !args.quiet,
-        None,
-    )
-    .await;
+    let report = run::probe_and_report(plan, Driver::Deploy(deploy), signal, !args.quiet).await;
     if let Ok(sim) = Arc::try_unwrap(sim) {
         sim.shutdown().await;
     }

@@ -10,22 +10,15 @@ use tokio::sync::watch;
 use tokio::sync::oneshot;
 
 use super::Outputs;
-use crate::browser::{self, BrowserOptions};
+use crate::defaults;
 use crate::deploy::{self, DeployPlan, Deployment};
-use crate::error::UsageError;
-use crate::filter::UrlFilter;
-use crate::judge::{
-    self,
-    recorder::{Limits, Snapshot},
-};
-use crate::model::{Phase, Report, RunRecord, Settings, Slo};
-use crate::probe::LoadSettings;
+use crate::judge::{self, recorder::Snapshot};
+use crate::model::{Phase, Report, RunRecord, Settings};
+use crate::plan::{Block, Options, Plan, Stop};
 use crate::progress::{self, Console};
 use crate::report;
-use crate::runner::{self, Control, LoadModel, RunConfig, Stop};
-use crate::scenario::{self, Scenario};
+use crate::runner::{self, Control};
 use crate::signals;
-use crate::target::Targets;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -59,20 +52,26 @@ pub struct RunArgs {
     #[arg(last = true, value_name = "DEPLOY COMMAND")]
     pub command: Vec<String>,
 
-    /// Browser users loading the page at once, each looping, or `auto`: one per CPU core [default: 2]
-    #[arg(short, long, value_parser = parse_workers, conflicts_with = "rate")]
+    #[arg(short, long, value_parser = parse_workers, conflicts_with = "rate", help = format!(
+        "Browser users loading the page at once, each looping, or `auto`: one per CPU core [default: {}]",
+        defaults::WORKERS
+    ))]
     pub workers: Option<u16>,
 
     /// Open model instead: new users per second ("5/s", "30/m"), whatever the site's speed
     #[arg(long, value_parser = crate::clock::parse_rate)]
     pub rate: Option<f64>,
 
-    /// Open model: most users at once; arrivals past it are counted as skipped [default: 8]
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64), requires = "rate")]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=defaults::MAX_USERS as i64), requires = "rate", help = format!(
+        "Open model: most users at once; arrivals past it are counted as skipped [default: {}]",
+        defaults::MAX_WORKERS
+    ))]
     pub max_workers: Option<u16>,
 
-    /// How long to probe, without a deploy command (30s, 2m, 90 = seconds) [default: 30s]
-    #[arg(short, long, value_parser = crate::clock::parse_duration, conflicts_with = "until_signal")]
+    #[arg(short, long, value_parser = crate::clock::parse_duration, conflicts_with = "until_signal", help = format!(
+        "How long to probe, without a deploy command (30s, 2m, 90 = seconds) [default: {}]",
+        defaults::shown(defaults::DURATION)
+    ))]
     pub duration: Option<Duration>,
 
     /// Probe until SIGINT or SIGTERM, then write the reports (for a deploy in another step)
@@ -83,24 +82,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub loads: Option<u64>,
 
-    /// With a deploy command: probe this long before starting it
-    #[arg(long, default_value = "10s", value_parser = crate::clock::parse_duration)]
-    pub baseline: Duration,
+    #[arg(long, value_parser = crate::clock::parse_duration, help = format!(
+        "With a deploy command: probe this long before starting it [default: {}]",
+        defaults::shown(defaults::BASELINE)
+    ))]
+    pub baseline: Option<Duration>,
 
-    /// With a deploy command: keep probing this long after it exits
-    #[arg(long, default_value = "15s", value_parser = crate::clock::parse_duration)]
-    pub settle: Duration,
+    #[arg(long, value_parser = crate::clock::parse_duration, help = format!(
+        "With a deploy command: keep probing this long after it exits [default: {}]",
+        defaults::shown(defaults::SETTLE)
+    ))]
+    pub settle: Option<Duration>,
 
     /// Write the deploy command's output here instead of the terminal
     #[arg(long, value_name = "FILE")]
     pub deploy_log: Option<PathBuf>,
 
-    /// Network idle: no request in flight for this long after the load event ends a load [default: 500ms]
-    #[arg(long, value_parser = crate::clock::parse_duration)]
+    #[arg(long, value_parser = crate::clock::parse_duration, help = format!(
+        "Network idle: no request in flight for this long after the load event ends a load [default: {}]",
+        defaults::shown(defaults::IDLE)
+    ))]
     pub idle: Option<Duration>,
 
-    /// A load that is not idle by then fails as `timeout` [default: 30s]
-    #[arg(long, value_parser = crate::clock::parse_duration)]
+    #[arg(long, value_parser = crate::clock::parse_duration, help = format!(
+        "A load that is not idle by then fails as `timeout` [default: {}]",
+        defaults::shown(defaults::LOAD_TIMEOUT)
+    ))]
     pub load_timeout: Option<Duration>,
 
     /// Do not fetch these resource kinds, to spend the budget on what breaks deployments
@@ -116,8 +123,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_on_js_error: bool,
 
-    /// Percent of loads that must succeed in every phase [default: 100]
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help = format!(
+        "Percent of loads that must succeed in every phase [default: {}]",
+        crate::model::Slo::default().min_success_percent
+    ))]
     pub slo: Option<f64>,
 
     /// Failed loads a phase may have and still pass (besides --slo)
@@ -143,8 +152,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub outputs: Outputs,
 
-    /// Chromium or Chrome executable [default: /usr/bin/chromium]
-    #[arg(long, env = "CHROMIUM", value_name = "PATH")]
+    #[arg(long, env = "CHROMIUM", value_name = "PATH", help = format!(
+        "Chromium or Chrome executable [default: {}]",
+        crate::browser::DEFAULT_EXECUTABLES[0]
+    ))]
     pub chromium: Option<PathBuf>,
 
     /// No live progress output
@@ -166,38 +177,13 @@ fn parse_workers(text: &str) -> Result<u16, String> {
         text.parse()
             .map_err(|_| format!("{text:?} is not a number of workers or `auto`"))?
     };
-    if (1..=64).contains(&n) {
+    if (1..=defaults::MAX_USERS as u16).contains(&n) {
         Ok(n)
     } else {
-        Err(format!("{n} workers: give 1 to 64, or `auto`"))
-    }
-}
-
-/// Resource kinds `--block` can keep the browser from fetching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Block {
-    Images,
-    Fonts,
-    Media,
-}
-
-impl Block {
-    /// URLPattern strings by file extension: cheap (no interception round trip per request),
-    /// at the price of missing extension-less URLs.
-    fn patterns(self) -> Vec<String> {
-        let extensions: &[&str] = match self {
-            Block::Images => &[
-                "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp",
-            ],
-            Block::Fonts => &["woff", "woff2", "ttf", "otf", "eot"],
-            Block::Media => &[
-                "mp4", "webm", "ogg", "ogv", "mp3", "wav", "m4a", "m3u8", "mpd",
-            ],
-        };
-        extensions
-            .iter()
-            .flat_map(|ext| [format!("*://*:*/*.{ext}"), format!("*://*:*/*.{ext}?*")])
-            .collect()
+        Err(format!(
+            "{n} workers: give 1 to {}, or `auto`",
+            defaults::MAX_USERS
+        ))
     }
 }
 
@@ -208,251 +194,67 @@ pub enum Driver {
 }
 
 pub async fn run(args: RunArgs) -> Result<i32> {
-    let (cfg, settings) = configure(&args)?;
-    let driver = if !args.command.is_empty() {
-        deploy::check_command(&args.command)?;
-        Driver::Deploy(DeployPlan {
+    let plan = Plan::resolve(&args.options())?;
+    args.outputs.check()?;
+    let driver = match &plan.stop {
+        Stop::Deploy { argv, log } => Driver::Deploy(DeployPlan {
             deployment: Deployment::Command {
-                argv: args.command.clone(),
-                log: args.deploy_log.clone(),
+                argv: argv.clone(),
+                log: log.clone(),
             },
-            baseline: args.baseline,
-            settle: args.settle,
-        })
-    } else if args.until_signal {
-        Driver::For(None)
-    } else {
-        Driver::For(settings.duration_s.map(Duration::from_secs_f64))
+            baseline: plan.baseline,
+            settle: plan.settle,
+        }),
+        Stop::After(duration) => Driver::For(*duration),
     };
     let signal = signals::stop_on_signals()?;
-    let report = probe_and_report(
-        cfg,
-        settings,
-        driver,
-        signal,
-        !args.quiet,
-        args.save_observations.as_deref(),
-    )
-    .await?;
+    let report = probe_and_report(plan, driver, signal, !args.quiet).await?;
     args.outputs.write(&report)?;
     print!("{}", report::text::render(&report));
     Ok(report.verdict.exit_code)
 }
 
-/// Checks the arguments (and the scenario file, when given) before anything starts, so a typo
-/// costs no browser launch. Flags override the file; the file overrides the defaults.
-pub fn configure(args: &RunArgs) -> Result<(RunConfig, Settings)> {
-    let file = args.scenario.as_deref().map(scenario::load).transpose()?;
-    let file = file.as_ref();
-    let targets = match (&args.url, file) {
-        (Some(url), _) => {
-            check_url(url)?;
-            Targets::single(url)
+impl RunArgs {
+    /// What the flags say, for the plan to merge with the scenario file.
+    pub fn options(&self) -> Options {
+        Options {
+            url: self.url.clone(),
+            scenario: self.scenario.clone(),
+            deploy_command: self.command.clone(),
+            deploy_log: self.deploy_log.clone(),
+            workers: self.workers.map(usize::from),
+            rate_per_s: self.rate,
+            max_workers: self.max_workers.map(usize::from),
+            duration: self.duration,
+            until_signal: self.until_signal,
+            max_loads: self.loads,
+            baseline: self.baseline,
+            settle: self.settle,
+            idle: self.idle,
+            load_timeout: self.load_timeout,
+            block: self.block.clone(),
+            ignore: self.ignore.clone(),
+            fail_on_js_error: self.fail_on_js_error,
+            slo_percent: self.slo,
+            max_failed_loads: self.max_failed_loads,
+            version_header: self.version_header.clone(),
+            version_meta: self.version_meta.clone(),
+            version_js: self.version_js.clone(),
+            expect_version: self.expect_version.clone(),
+            chromium: self.chromium.clone(),
+            save_observations: self.save_observations.clone(),
         }
-        (None, Some(f)) if !f.targets.is_empty() => Targets::new(
-            &f.targets
-                .iter()
-                .map(|t| (t.url.clone(), t.weight))
-                .collect::<Vec<_>>(),
-        ),
-        _ => {
-            return Err(UsageError(
-                "give the URL to probe, or [[target]] entries in the scenario file".into(),
-            )
-            .into());
-        }
-    };
-    let executable = browser::resolve_executable(args.chromium.as_deref())?;
-    let mut ignore_patterns = args.ignore.clone();
-    if let Some(f) = file {
-        ignore_patterns.extend(f.ignore.iter().cloned());
     }
-    let ignore = UrlFilter::new(&ignore_patterns).map_err(|e| UsageError(format!("{e:#}")))?;
-    args.outputs.check()?;
-
-    let spec = file.map(|f| f.load.clone()).unwrap_or_default();
-    let cli_slo = (args.slo.is_some() || args.max_failed_loads.is_some()).then(|| Slo {
-        min_success_percent: args.slo.unwrap_or(100.0),
-        max_failed_loads: args.max_failed_loads,
-    });
-    let slo = cli_slo
-        .or(file.and_then(|f| f.slo.default))
-        .unwrap_or_default();
-    if !(0.0..=100.0).contains(&slo.min_success_percent) {
-        return Err(UsageError(format!(
-            "--slo {} is not a percentage between 0 and 100",
-            slo.min_success_percent
-        ))
-        .into());
-    }
-    // Flags apply to every phase; the file's per-phase SLOs only where no flag says otherwise.
-    let slo_by_phase = match (cli_slo, file) {
-        (None, Some(f)) => [Phase::Baseline, Phase::Rollout, Phase::Settle]
-            .into_iter()
-            .filter_map(|p| f.slo.for_phase(p).map(|slo| (p, slo)))
-            .collect(),
-        _ => Default::default(),
-    };
-
-    let version = file.map(|f| f.version.clone()).unwrap_or_default();
-    let version_header = args.version_header.clone().or(version.header);
-    let (version_meta, version_js) = if args.version_meta.is_some() || args.version_js.is_some() {
-        (args.version_meta.clone(), args.version_js.clone())
-    } else {
-        (version.meta, version.js)
-    };
-    let (version_expr, version_source) =
-        version_source(&version_header, &version_meta, &version_js);
-    let expect_version = args.expect_version.clone().or(version.expect);
-    if expect_version.is_some() && version_source.is_none() {
-        return Err(UsageError(
-            "--expect-version needs to know where the version is: add --version-header, --version-meta or --version-js".into(),
-        )
-        .into());
-    }
-
-    let model = match (args.rate, args.workers, spec.rate_per_s) {
-        (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
-            rate_per_s,
-            max_in_flight: args
-                .max_workers
-                .map(usize::from)
-                .or(spec.max_workers)
-                .unwrap_or(8),
-        },
-        (None, workers, _) => LoadModel::Closed {
-            workers: workers.map(usize::from).or(spec.workers).unwrap_or(2),
-        },
-    };
-    let idle = args
-        .idle
-        .or(spec.idle)
-        .unwrap_or(Duration::from_millis(500));
-    let load_timeout = args
-        .load_timeout
-        .or(spec.load_timeout)
-        .unwrap_or(Duration::from_secs(30));
-    let duration = args
-        .duration
-        .or(spec.duration)
-        .unwrap_or(Duration::from_secs(30));
-    let fail_on_js_error =
-        args.fail_on_js_error || file.and_then(|f| f.fail_on_js_error).unwrap_or(false);
-    let counted = file.and_then(|f| f.count.clone());
-    // A CDP call slower than this means the browser is wedged, not that the site is slow.
-    let cdp_timeout = Duration::from_secs(15);
-    let settings = Settings {
-        target: targets.describe(),
-        scenario: args.scenario.as_ref().map(|p| p.display().to_string()),
-        workers: model.max_in_flight(),
-        rate_per_s: match model {
-            LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
-            LoadModel::Closed { .. } => None,
-        },
-        duration_s: (args.command.is_empty() && !args.until_signal)
-            .then_some(duration.as_secs_f64()),
-        max_loads: args.loads,
-        idle_ms: idle.as_millis() as u64,
-        load_timeout_ms: load_timeout.as_millis() as u64,
-        ignore: ignore_patterns,
-        fail_on_js_error,
-        version_source,
-        expect_version,
-        count: counted.clone(),
-        slo,
-        slo_by_phase,
-    };
-    let load = LoadSettings {
-        targets,
-        headers: file.map(request_headers).unwrap_or_default(),
-        cookies: file
-            .map(|f| {
-                f.cookies
-                    .iter()
-                    .map(|(name, value)| (name.clone(), value.expose().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        idle,
-        load_timeout,
-        cdp_timeout,
-        ignore: ignore.clone(),
-        version_header,
-        version_expr,
-        steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
-        block: args.block.iter().flat_map(|b| b.patterns()).collect(),
-    };
-    let cfg = RunConfig {
-        load,
-        settings: settings.clone(),
-        model,
-        max_loads: args.loads,
-        browser: BrowserOptions {
-            executable,
-            cdp_timeout,
-        },
-        grace: Duration::from_secs(5).min(load_timeout),
-        limits: Limits::default(),
-        keep_observations: args.save_observations.is_some(),
-    };
-    Ok((cfg, settings))
-}
-
-/// The scenario's headers, with basic auth as the Authorization header it becomes.
-fn request_headers(file: &Scenario) -> Vec<(String, String)> {
-    use base64::Engine;
-    let mut headers: Vec<(String, String)> = file
-        .headers
-        .iter()
-        .map(|(name, value)| (name.clone(), value.expose().to_string()))
-        .collect();
-    if let Some(auth) = &file.basic_auth {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            auth.username,
-            auth.password.expose()
-        ));
-        headers.push(("Authorization".into(), format!("Basic {token}")));
-    }
-    headers
-}
-
-/// The page-side version expression and a description of every source, for the report.
-fn version_source(
-    header: &Option<String>,
-    meta: &Option<String>,
-    js: &Option<String>,
-) -> (Option<String>, Option<String>) {
-    let expr = match (meta, js) {
-        (Some(name), _) => Some(format!(
-            "document.querySelector('meta[name=\"{}\"]')?.getAttribute('content') ?? null",
-            name.replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\'', "\\'")
-        )),
-        (None, Some(js)) => Some(js.clone()),
-        (None, None) => None,
-    };
-    let described: Vec<String> = [
-        header.as_ref().map(|h| format!("header {h}")),
-        meta.as_ref().map(|m| format!("meta {m}")),
-        js.as_ref().map(|j| format!("js {j}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    (expr, (!described.is_empty()).then(|| described.join(", ")))
 }
 
 /// Runs the probe with live progress, driven by `driver`, and assembles the report.
 pub async fn probe_and_report(
-    cfg: RunConfig,
-    settings: Settings,
+    plan: Plan,
     driver: Driver,
     signal: watch::Receiver<bool>,
     show_progress: bool,
-    save_observations: Option<&std::path::Path>,
 ) -> Result<Report> {
+    let (cfg, settings, save_observations) = (plan.run, plan.settings, plan.save_observations);
     let first_phase = match driver {
         Driver::For(_) => Phase::Run,
         Driver::Deploy(_) => Phase::Baseline,
@@ -463,7 +265,7 @@ pub async fn probe_and_report(
         ..settings
     };
     let (phase_tx, phase_rx) = watch::channel(first_phase);
-    let (stop_tx, stop_rx) = watch::channel(Stop::Running);
+    let (stop_tx, stop_rx) = watch::channel(runner::Stop::Running);
     let (ready_tx, ready_rx) = oneshot::channel();
     let (progress_tx, progress_rx) = watch::channel(Snapshot::default());
     let console = Console::new(show_progress);
@@ -502,7 +304,7 @@ pub async fn probe_and_report(
     let _ = display.await;
     let mut outcome = outcome?;
     outcome.facts.deploy = deploy;
-    if let Some(path) = save_observations {
+    if let Some(path) = &save_observations {
         let record = RunRecord {
             target: settings.target.clone(),
             label_urls,
@@ -513,33 +315,4 @@ pub async fn probe_and_report(
         report::write::atomically(path, |out| Ok(serde_json::to_writer_pretty(out, &record)?))?;
     }
     Ok(judge::run_report(settings, outcome.facts, outcome.recorded))
-}
-
-/// Ports Chromium will not connect to (its "restricted ports" list): probing one would report
-/// the browser's refusal as the site's downtime.
-const UNSAFE_PORTS: [u16; 79] = [
-    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
-    103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
-    512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
-    995, 1719, 1720, 1723, 2049, 3659, 4045, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669,
-    10080,
-];
-
-fn check_url(text: &str) -> Result<(), UsageError> {
-    let bad = |why: String| {
-        UsageError(format!(
-            "bad URL {text:?}: {why}. Give a full http(s) URL, like https://staging.example.com/"
-        ))
-    };
-    let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
-    if let Some(port) = url.port().filter(|p| UNSAFE_PORTS.contains(p)) {
-        return Err(UsageError(format!(
-            "{text}: Chromium refuses port {port} (net::ERR_UNSAFE_PORT) whatever the site does; serve the site on another port"
-        )));
-    }
-    match url.scheme() {
-        "http" | "https" if url.host().is_some() => Ok(()),
-        "http" | "https" => Err(bad("no host".into())),
-        other => Err(bad(format!("scheme {other:?} is not http or https"))),
-    }
 }

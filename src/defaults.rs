@@ -1,0 +1,27 @@
+//! Every default of a run, written once: the plan applies them, the help text and the scenario
+//! validator show them. (The SLO's default is `model::Slo::default`, the browser's is the first
+//! of `browser`'s usual places.)
+
+use std::time::Duration;
+
+/// Closed model: browser users at once. Each fresh-context load costs Chromium 0.2-0.8
+/// CPU-seconds (see the README's benchmark), so two keep a small CI runner honest.
+pub const WORKERS: usize = 2;
+/// Open model: most users at once.
+pub const MAX_WORKERS: usize = 8;
+/// Most users at once either way: past this, the prober's own CPU becomes the bottleneck.
+pub const MAX_USERS: usize = 64;
+pub const DURATION: Duration = Duration::from_secs(30);
+pub const BASELINE: Duration = Duration::from_secs(10);
+pub const SETTLE: Duration = Duration::from_secs(15);
+pub const IDLE: Duration = Duration::from_millis(500);
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// A CDP call slower than this means the browser is wedged, not that the site is slow.
+pub const CDP_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long in-flight loads may finish after Ctrl-C or SIGTERM (at most the load timeout).
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// How help text shows a duration default: `500ms`, `30s`.
+pub fn shown(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}

@@ -1,0 +1,320 @@
+//! One resolved plan for a run: the command line's options and the scenario file merged once,
+//! defaults (see [`crate::defaults`]) applied once. Every part of the run reads its part of the
+//! plan: the workers `run`, the judge `settings`, the driver `stop`.
+
+mod block;
+pub mod url;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+pub use block::Block;
+
+use crate::browser::{self, BrowserOptions};
+use crate::defaults;
+use crate::error::UsageError;
+use crate::filter::UrlFilter;
+use crate::judge::recorder::Limits;
+use crate::model::{Phase, Settings, Slo};
+use crate::probe::LoadSettings;
+use crate::runner::{LoadModel, RunConfig};
+use crate::scenario::{self, Scenario};
+use crate::target::Targets;
+
+/// What the command line (or the demo) asks for. `None` and empty mean "not said": the
+/// scenario file, then the default, decides.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub url: Option<String>,
+    pub scenario: Option<PathBuf>,
+    /// A deploy command to wrap in baseline, rollout and settle phases.
+    pub deploy_command: Vec<String>,
+    pub deploy_log: Option<PathBuf>,
+    pub workers: Option<usize>,
+    pub rate_per_s: Option<f64>,
+    pub max_workers: Option<usize>,
+    pub duration: Option<Duration>,
+    pub until_signal: bool,
+    pub max_loads: Option<u64>,
+    pub baseline: Option<Duration>,
+    pub settle: Option<Duration>,
+    pub idle: Option<Duration>,
+    pub load_timeout: Option<Duration>,
+    pub block: Vec<Block>,
+    pub ignore: Vec<String>,
+    pub fail_on_js_error: bool,
+    pub slo_percent: Option<f64>,
+    pub max_failed_loads: Option<u64>,
+    pub version_header: Option<String>,
+    pub version_meta: Option<String>,
+    pub version_js: Option<String>,
+    pub expect_version: Option<String>,
+    pub chromium: Option<PathBuf>,
+    pub save_observations: Option<PathBuf>,
+}
+
+/// How the run ends.
+#[derive(Clone, Debug)]
+pub enum Stop {
+    /// After this long, or on a signal only (`--until-signal`).
+    After(Option<Duration>),
+    /// Around a deploy command: baseline, the command, settle.
+    Deploy {
+        argv: Vec<String>,
+        log: Option<PathBuf>,
+    },
+}
+
+pub struct Plan {
+    /// What the workers and the browser need.
+    pub run: RunConfig,
+    /// What the loads are judged by; the report shows them.
+    pub settings: Settings,
+    pub stop: Stop,
+    pub baseline: Duration,
+    pub settle: Duration,
+    pub save_observations: Option<PathBuf>,
+}
+
+impl Plan {
+    /// Checks everything (the scenario file included) before anything starts, so a typo costs
+    /// no browser launch. Options override the file; the file overrides the defaults.
+    pub fn resolve(o: &Options) -> Result<Plan> {
+        let file = o.scenario.as_deref().map(scenario::load).transpose()?;
+        let file = file.as_ref();
+        let targets = targets(o, file)?;
+        let executable = browser::resolve_executable(o.chromium.as_deref())?;
+        let mut ignore = o.ignore.clone();
+        ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
+        let ignore_filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
+        let spec = file.map(|f| f.load.clone()).unwrap_or_default();
+        let model = match (o.rate_per_s, o.workers, spec.rate_per_s) {
+            (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
+                rate_per_s,
+                max_in_flight: o
+                    .max_workers
+                    .or(spec.max_workers)
+                    .unwrap_or(defaults::MAX_WORKERS),
+            },
+            (None, workers, _) => LoadModel::Closed {
+                workers: workers.or(spec.workers).unwrap_or(defaults::WORKERS),
+            },
+        };
+        let idle = o.idle.or(spec.idle).unwrap_or(defaults::IDLE);
+        let load_timeout = positive(
+            o.load_timeout.or(spec.load_timeout),
+            "--load-timeout",
+            defaults::LOAD_TIMEOUT,
+        )?;
+        let duration = positive(o.duration.or(spec.duration), "--duration", defaults::DURATION)?;
+        let stop = if !o.deploy_command.is_empty() {
+            crate::deploy::check_command(&o.deploy_command)?;
+            Stop::Deploy {
+                argv: o.deploy_command.clone(),
+                log: o.deploy_log.clone(),
+            }
+        } else if o.until_signal {
+            Stop::After(None)
+        } else {
+            Stop::After(Some(duration))
+        };
+        let version = versions(o, file)?;
+        let (slo, slo_by_phase) = slos(o, file)?;
+        let settings = Settings {
+            target: targets.describe(),
+            scenario: o.scenario.as_ref().map(|p| p.display().to_string()),
+            workers: model.max_in_flight(),
+            rate_per_s: match model {
+                LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
+                LoadModel::Closed { .. } => None,
+            },
+            duration_s: matches!(stop, Stop::After(Some(_))).then_some(duration.as_secs_f64()),
+            max_loads: o.max_loads,
+            idle_ms: idle.as_millis() as u64,
+            load_timeout_ms: load_timeout.as_millis() as u64,
+            ignore,
+            fail_on_js_error: o.fail_on_js_error
+                || file.and_then(|f| f.fail_on_js_error).unwrap_or(false),
+            version_source: version.described,
+            expect_version: version.expect,
+            count: file.and_then(|f| f.count.clone()),
+            slo,
+            slo_by_phase,
+        };
+        let load = LoadSettings {
+            targets,
+            headers: file.map(request_headers).unwrap_or_default(),
+            cookies: file
+                .map(|f| {
+                    f.cookies
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.expose().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            idle,
+            load_timeout,
+            cdp_timeout: defaults::CDP_TIMEOUT,
+            ignore: ignore_filter,
+            version_header: version.header,
+            version_expr: version.page_expr,
+            steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
+            block: o.block.iter().flat_map(|b| b.patterns()).collect(),
+        };
+        Ok(Plan {
+            run: RunConfig {
+                load,
+                settings: settings.clone(),
+                model,
+                max_loads: o.max_loads,
+                browser: BrowserOptions {
+                    executable,
+                    cdp_timeout: defaults::CDP_TIMEOUT,
+                },
+                grace: defaults::GRACE.min(load_timeout),
+                limits: Limits::default(),
+                keep_observations: o.save_observations.is_some(),
+            },
+            settings,
+            stop,
+            baseline: o.baseline.unwrap_or(defaults::BASELINE),
+            settle: o.settle.unwrap_or(defaults::SETTLE),
+            save_observations: o.save_observations.clone(),
+        })
+    }
+}
+
+fn targets(o: &Options, file: Option<&Scenario>) -> Result<Targets> {
+    match (&o.url, file) {
+        (Some(text), _) => {
+            url::check(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
+            Ok(Targets::single(text))
+        }
+        (None, Some(f)) if !f.targets.is_empty() => Ok(Targets::new(
+            &f.targets
+                .iter()
+                .map(|t| (t.url.clone(), t.weight))
+                .collect::<Vec<_>>(),
+        )),
+        _ => Err(UsageError(
+            "give the URL to probe, or [[target]] entries in the scenario file".into(),
+        )
+        .into()),
+    }
+}
+
+/// A duration that must be above zero: a zero load timeout would fail every load as the site's.
+fn positive(given: Option<Duration>, flag: &str, default: Duration) -> Result<Duration> {
+    match given {
+        Some(d) if d.is_zero() => Err(UsageError(format!(
+            "{flag} 0s: give a duration above zero, like {}",
+            defaults::shown(default)
+        ))
+        .into()),
+        given => Ok(given.unwrap_or(default)),
+    }
+}
+
+/// The SLO of every phase, and the phases with one of their own. Flags apply to every phase;
+/// the file's per-phase SLOs only where no flag says otherwise.
+fn slos(
+    o: &Options,
+    file: Option<&Scenario>,
+) -> Result<(Slo, std::collections::BTreeMap<Phase, Slo>)> {
+    let cli_slo = (o.slo_percent.is_some() || o.max_failed_loads.is_some()).then(|| Slo {
+        min_success_percent: o
+            .slo_percent
+            .unwrap_or(Slo::default().min_success_percent),
+        max_failed_loads: o.max_failed_loads,
+    });
+    let slo = cli_slo
+        .or(file.and_then(|f| f.slo.default))
+        .unwrap_or_default();
+    if !(0.0..=100.0).contains(&slo.min_success_percent) {
+        return Err(UsageError(format!(
+            "--slo {} is not a percentage between 0 and 100",
+            slo.min_success_percent
+        ))
+        .into());
+    }
+    let by_phase = match (cli_slo, file) {
+        (None, Some(f)) => [Phase::Baseline, Phase::Rollout, Phase::Settle]
+            .into_iter()
+            .filter_map(|p| f.slo.for_phase(p).map(|slo| (p, slo)))
+            .collect(),
+        _ => Default::default(),
+    };
+    Ok((slo, by_phase))
+}
+
+/// Where the app version is read from.
+struct VersionPlan {
+    header: Option<String>,
+    /// JavaScript that yields the page's own version (from meta or js).
+    page_expr: Option<String>,
+    /// Every source, for the report.
+    described: Option<String>,
+    expect: Option<String>,
+}
+
+fn versions(o: &Options, file: Option<&Scenario>) -> Result<VersionPlan> {
+    let version = file.map(|f| f.version.clone()).unwrap_or_default();
+    let header = o.version_header.clone().or(version.header);
+    let (meta, js) = if o.version_meta.is_some() || o.version_js.is_some() {
+        (o.version_meta.clone(), o.version_js.clone())
+    } else {
+        (version.meta, version.js)
+    };
+    let page_expr = match (&meta, &js) {
+        (Some(name), _) => Some(format!(
+            "document.querySelector('meta[name=\"{}\"]')?.getAttribute('content') ?? null",
+            name.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\'', "\\'")
+        )),
+        (None, Some(js)) => Some(js.clone()),
+        (None, None) => None,
+    };
+    let described: Vec<String> = [
+        header.as_ref().map(|h| format!("header {h}")),
+        meta.as_ref().map(|m| format!("meta {m}")),
+        js.as_ref().map(|j| format!("js {j}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let expect = o.expect_version.clone().or(version.expect);
+    if expect.is_some() && described.is_empty() {
+        return Err(UsageError(
+            "--expect-version needs to know where the version is: add --version-header, --version-meta or --version-js".into(),
+        )
+        .into());
+    }
+    Ok(VersionPlan {
+        header,
+        page_expr,
+        described: (!described.is_empty()).then(|| described.join(", ")),
+        expect,
+    })
+}
+
+/// The scenario's headers, with basic auth as the Authorization header it becomes.
+fn request_headers(file: &Scenario) -> Vec<(String, String)> {
+    use base64::Engine;
+    let mut headers: Vec<(String, String)> = file
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose().to_string()))
+        .collect();
+    if let Some(auth) = &file.basic_auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            auth.username,
+            auth.password.expose()
+        ));
+        headers.push(("Authorization".into(), format!("Basic {token}")));
+    }
+    headers
+}
