@@ -11,10 +11,10 @@ use futures::FutureExt;
 
 use super::Outputs;
 use super::run::{self, Driver};
-use crate::plan::{Options, Plan};
 use crate::deploy::{DeployPlan, Deployment};
 use crate::judge::counted_in;
 use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
+use crate::plan::{Options, Plan};
 use crate::report::text;
 use crate::signals;
 use crate::sim::{Mode, SimConfig, Simulator};

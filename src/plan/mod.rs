@@ -3,7 +3,6 @@
 //! plan: the workers `run`, the judge `settings`, the driver `stop`.
 
 mod block;
-pub mod url;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -108,7 +107,11 @@ impl Plan {
             "--load-timeout",
             defaults::LOAD_TIMEOUT,
         )?;
-        let duration = positive(o.duration.or(spec.duration), "--duration", defaults::DURATION)?;
+        let duration = positive(
+            o.duration.or(spec.duration),
+            "--duration",
+            defaults::DURATION,
+        )?;
         let stop = if !o.deploy_command.is_empty() {
             crate::deploy::check_command(&o.deploy_command)?;
             Stop::Deploy {
@@ -189,7 +192,7 @@ impl Plan {
 fn targets(o: &Options, file: Option<&Scenario>) -> Result<Targets> {
     match (&o.url, file) {
         (Some(text), _) => {
-            url::check(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
+            crate::target::check_url(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
             Ok(Targets::single(text))
         }
         (None, Some(f)) if !f.targets.is_empty() => Ok(Targets::new(
@@ -224,9 +227,7 @@ fn slos(
     file: Option<&Scenario>,
 ) -> Result<(Slo, std::collections::BTreeMap<Phase, Slo>)> {
     let cli_slo = (o.slo_percent.is_some() || o.max_failed_loads.is_some()).then(|| Slo {
-        min_success_percent: o
-            .slo_percent
-            .unwrap_or(Slo::default().min_success_percent),
+        min_success_percent: o.slo_percent.unwrap_or(Slo::default().min_success_percent),
         max_failed_loads: o.max_failed_loads,
     });
     let slo = cli_slo

@@ -54,10 +54,19 @@ mod tests {
     fn only_full_http_urls_on_ports_chromium_allows() {
         assert!(check("https://staging.example.com/").is_ok());
         assert!(check("http://127.0.0.1:8080/shop").is_ok());
-        assert!(matches!(check("http://127.0.0.1:6667/"), Err(BadUrl::UnsafePort(6667))));
-        assert!(matches!(check("staging.example.com"), Err(BadUrl::Malformed(_))));
+        assert!(matches!(
+            check("http://127.0.0.1:6667/"),
+            Err(BadUrl::UnsafePort(6667))
+        ));
+        assert!(matches!(
+            check("staging.example.com"),
+            Err(BadUrl::Malformed(_))
+        ));
         assert!(matches!(check("ftp://a/"), Err(BadUrl::Malformed(_))));
         let e = check("http://127.0.0.1:9/").err().unwrap();
-        assert!(e.explain("URL", "http://127.0.0.1:9/").contains("ERR_UNSAFE_PORT"));
+        assert!(
+            e.explain("URL", "http://127.0.0.1:9/")
+                .contains("ERR_UNSAFE_PORT")
+        );
     }
 }

@@ -1,4 +1,9 @@
-//! The start URLs of a run and how loads are spread over them.
+//! The start URLs of a run: the one check a URL gets before it is probed, and how loads are
+//! spread over several.
+
+mod url;
+
+pub use url::{BadUrl, check as check_url};
 
 /// Start URLs with weights. Loads take them in turn, each as often as its weight says, so a
 /// run's mix is exact rather than random.

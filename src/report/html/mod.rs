@@ -7,21 +7,18 @@
 //! `tr.class-row[data-class]`, `tr.failure-row[data-phase][data-class][data-url][data-count]`,
 //! `tr.check[data-passed]`, `tr.slow-load[data-load-id][data-duration-ms]`.
 
+use std::fmt::Write;
+
+mod timeline;
+
 use super::Exporter;
 use super::text::{status_word, time_of};
 use crate::judge::counted_in;
 use crate::model::{FailingResource, FailureClass, Load, Outcome, Report, Status};
-use std::collections::BTreeMap;
-use std::fmt::Write;
 
-/// At most this many bars: longer runs get wider buckets (see `data-bucket-s`).
-const MAX_BUCKETS: u64 = 600;
 const SLOWEST: usize = 10;
 /// Failure rows per phase; the JSON report has the rest.
 const MAX_ROWS: usize = 200;
-const VERSION_COLOURS: [&str; 6] = [
-    "#4e79a7", "#f28e2b", "#76b7b2", "#b07aa1", "#edc948", "#9c755f",
-];
 
 pub struct Html;
 
@@ -80,7 +77,7 @@ pub fn render(report: &Report) -> String {
     );
     verdict(&mut out, report);
     summary(&mut out, report);
-    timeline(&mut out, report);
+    timeline::timeline(&mut out, report);
     failures(&mut out, report);
     checks(&mut out, report);
     deploy(&mut out, report);
@@ -170,218 +167,6 @@ fn summary(out: &mut String, r: &Report) {
         out.push_str("</tbody></table>\n");
     }
     out.push_str("</section>\n");
-}
-
-/// Loads per second (by start time) as stacked bars, phases shaded behind them, and below a
-/// strip of the app versions served.
-fn timeline(out: &mut String, r: &Report) {
-    out.push_str("<section id=\"timeline\"><h2>Timeline</h2>\n");
-    let load_secs = r.loads.iter().map(|l| l.started_at_ms / 1000);
-    let Some(first_load) = load_secs.clone().min() else {
-        out.push_str("<p class=\"empty\">No loads were recorded.</p></section>\n");
-        return;
-    };
-    let t0 = (r.started_at_ms / 1000).min(first_load);
-    let t1 = r
-        .finished_at_ms
-        .div_ceil(1000)
-        .max(load_secs.max().unwrap_or(0) + 1)
-        .max(t0 + 1);
-    let bucket = (t1 - t0).div_ceil(MAX_BUCKETS).max(1);
-    let n = (t1 - t0).div_ceil(bucket);
-    let bucket_of = |ms: u64| (ms / 1000).saturating_sub(t0) / bucket;
-
-    let mut counts = vec![[0u64; 3]; n as usize];
-    for l in &r.loads {
-        let i = (bucket_of(l.started_at_ms) as usize).min(counts.len() - 1);
-        let k = match l.outcome {
-            Outcome::Failed => 0,
-            Outcome::Ok => 1,
-            Outcome::ProberError => 2,
-        };
-        counts[i][k] += 1;
-    }
-    let top = counts
-        .iter()
-        .map(|c| c.iter().sum::<u64>())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-
-    // Geometry, in viewBox units.
-    let (left, right, width) = (44.0, 8.0, 1000.0);
-    let plot_w = width - left - right;
-    let (bars_top, bars_h) = (18.0, 170.0);
-    let bars_bottom = bars_top + bars_h;
-    let has_versions = r.versions.as_ref().is_some_and(|v| !v.timeline.is_empty());
-    let strip_top = bars_bottom + 26.0;
-    let strip_h = 26.0;
-    let height = if has_versions {
-        strip_top + strip_h + 6.0
-    } else {
-        bars_bottom + 26.0
-    };
-    let bw = plot_w / n as f64;
-    let x_ms = |ms: u64| {
-        let s = (ms as f64 / 1000.0 - t0 as f64) / bucket as f64;
-        left + s.clamp(0.0, n as f64) * bw
-    };
-
-    let _ = writeln!(
-        out,
-        r#"<svg id="timeline-chart" viewBox="0 0 {width} {height}" role="img" aria-label="loads per {bucket} s by outcome" data-start-s="{t0}" data-bucket-s="{bucket}" data-buckets="{n}" data-max="{top}" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    // Phases, shaded behind the bars.
-    for (i, p) in r.phases.iter().enumerate() {
-        let (x0, x1) = (x_ms(p.started_at_ms), x_ms(p.ended_at_ms));
-        let _ = writeln!(
-            out,
-            r#"<rect class="phase phase-{phase} {cls}" data-phase="{phase}" x="{x0:.2}" y="{bars_top}" width="{w:.2}" height="{bars_h}"><title>{phase}: {from} – {to}, {word}</title></rect><text class="phase-label" x="{tx:.2}" y="{ty}">{phase}</text>"#,
-            phase = p.phase,
-            cls = if i % 2 == 0 { "even" } else { "odd" },
-            w = (x1 - x0).max(0.0),
-            from = time_of(p.started_at_ms),
-            to = time_of(p.ended_at_ms),
-            word = status_word(p.verdict.status),
-            tx = x0 + 3.0,
-            ty = bars_top - 5.0,
-        );
-    }
-    // Grid and axes.
-    let _ = writeln!(
-        out,
-        r#"<g class="axis"><line x1="{left}" y1="{bars_bottom}" x2="{xr}" y2="{bars_bottom}"/><line x1="{left}" y1="{bars_top}" x2="{left}" y2="{bars_bottom}"/><text x="{lx}" y="{ty}" text-anchor="end">{top}</text><text x="{lx}" y="{bars_bottom}" text-anchor="end">0</text></g>"#,
-        xr = width - right,
-        lx = left - 4.0,
-        ty = bars_top + 8.0,
-    );
-    // Time labels every `step` bars, at most about 8 of them.
-    let step = n.div_ceil(8).max(1);
-    for i in (0..=n).step_by(step as usize) {
-        let x = left + i as f64 * bw;
-        let at = (t0 + i * bucket) * 1000;
-        let _ = writeln!(
-            out,
-            r#"<text class="tick" x="{x:.2}" y="{y}" text-anchor="{anchor}">{label}</text>"#,
-            y = bars_bottom + 14.0,
-            label = time_of(at).get(..8).unwrap_or_default(),
-            anchor = if i == 0 {
-                "start"
-            } else if (n - i) * 4 < step {
-                "end"
-            } else {
-                "middle"
-            },
-        );
-    }
-    // Bars: failed at the bottom where they catch the eye, then ok, then prober errors.
-    let scale = bars_h / top as f64;
-    for (i, c) in counts.iter().enumerate() {
-        let second = t0 + i as u64 * bucket;
-        let mut y = bars_bottom;
-        for (k, class) in [(0, "failed"), (1, "ok"), (2, "prober")] {
-            if c[k] == 0 {
-                continue;
-            }
-            let h = c[k] as f64 * scale;
-            y -= h;
-            let _ = writeln!(
-                out,
-                r#"<rect class="bar {class}" data-second="{second}" data-count="{count}" x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}"><title>{at}: {count} {class}</title></rect>"#,
-                count = c[k],
-                x = left + i as f64 * bw + bw * 0.08,
-                w = bw * 0.84,
-                at = time_of(second * 1000),
-            );
-        }
-    }
-    if let Some(d) = &r.deploy {
-        for (ms, what) in [
-            (d.started_at_ms, "deploy start"),
-            (d.ended_at_ms, "deploy end"),
-        ] {
-            let x = x_ms(ms);
-            let _ = writeln!(
-                out,
-                r#"<line class="deploy-mark" data-what="{what}" x1="{x:.2}" y1="{bars_top}" x2="{x:.2}" y2="{bars_bottom}"><title>{what} {at}</title></line>"#,
-                at = time_of(ms),
-            );
-        }
-    }
-    if let Some(v) = r.versions.as_ref().filter(|_| has_versions) {
-        let colour = |version: &str| {
-            let i = v
-                .seen
-                .iter()
-                .position(|s| s.version == version)
-                .unwrap_or(0);
-            VERSION_COLOURS[i % VERSION_COLOURS.len()]
-        };
-        let _ = writeln!(
-            out,
-            r#"<text class="strip-label" x="{lx}" y="{y}" text-anchor="end">version</text>"#,
-            lx = left - 4.0,
-            y = strip_top + strip_h / 2.0 + 4.0,
-        );
-        let mut buckets: BTreeMap<u64, BTreeMap<&str, u64>> = BTreeMap::new();
-        for s in &v.timeline {
-            let b = s.unix_s.saturating_sub(t0) / bucket;
-            for (version, count) in &s.loads {
-                *buckets.entry(b).or_default().entry(version).or_default() += count;
-            }
-        }
-        for (b, by_version) in buckets {
-            let total: u64 = by_version.values().sum();
-            let mut y = strip_top;
-            for (version, count) in by_version {
-                let h = strip_h * count as f64 / total.max(1) as f64;
-                let _ = writeln!(
-                    out,
-                    r#"<rect class="version" data-version="{ver}" data-second="{second}" data-count="{count}" x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" fill="{fill}"><title>{at}: {count} load(s) served {ver}</title></rect>"#,
-                    ver = esc(version),
-                    second = t0 + b * bucket,
-                    x = left + b.min(n - 1) as f64 * bw,
-                    w = bw,
-                    fill = colour(version),
-                    at = time_of((t0 + b * bucket) * 1000),
-                );
-                y += h;
-            }
-        }
-        if let Some(w) = &v.mixed_window {
-            let (x0, x1) = (x_ms(w.start_unix_ms), x_ms(w.end_unix_ms + 1000));
-            let _ = writeln!(
-                out,
-                r#"<rect class="mixed-window" x="{x0:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}"><title>mixed versions {from} – {to}</title></rect>"#,
-                y = strip_top - 3.0,
-                w = (x1 - x0).max(1.0),
-                h = strip_h + 6.0,
-                from = time_of(w.start_unix_ms),
-                to = time_of(w.end_unix_ms),
-            );
-        }
-    }
-    out.push_str("</svg>\n<p class=\"legend\"><span class=\"key failed\"></span>failed <span class=\"key ok\"></span>ok <span class=\"key prober\"></span>prober error");
-    if r.deploy.is_some() {
-        out.push_str(" <span class=\"key deploy\"></span>deploy command start/end");
-    }
-    if let Some(v) = &r.versions {
-        for (i, s) in v.seen.iter().enumerate() {
-            let _ = write!(
-                out,
-                r#" <span class="key" style="background:{}"></span>{}"#,
-                VERSION_COLOURS[i % VERSION_COLOURS.len()],
-                esc(&s.version)
-            );
-        }
-        if v.mixed_window.is_some() {
-            out.push_str(" <span class=\"key mixed\"></span>versions mixed");
-        }
-    }
-    let _ = writeln!(
-        out,
-        " · bars count loads by start time, {bucket} s per bar</p>\n</section>"
-    );
 }
 
 fn failures(out: &mut String, r: &Report) {
@@ -675,7 +460,300 @@ footer { margin-top: 28px; color: var(--mute); font-size: 12px; border-top: 1px 
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{
+        Check, DeployRecord, Phase, PhaseReport, ProberStats, Summary, Truncation, Verdict,
+    };
+
+    pub(super) const T0: u64 = 1_700_000_000_000;
+
+    pub(super) fn load(id: u64, at_ms: u64, outcome: Outcome, version: Option<&str>) -> Load {
+        Load {
+            id,
+            worker: (id % 4) as usize,
+            phase: Phase::Run,
+            url: None,
+            started_at_ms: at_ms,
+            duration_ms: 100.0 + (id * 37 % 900) as f64,
+            outcome,
+            classes: match outcome {
+                Outcome::Failed => vec![FailureClass::MissingAsset],
+                Outcome::ProberError => vec![FailureClass::ProberError],
+                Outcome::Ok => vec![],
+            },
+            requests: 12,
+            version: version.map(str::to_string),
+            served_by: vec![],
+        }
+    }
+
+    fn verdict(status: Status, reason: &str) -> Verdict {
+        Verdict {
+            status,
+            exit_code: if status == Status::Pass { 0 } else { 1 },
+            reason: reason.to_string(),
+        }
+    }
+
+    fn summary_of(loads: &[Load]) -> Summary {
+        let of = |o: Outcome| loads.iter().filter(|l| l.outcome == o).count() as u64;
+        Summary {
+            loads: loads.len() as u64,
+            ok: of(Outcome::Ok),
+            failed: of(Outcome::Failed),
+            prober_errors: of(Outcome::ProberError),
+            ..Summary::default()
+        }
+    }
+
+    /// A plain run over `duration_ms` from `T0` with these loads, versions derived from them.
+    pub(super) fn report(loads: Vec<Load>, duration_ms: u64) -> Report {
+        let settings = serde_json::from_value(serde_json::json!({
+            "workers": 4,
+            "idle_ms": 500,
+            "load_timeout_ms": 30000,
+            "ignore": [],
+            "fail_on_js_error": false,
+            "slo": { "min_success_percent": 100.0 },
+        }))
+        .unwrap();
+        Report {
+            schema_version: crate::model::SCHEMA_VERSION,
+            tool: "rollprobe test".to_string(),
+            target: "https://staging.example.com/".to_string(),
+            settings,
+            started_at_ms: T0,
+            finished_at_ms: T0 + duration_ms,
+            interrupted: false,
+            verdict: verdict(Status::Pass, "every load succeeded"),
+            summary: summary_of(&loads),
+            phases: vec![],
+            checks: vec![],
+            notes: vec![],
+            deploy: None,
+            versions: crate::judge::versions::analyse(&loads),
+            prober: ProberStats::default(),
+            loads,
+            failures: vec![],
+            failed_load_details: vec![],
+            truncated: Truncation::default(),
+        }
+    }
+
+    /// Four loads a second over two minutes, from half a second before the report's start,
+    /// switching from version `1.0<b>` to `2.0` over the rollout phase.
+    fn deploy_loads() -> Vec<Load> {
+        (0..480u64)
+            .map(|i| {
+                let at = T0 - 500 + i * 250;
+                let outcome = match i {
+                    i if i % 17 == 0 => Outcome::Failed,
+                    i if i % 29 == 0 => Outcome::ProberError,
+                    _ => Outcome::Ok,
+                };
+                let version = match at.saturating_sub(T0) {
+                    ms if ms < 50_000 => "1.0<b>",
+                    ms if ms < 70_000 && i % 2 == 0 => "1.0<b>",
+                    _ => "2.0",
+                };
+                let mut l = load(i, at, outcome, Some(version));
+                l.phase = match at.saturating_sub(T0) {
+                    ms if ms < 40_000 => Phase::Baseline,
+                    ms if ms < 80_000 => Phase::Rollout,
+                    _ => Phase::Settle,
+                };
+                l
+            })
+            .collect()
+    }
+
+    /// A URL built to break out of its attribute, then more rows than the report shows.
+    fn rollout_failures() -> Vec<FailingResource> {
+        let hostile = FailingResource {
+            url: "https://cdn.example.com/app.js?\"><script>alert('x')</script>".to_string(),
+            class: FailureClass::MissingAsset,
+            status: Some(404),
+            error: None,
+            count: 9,
+            first_unix_ms: T0 + 41_000,
+            last_unix_ms: T0 + 79_000,
+            versions: vec!["2.0".to_string(), "1.0<b>".to_string()],
+        };
+        let resets = (0..205u64).map(|i| FailingResource {
+            url: format!("https://cdn.example.com/chunk-{i}.js"),
+            class: FailureClass::NetworkError,
+            status: None,
+            error: Some("net::ERR_CONNECTION_RESET".to_string()),
+            count: 1,
+            first_unix_ms: T0 + 42_000 + i,
+            last_unix_ms: T0 + 42_000 + i,
+            versions: vec![],
+        });
+        std::iter::once(hostile).chain(resets).collect()
+    }
+
+    fn phase_report(
+        r: &Report,
+        phase: Phase,
+        (from, to): (u64, u64),
+        status: Status,
+        failing: Vec<FailingResource>,
+    ) -> PhaseReport {
+        let in_phase: Vec<Load> = r
+            .loads
+            .iter()
+            .filter(|l| l.phase == phase)
+            .cloned()
+            .collect();
+        let mut summary = summary_of(&in_phase);
+        summary.failing_resources = failing;
+        summary.load_ms.p95 = 812.4;
+        PhaseReport {
+            phase,
+            started_at_ms: T0 + from,
+            ended_at_ms: T0 + to,
+            verdict: verdict(status, "phase <reason>"),
+            summary,
+        }
+    }
+
+    /// A deploy run with every section of the report filled, hostile strings included.
+    fn deploy_report() -> Report {
+        let mut r = report(deploy_loads(), 120_000);
+        r.settings.ignore = vec!["*/beacon*".to_string()];
+        r.settings.version_source = Some("header X-App-Version".to_string());
+        r.settings.slo.max_failed_loads = Some(2);
+        r.settings.fail_on_js_error = true;
+        r.interrupted = true;
+        r.prober.abandoned_loads = 2;
+        r.prober.browser_relaunches = 1;
+        r.truncated.failures_dropped = 3;
+        r.verdict = verdict(Status::Fail, "rollout: 9 failed loads > 2 allowed <&>");
+        r.phases = vec![
+            phase_report(&r, Phase::Baseline, (0, 40_000), Status::Pass, vec![]),
+            phase_report(
+                &r,
+                Phase::Rollout,
+                (40_000, 80_000),
+                Status::Fail,
+                rollout_failures(),
+            ),
+            phase_report(
+                &r,
+                Phase::Settle,
+                (80_000, 120_000),
+                Status::Inconclusive,
+                vec![],
+            ),
+        ];
+        r.summary.failed_loads_by_class =
+            [(FailureClass::MissingAsset, 29), (FailureClass::JsError, 2)]
+                .into_iter()
+                .collect();
+        r.summary.failures_by_class = [
+            (FailureClass::MissingAsset, 31),
+            (FailureClass::ProberError, 4),
+        ]
+        .into_iter()
+        .collect();
+        r.summary.load_ms.p50 = 231.5;
+        r.summary.load_ms.max = 1999.0;
+        r.summary.requests = 5760;
+        r.checks = vec![
+            Check {
+                name: "final version is 2.0".to_string(),
+                passed: true,
+                message: "settle served 2.0 only".to_string(),
+            },
+            Check {
+                name: "x<y".to_string(),
+                passed: false,
+                message: "\"quoted\" & 'single'".to_string(),
+            },
+        ];
+        r.notes = vec!["the baseline <already> failed".to_string()];
+        r.deploy = Some(DeployRecord {
+            command: vec!["./deploy.sh".to_string(), "--to=\"prod\"".to_string()],
+            exit_code: Some(0),
+            started_at_ms: T0 + 40_000,
+            ended_at_ms: T0 + 80_500,
+            log: Some("deploy <log>.txt".to_string()),
+        });
+        r.failures = vec![crate::model::Failure {
+            load_id: 17,
+            phase: Phase::Rollout,
+            class: FailureClass::MissingAsset,
+            url: "https://cdn.example.com/app.js".to_string(),
+            status: Some(404),
+            error: None,
+            message: "404".to_string(),
+            at_unix_ms: T0 + 41_000,
+            version: Some("2.0".to_string()),
+            diagnosis: Some("page from 1.0, asset <only> in 2.0".to_string()),
+        }];
+        r
+    }
+
+    /// `data-second` to `data-count` of the timeline bars of one class.
+    fn bar_counts(html: &str, class: &str) -> BTreeMap<u64, u64> {
+        let tag = format!(r#"<rect class="bar {class}" data-second=""#);
+        html.split(&tag)
+            .skip(1)
+            .map(|rest| {
+                let (second, rest) = rest.split_once('"').unwrap();
+                let count = rest.strip_prefix(r#" data-count=""#).unwrap();
+                let count = count.split_once('"').unwrap().0;
+                (second.parse().unwrap(), count.parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn failed_bars_count_the_failed_loads_of_each_second() {
+        let r = deploy_report();
+        let html = render(&r);
+        for (class, outcome) in [
+            ("failed", Outcome::Failed),
+            ("ok", Outcome::Ok),
+            ("prober", Outcome::ProberError),
+        ] {
+            let mut expected = BTreeMap::new();
+            for l in r.loads.iter().filter(|l| l.outcome == outcome) {
+                *expected.entry(l.started_at_ms / 1000).or_insert(0u64) += 1;
+            }
+            assert_eq!(bar_counts(&html, class), expected, "{class} bars");
+        }
+    }
+
+    #[test]
+    fn hostile_strings_are_escaped_and_rows_capped() {
+        let html = render(&deploy_report());
+        assert!(!html.contains("<script>"), "raw markup from the report");
+        assert!(!html.contains("1.0<b>"), "raw markup from a version");
+        assert!(html.contains(r#"data-version="1.0&lt;b&gt;""#));
+        let row = html
+            .lines()
+            .find(|l| {
+                l.contains(r#"class="failure-row" data-phase="rollout" data-class="missing_asset""#)
+            })
+            .expect("the missing asset's row");
+        assert!(
+            row.contains(r#"data-url="https://cdn.example.com/app.js?&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;""#),
+            "{row}"
+        );
+        assert_eq!(html.matches("<tr class=\"failure-row").count(), MAX_ROWS);
+        assert!(html.contains("… and 6 more in the JSON report"));
+    }
+
+    #[test]
+    fn a_run_without_loads_says_so() {
+        let html = render(&report(vec![], 10_000));
+        assert!(html.contains("No loads were recorded."));
+        assert!(!html.contains("timeline-chart"));
+        assert!(!html.contains("id=\"slowest\""));
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

@@ -1,0 +1,66 @@
+//! The template `rollprobe scenario example` prints. It lives apart because it is long and
+//! reads as a TOML file, not as Rust; a test in the parent parses it, so it cannot go stale.
+
+/// The commented template `rollprobe scenario example` prints; it parses as it is.
+pub const EXAMPLE: &str = r##"# rollprobe scenario: what to load, as whom, how hard, which journey, and how to judge it.
+# Check it with `rollprobe scenario check FILE`; every key below is optional.
+
+# Start URLs; a load picks one in proportion to its weight (default 1).
+# A URL given on the command line replaces these.
+[[target]]
+url = "https://staging.example.com/"
+weight = 3
+[[target]]
+url = "https://staging.example.com/shop"
+
+# Sent with every load. A value is a string, or { env = "VAR" } to read it from the environment
+# (an unset or empty variable is an error); rollprobe never prints these values.
+[request]
+headers = { "X-Env" = "staging" }
+# headers = { "X-Env" = "staging", "Authorization" = { env = "STAGING_TOKEN" } }
+# cookies = { session = { env = "STAGING_SESSION" } }
+# basic_auth = { username = "ci", password = { env = "STAGING_PASSWORD" } }
+
+[load]
+workers = 4                 # closed model: 4 users, each loading again and again (1 to 64)
+# rate = "5/s"              # open model instead: new users per second ("5/s", "30/m", "0.5/s")
+# max_workers = 8           #   ... at most this many at once (open model only)
+duration = "2m"             # without it: the command line's --duration, or the deploy command's phases
+idle = "500ms"              # network idle this long after the load event ends a load
+load_timeout = "30s"        # a load not idle by then fails as `timeout`
+
+# The user journey after the start URL is idle, one action per [[step]]:
+# click, goto, wait_for (with optional timeout, default 10s), wait_idle, eval, sleep.
+[[step]]
+click = "a[href='/reports']"
+[[step]]
+wait_for = "#report-table"
+timeout = "5s"
+[[step]]
+goto = "/settings"          # a path on the target, or a full URL
+[[step]]
+wait_idle = true
+[[step]]
+eval = "document.title.includes('Settings')"   # fails the load unless truthy
+[[step]]
+sleep = "500ms"
+
+[judge]
+ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
+fail_on_js_error = true
+# Which failure classes fail a load (default: all of them):
+# missing_asset, http_error, network_error, timeout, js_error.
+count = ["missing_asset", "http_error", "network_error", "timeout"]
+
+[version]
+header = "X-App-Version"    # response header with the app version; or meta = "app-version",
+                            # or js = "window.APP_VERSION" (one of meta and js)
+expect = "2.4.1"            # the version the last phase must serve exclusively
+
+# SLO for every phase; a phase table overrides only the keys it gives.
+[slo]
+min_success_percent = 100
+[slo.rollout]               # also [slo.baseline] and [slo.settle]
+min_success_percent = 99.5
+max_failed_loads = 2        # passes when either allowance holds
+"##;
