@@ -148,37 +148,75 @@ pub fn deploy_notes(deploy: &DeployRecord, loads: &[Load]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::RunRecord;
-
-    const FIXTURES: [&str; 5] = [
-        "steady",
-        "naive",
-        "no-drain",
-        "failed-step",
-        "failing-baseline",
-    ];
-
-    fn fixture(name: &str, ext: &str) -> String {
-        let path = format!("{}/tests/fixtures/{name}.{ext}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use crate::judge::fixtures::{self, NAMES};
 
     /// The reports each recorded run wrote itself are what judging its observations again gives.
     #[test]
     fn recorded_runs_judge_to_the_reports_they_wrote() {
-        for name in FIXTURES {
-            let record: RunRecord =
-                serde_json::from_str(&fixture(name, "observations.json")).unwrap();
-            let report = super::super::judge_record(&record);
+        for name in NAMES {
+            let report = fixtures::report(name);
             let json = serde_json::to_string_pretty(&report).unwrap() + "\n";
-            assert_eq!(json, fixture(name, "report.json"), "{name}: JSON report");
+            assert_eq!(
+                json,
+                fixtures::text(name, "report.json"),
+                "{name}: JSON report"
+            );
             let xml = String::from_utf8(crate::report::junit::render(&report).unwrap()).unwrap();
-            assert_eq!(xml, fixture(name, "junit.xml"), "{name}: JUnit");
+            assert_eq!(xml, fixtures::text(name, "junit.xml"), "{name}: JUnit");
             assert_eq!(
                 crate::report::text::render(&report),
-                fixture(name, "summary.txt"),
+                fixtures::text(name, "summary.txt"),
                 "{name}: text summary"
             );
         }
+    }
+
+    #[test]
+    fn a_failing_baseline_is_named_in_the_verdict_and_the_notes() {
+        let r = fixtures::report("failing-baseline");
+        assert_eq!(r.verdict.exit_code, 1);
+        assert!(
+            r.verdict
+                .reason
+                .starts_with("failing before the deployment started")
+        );
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.starts_with("the baseline already failed"))
+        );
+        let phases: Vec<_> = r.phases.iter().map(|p| p.phase.as_str()).collect();
+        assert_eq!(phases, ["baseline", "rollout", "settle"]);
+        assert_eq!(r.checks[0].name, "final version is v2");
+    }
+
+    #[test]
+    fn every_phase_gets_its_own_verdict_against_its_own_slo() {
+        use crate::model::{Phase, Slo, Status};
+        let mut record = fixtures::record("failing-baseline");
+        // Allow the baseline its failures, and nothing else.
+        record.settings.slo_by_phase.insert(
+            Phase::Baseline,
+            Slo {
+                min_success_percent: 0.0,
+                max_failed_loads: None,
+            },
+        );
+        let r = crate::judge::judge_record(&record);
+        let status = |p: Phase| {
+            r.phases
+                .iter()
+                .find(|x| x.phase == p)
+                .unwrap()
+                .verdict
+                .status
+        };
+        assert_eq!(status(Phase::Baseline), Status::Pass);
+        assert_eq!(status(Phase::Rollout), Status::Fail);
+        assert!(
+            !r.verdict.reason.starts_with("failing before"),
+            "{}",
+            r.verdict.reason
+        );
     }
 }

@@ -277,4 +277,96 @@ mod tests {
             Some(FailureClass::NetworkError)
         );
     }
+
+    fn observed(requests: Vec<Request>) -> Observation {
+        let mut obs = Observation::start(
+            7,
+            0,
+            crate::model::Phase::Rollout,
+            "http://127.0.0.1:1/".into(),
+            1_000,
+        );
+        let mut document = request("Document", Some(200), None, false);
+        document.url = "http://127.0.0.1:1/".into();
+        document.version = Some("v1".into());
+        obs.requests = std::iter::once(document).chain(requests).collect();
+        obs.version = Some("v1".into());
+        obs
+    }
+
+    #[test]
+    fn what_counts_against_the_site() {
+        use FailureClass::*;
+        assert!(counts(MissingAsset, false, None));
+        assert!(
+            !counts(JsError, false, None),
+            "recorded, not counted, unless asked"
+        );
+        assert!(counts(JsError, true, None));
+        assert!(
+            !counts(ProberError, true, None),
+            "the prober's faults never count"
+        );
+        assert!(!counts(Timeout, false, Some(&[MissingAsset])));
+        assert!(
+            counts(JsError, true, Some(&[MissingAsset])),
+            "--fail-on-js-error adds it"
+        );
+    }
+
+    #[test]
+    fn ignored_and_blocked_requests_are_not_failures() {
+        let mut analytics = request("Script", Some(404), None, false);
+        analytics.url = "http://127.0.0.1:1/analytics/tag.js".into();
+        let blocked = request("Image", None, Some(BLOCKED_BY_PROBER), false);
+        let obs = observed(vec![analytics, blocked]);
+        assert_eq!(judge(&obs, &Rules::default()).outcome, Outcome::Failed);
+        let rules = Rules {
+            ignore: UrlFilter::new(&["*/analytics/*".into()]).unwrap(),
+            ..Rules::default()
+        };
+        let j = judge(&obs, &rules);
+        assert_eq!(j.outcome, Outcome::Ok);
+        assert!(j.failures.is_empty());
+    }
+
+    #[test]
+    fn a_cross_version_miss_names_both_versions() {
+        let mut asset = request("Script", Some(404), Some("net::ERR_ABORTED"), true);
+        asset.version = Some("v2".into());
+        let j = judge(&observed(vec![asset]), &Rules::default());
+        assert_eq!(
+            j.failures.len(),
+            1,
+            "the 404 counts once, not again as its abort"
+        );
+        let f = &j.failures[0];
+        assert_eq!(
+            (f.class, f.phase),
+            (FailureClass::MissingAsset, crate::model::Phase::Rollout)
+        );
+        assert_eq!(
+            f.diagnosis.as_deref(),
+            Some("index.html from v1, asset requested from a v2 backend (404)")
+        );
+        assert!(f.message.contains("(served by v2)"), "{}", f.message);
+    }
+
+    #[test]
+    fn page_level_failures_are_booked_on_the_document() {
+        let mut obs = observed(Vec::new());
+        obs.timed_out = Some("network not idle".into());
+        obs.js_errors.push(crate::model::JsError {
+            kind: "exception".into(),
+            text: "boom".into(),
+            url: None,
+            at_ms: 5.0,
+        });
+        let j = judge(&obs, &Rules::default());
+        let classes: Vec<_> = j.failures.iter().map(|f| f.class).collect();
+        assert_eq!(classes, [FailureClass::Timeout, FailureClass::JsError]);
+        assert_eq!(j.failures[0].url, "http://127.0.0.1:1/");
+        assert_eq!(j.failures[1].at_unix_ms, 1_005);
+        assert_eq!(j.outcome, Outcome::Failed);
+    }
 }

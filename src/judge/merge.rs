@@ -272,3 +272,78 @@ fn truncation(shards: &[Shard]) -> Truncation {
         detailed_loads_dropped: sum(|t| t.detailed_loads_dropped),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::fixtures;
+
+    fn shard(name: &str) -> Shard {
+        Shard {
+            name: format!("{name}.json"),
+            report: fixtures::report(name),
+        }
+    }
+
+    #[test]
+    fn shards_add_up_to_one_verdict_with_unique_load_ids() {
+        let (steady, naive) = (shard("steady"), shard("naive"));
+        let (a, b) = (steady.report.clone(), naive.report.clone());
+        let merged = merge(vec![steady, naive]).unwrap();
+        assert_eq!(merged.summary.loads, a.summary.loads + b.summary.loads);
+        assert_eq!(merged.summary.failed, a.summary.failed + b.summary.failed);
+        assert_eq!(merged.failures.len(), a.failures.len() + b.failures.len());
+        let mut ids: Vec<u64> = merged.loads.iter().map(|l| l.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), merged.loads.len(), "load ids stay unique");
+        assert_eq!(merged.verdict.exit_code, 1, "{}", merged.verdict.reason);
+        assert_eq!(
+            merged.settings.workers,
+            a.settings.workers + b.settings.workers
+        );
+        assert!(merged.notes[0].starts_with("merged from 2 shard(s): steady.json"));
+        let missing: u64 = merged
+            .summary
+            .failing_resources
+            .iter()
+            .map(|r| r.count)
+            .sum();
+        let alone: u64 = b.summary.failing_resources.iter().map(|r| r.count).sum();
+        assert_eq!(missing, alone, "only the naive shard failed");
+    }
+
+    #[test]
+    fn one_shard_merges_to_its_own_verdict_and_phases() {
+        let alone = fixtures::report("failing-baseline");
+        let merged = merge(vec![shard("failing-baseline")]).unwrap();
+        assert_eq!(merged.verdict, alone.verdict);
+        assert_eq!(merged.checks, alone.checks);
+        let phases = |r: &Report| {
+            r.phases
+                .iter()
+                .map(|p| (p.phase, p.started_at_ms, p.ended_at_ms, p.verdict.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(phases(&merged), phases(&alone));
+        assert!(
+            merged
+                .notes
+                .iter()
+                .any(|n| n.starts_with("the baseline already failed"))
+        );
+    }
+
+    #[test]
+    fn shards_of_other_sites_or_slos_do_not_merge() {
+        let mut other = shard("naive");
+        other.report.target = "http://127.0.0.1:1/".into();
+        let e = merge(vec![shard("steady"), other]).unwrap_err();
+        assert!(e.0.contains("same target"), "{}", e.0);
+        let mut strict = shard("naive");
+        strict.report.settings.slo.min_success_percent = 99.0;
+        let e = merge(vec![shard("steady"), strict]).unwrap_err();
+        assert!(e.0.contains("different SLOs"), "{}", e.0);
+        assert!(merge(Vec::new()).is_err());
+    }
+}

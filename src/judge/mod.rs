@@ -9,6 +9,8 @@
 
 pub mod assemble;
 pub mod classify;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod merge;
 pub mod recorder;
 pub mod verdict;

@@ -141,3 +141,88 @@ pub fn overall(
     }
     verdict(Status::Pass, EXIT_PASS, pass_reason(summary))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(ok: u64, failed: u64, prober_errors: u64) -> Summary {
+        Summary {
+            loads: ok + failed + prober_errors,
+            ok,
+            failed,
+            prober_errors,
+            ..Summary::default()
+        }
+    }
+
+    fn slo(percent: f64, max: Option<u64>) -> Slo {
+        Slo {
+            min_success_percent: percent,
+            max_failed_loads: max,
+        }
+    }
+
+    #[test]
+    fn a_phase_passes_within_either_allowance_of_its_slo() {
+        let one_in_a_hundred = summary(99, 1, 0);
+        assert_eq!(decide(&one_in_a_hundred, &Slo::default()).exit_code, 1);
+        assert_eq!(decide(&one_in_a_hundred, &slo(99.0, None)).exit_code, 0);
+        assert_eq!(decide(&one_in_a_hundred, &slo(100.0, Some(1))).exit_code, 0);
+        let v = decide(&summary(90, 10, 0), &slo(99.0, Some(5)));
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.reason.starts_with("10 of 100 loads failed"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn no_good_load_is_no_evidence() {
+        let v = decide(&summary(0, 0, 0), &Slo::default());
+        assert_eq!((v.status, v.exit_code), (Status::Inconclusive, 3));
+        let v = decide(&summary(0, 0, 4), &Slo::default());
+        assert_eq!(v.reason, "the prober failed on all 4 loads");
+        // A fifth of the loads lost to the prober is the most a pass may carry.
+        assert_eq!(
+            decide(&summary(8, 0, 2), &Slo::default()).status,
+            Status::Pass
+        );
+        assert_eq!(
+            decide(&summary(7, 0, 3), &Slo::default()).status,
+            Status::Inconclusive
+        );
+    }
+
+    #[test]
+    fn the_site_failing_outranks_a_failed_deploy_which_outranks_inconclusive() {
+        let pass = decide(&summary(5, 0, 0), &Slo::default());
+        let fail = decide(&summary(4, 1, 0), &Slo::default());
+        let unsure = decide(&summary(0, 0, 2), &Slo::default());
+        let all = summary(9, 1, 2);
+        let phases = [
+            (Phase::Rollout, fail.clone()),
+            (Phase::Settle, unsure.clone()),
+        ];
+        assert_eq!(
+            overall(&phases, &all, &[], Some(3)).exit_code,
+            EXIT_SITE_FAILED
+        );
+        let phases = [(Phase::Rollout, pass.clone()), (Phase::Settle, unsure)];
+        assert_eq!(
+            overall(&phases, &all, &[], Some(3)).exit_code,
+            EXIT_DEPLOY_FAILED
+        );
+        assert_eq!(
+            overall(&phases, &all, &[], Some(0)).exit_code,
+            EXIT_INCONCLUSIVE
+        );
+        let checks = ["final version: served v1".to_string()];
+        let v = overall(&[(Phase::Settle, pass)], &all, &checks, Some(0));
+        assert_eq!(
+            (v.exit_code, v.reason.as_str()),
+            (1, "final version: served v1")
+        );
+    }
+}

@@ -225,3 +225,60 @@ fn timestamp(unix_ms: u64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::judge::fixtures;
+
+    /// (testcase name, classname, failed)
+    type Case = (String, String, bool);
+
+    /// Each suite's name and testcases.
+    fn suites(name: &str) -> Vec<(String, Vec<Case>)> {
+        let xml = String::from_utf8(super::render(&fixtures::report(name)).unwrap()).unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .map(|s| {
+                let cases = s
+                    .children()
+                    .filter(|c| c.has_tag_name("testcase"))
+                    .map(|c| {
+                        let attr = |a| c.attribute(a).unwrap_or("").to_string();
+                        let failed = c.children().any(|f| f.has_tag_name("failure"));
+                        (attr("name"), attr("classname"), failed)
+                    })
+                    .collect();
+                (s.attribute("name").unwrap().to_string(), cases)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_suite_per_phase_and_one_for_the_checks() {
+        let names: Vec<String> = suites("failing-baseline")
+            .into_iter()
+            .map(|s| s.0)
+            .collect();
+        let target = "http://127.0.0.1:18431/";
+        assert_eq!(
+            names,
+            ["baseline", "rollout", "settle", "checks"].map(|p| format!("rollprobe {p}: {target}"))
+        );
+    }
+
+    #[test]
+    fn failing_questions_and_culprits_are_failed_testcases() {
+        let (_, cases) = suites("naive").remove(0);
+        let failed: Vec<&str> = cases.iter().filter(|c| c.2).map(|c| c.0.as_str()).collect();
+        assert!(failed.contains(&"all page loads succeed"), "{failed:?}");
+        assert!(failed.contains(&"no missing hashed assets"), "{failed:?}");
+        assert!(
+            failed.iter().any(|n| n.starts_with("404 http://")),
+            "{failed:?}"
+        );
+        assert!(cases.iter().any(|c| c.0 == "no timeouts" && !c.2));
+        let (_, steady) = suites("steady").remove(0);
+        assert!(steady.iter().all(|c| !c.2), "{steady:?}");
+    }
+}

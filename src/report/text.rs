@@ -187,3 +187,39 @@ pub fn time_of(unix_ms: u64) -> String {
     let full = humantime::format_rfc3339_millis(t).to_string();
     full.get(11..23).unwrap_or(&full).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::judge::fixtures;
+
+    #[test]
+    fn the_summary_leads_with_the_verdict_and_names_the_culprits() {
+        let text = super::render(&fixtures::report("naive"));
+        assert!(
+            text.starts_with("FAIL: http://127.0.0.1:18431/ — "),
+            "{text}"
+        );
+        assert!(text.contains("failing resources:"), "{text}");
+        assert!(
+            text.contains("missing_asset 404 http://127.0.0.1:18431/assets/"),
+            "{text}"
+        );
+        assert!(text.contains("diagnosis: index.html from v"), "{text}");
+        let steady = super::render(&fixtures::report("steady"));
+        assert!(steady.starts_with("PASS: "), "{steady}");
+        assert!(!steady.contains("failing resources"), "{steady}");
+    }
+
+    #[test]
+    fn phases_get_a_line_each_around_a_deploy() {
+        let text = super::render(&fixtures::report("failing-baseline"));
+        for phase in ["baseline  FAIL", "rollout   FAIL", "settle "] {
+            assert!(text.contains(phase), "{phase}: {text}");
+        }
+        assert!(
+            text.contains("check     ok   final version is v2")
+                || text.contains("check     FAIL final version is v2"),
+            "{text}"
+        );
+    }
+}
