@@ -10,8 +10,8 @@ use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
 use crate::error::UsageError;
 use crate::model::{
-    Check, DeployRecord, Load, Phase, PhaseSpan, ProberStats, Report, SCHEMA_VERSION, Settings,
-    Truncation, phase_spans,
+    Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats, Report,
+    SCHEMA_VERSION, Settings, Truncation, phase_spans,
 };
 
 /// One input: where it came from (for messages and notes) and the report itself.
@@ -27,31 +27,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
             "nothing to merge: give one or more JSON reports".into(),
         ));
     };
-    for shard in &shards {
-        let r = &shard.report;
-        if r.schema_version != SCHEMA_VERSION {
-            return Err(UsageError(format!(
-                "{} has schema_version {}, this rollprobe reads {SCHEMA_VERSION}",
-                shard.name, r.schema_version
-            )));
-        }
-        if r.target != first.report.target {
-            return Err(UsageError(format!(
-                "{} probed {}, {} probed {}: shards must probe the same target",
-                first.name, first.report.target, shard.name, r.target
-            )));
-        }
-        let slos = |s: &Settings| (s.slo, s.slo_by_phase.clone());
-        if slos(&r.settings) != slos(&first.report.settings) {
-            return Err(UsageError(format!(
-                "{} and {} were judged by different SLOs ({:?} and {:?}): one verdict needs one SLO",
-                first.name,
-                shard.name,
-                slos(&first.report.settings),
-                slos(&r.settings)
-            )));
-        }
-    }
+    check_mergeable(first, &shards)?;
 
     let mut settings = first.report.settings.clone();
     settings.target = first.report.target.clone();
@@ -67,69 +43,9 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         .max()
         .unwrap_or(0);
 
-    // Load ids and worker numbers are only unique within a shard: shift each shard past the
-    // previous ones. Failures and details follow their loads.
-    let mut loads = Vec::new();
-    let mut failures = Vec::new();
-    let mut details = Vec::new();
-    let (mut id_offset, mut worker_offset) = (0u64, 0usize);
-    for shard in &shards {
-        let r = &shard.report;
-        loads.extend(r.loads.iter().cloned().map(|mut l| {
-            l.id += id_offset;
-            l.worker += worker_offset;
-            l
-        }));
-        failures.extend(r.failures.iter().cloned().map(|mut f| {
-            f.load_id += id_offset;
-            f
-        }));
-        details.extend(r.failed_load_details.iter().cloned().map(|mut d| {
-            d.load_id += id_offset;
-            d
-        }));
-        let max_id = r
-            .loads
-            .iter()
-            .map(|l| l.id)
-            .chain(r.failures.iter().map(|f| f.load_id))
-            .chain(r.failed_load_details.iter().map(|d| d.load_id))
-            .max();
-        id_offset += max_id.map_or(0, |m| m + 1);
-        let max_worker = r.loads.iter().map(|l| l.worker + 1).max().unwrap_or(0);
-        worker_offset += max_worker.max(r.settings.workers);
-    }
-    loads.sort_by(|a, b| {
-        let end = |l: &Load| l.started_at_ms as f64 + l.duration_ms;
-        end(a).total_cmp(&end(b)).then(a.id.cmp(&b.id))
-    });
-    failures.sort_by_key(|f| (f.at_unix_ms, f.load_id));
-
+    let (loads, failures, details) = renumbered(&shards);
     let spans = phase_spans(&shards_spans(&shards));
-    let max_resources = Limits::default().max_resources;
-    let counts = |phase: Option<Phase>| {
-        let mut t = SliceCounts::default();
-        for l in loads.iter().filter(|l| phase.is_none_or(|p| l.phase == p)) {
-            t.count_load(l.outcome, &l.classes, l.requests as u64);
-        }
-        for summary in shards.iter().filter_map(|s| match phase {
-            None => Some(&s.report.summary),
-            Some(p) => s
-                .report
-                .phases
-                .iter()
-                .find(|r| r.phase == p)
-                .map(|r| &r.summary),
-        }) {
-            for (class, n) in &summary.failures_by_class {
-                t.count_failures(*class, *n);
-            }
-            for r in &summary.failing_resources {
-                t.count_resource(r.clone(), max_resources);
-            }
-        }
-        t
-    };
+    let counts = |phase| slice_counts(&shards, &loads, phase);
     let secs = |a: u64, b: u64| b.saturating_sub(a) as f64 / 1000.0;
     let phases: Vec<_> = spans
         .into_iter()
@@ -165,6 +81,106 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         failures,
         details,
     }))
+}
+
+/// Shards merge into one verdict only if they watched the same target under the same SLO.
+fn check_mergeable(first: &Shard, shards: &[Shard]) -> Result<(), UsageError> {
+    for shard in shards {
+        let r = &shard.report;
+        if r.schema_version != SCHEMA_VERSION {
+            return Err(UsageError(format!(
+                "{} has schema_version {}, this rollprobe reads {SCHEMA_VERSION}",
+                shard.name, r.schema_version
+            )));
+        }
+        if r.target != first.report.target {
+            return Err(UsageError(format!(
+                "{} probed {}, {} probed {}: shards must probe the same target",
+                first.name, first.report.target, shard.name, r.target
+            )));
+        }
+        let slos = |s: &Settings| (s.slo, s.slo_by_phase.clone());
+        if slos(&r.settings) != slos(&first.report.settings) {
+            return Err(UsageError(format!(
+                "{} and {} were judged by different SLOs ({:?} and {:?}): one verdict needs one SLO",
+                first.name,
+                shard.name,
+                slos(&first.report.settings),
+                slos(&r.settings)
+            )));
+        }
+    }
+
+    Ok(())
+}
+
+/// Every shard's loads, failures and details, one list each. Load ids and worker numbers are
+/// only unique within a shard: each shard is shifted past the previous ones.
+fn renumbered(shards: &[Shard]) -> (Vec<Load>, Vec<Failure>, Vec<LoadDetail>) {
+    let mut loads = Vec::new();
+    let mut failures = Vec::new();
+    let mut details = Vec::new();
+    let (mut id_offset, mut worker_offset) = (0u64, 0usize);
+    for shard in shards {
+        let r = &shard.report;
+        loads.extend(r.loads.iter().cloned().map(|mut l| {
+            l.id += id_offset;
+            l.worker += worker_offset;
+            l
+        }));
+        failures.extend(r.failures.iter().cloned().map(|mut f| {
+            f.load_id += id_offset;
+            f
+        }));
+        details.extend(r.failed_load_details.iter().cloned().map(|mut d| {
+            d.load_id += id_offset;
+            d
+        }));
+        let max_id = r
+            .loads
+            .iter()
+            .map(|l| l.id)
+            .chain(r.failures.iter().map(|f| f.load_id))
+            .chain(r.failed_load_details.iter().map(|d| d.load_id))
+            .max();
+        id_offset += max_id.map_or(0, |m| m + 1);
+        let max_worker = r.loads.iter().map(|l| l.worker + 1).max().unwrap_or(0);
+        worker_offset += max_worker.max(r.settings.workers);
+    }
+    loads.sort_by(|a, b| {
+        let end = |l: &Load| l.started_at_ms as f64 + l.duration_ms;
+        end(a).total_cmp(&end(b)).then(a.id.cmp(&b.id))
+    });
+    failures.sort_by_key(|f| (f.at_unix_ms, f.load_id));
+
+    (loads, failures, details)
+}
+
+/// A slice's counters (the whole run, or one phase) from the merged loads and the shards'
+/// failure counts and failing resources.
+fn slice_counts(shards: &[Shard], loads: &[Load], phase: Option<Phase>) -> SliceCounts {
+    let max_resources = Limits::default().max_resources;
+    let mut t = SliceCounts::default();
+    for l in loads.iter().filter(|l| phase.is_none_or(|p| l.phase == p)) {
+        t.count_load(l.outcome, &l.classes, l.requests as u64);
+    }
+    for summary in shards.iter().filter_map(|s| match phase {
+        None => Some(&s.report.summary),
+        Some(p) => s
+            .report
+            .phases
+            .iter()
+            .find(|r| r.phase == p)
+            .map(|r| &r.summary),
+    }) {
+        for (class, n) in &summary.failures_by_class {
+            t.count_failures(*class, *n);
+        }
+        for r in &summary.failing_resources {
+            t.count_resource(r.clone(), max_resources);
+        }
+    }
+    t
 }
 
 fn shards_spans(shards: &[Shard]) -> Vec<PhaseSpan> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chromiumoxide::Page;
 
-use super::{Halt, Session};
+use super::session::{Halt, Session};
 use crate::scenario::Step;
 
 const POLL: Duration = Duration::from_millis(100);

@@ -1,0 +1,328 @@
+//! The books of one load's requests, fed by page events in whatever order they arrive, and
+//! turned into the load's observation at the end.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chromiumoxide::cdp::browser_protocol::network::{BlockedReason, Headers};
+use chromiumoxide::cdp::js_protocol::runtime::{ConsoleApiCalledType, RemoteObject};
+
+use super::LoadSettings;
+use super::events::PageEvent;
+use crate::filter::UrlFilter;
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page};
+use crate::model::{JsError, Observation, Request};
+
+#[derive(Default)]
+struct Entry {
+    url: String,
+    method: String,
+    resource_type: String,
+    started: Option<(f64, f64)>, // (monotonic seconds, wall seconds)
+    ended: Option<f64>,
+    status: Option<u16>,
+    error: Option<String>,
+    canceled: bool,
+    version: Option<String>,
+}
+
+impl Entry {
+    /// Only the site's own http(s) traffic is judged. Chromium's error pages, data: URLs and
+    /// the favicon Chromium fetches on its own are not requests the page made: a missing
+    /// favicon breaks nothing for a user.
+    fn judged(&self) -> bool {
+        let web = self.url.starts_with("http://") || self.url.starts_with("https://");
+        let own_favicon = self.resource_type == "Other"
+            && url::Url::parse(&self.url).is_ok_and(|u| u.path() == "/favicon.ico");
+        web && !own_favicon
+    }
+}
+
+/// Request bookkeeping for one load, fed by events in whatever order they arrive.
+pub(super) struct Tracker {
+    pub(super) ignore: UrlFilter,
+    pub(super) version_header: Option<String>,
+    pub(super) order: Vec<String>,
+    entries: HashMap<String, Entry>,
+    pub(super) loader_id: Option<String>,
+    pub(super) loaded_loaders: Vec<String>,
+    pub(super) quiet_since: Option<Instant>,
+    pub(super) js_errors: Vec<(f64, String, String, Option<String>)>,
+    pub(super) timed_out: bool,
+    pub(super) crashed: bool,
+    pub(super) prober_error: Option<String>,
+    /// The journey step in progress, for messages.
+    pub(super) step: Option<String>,
+    pub(super) step_failed: Option<String>,
+    /// The URL of the last navigation: a document's failure can arrive before its request.
+    pub(super) navigating_to: Option<String>,
+}
+
+impl Tracker {
+    pub(super) fn new(settings: &LoadSettings) -> Tracker {
+        Tracker {
+            ignore: settings.ignore.clone(),
+            version_header: settings.version_header.clone(),
+            order: Vec::new(),
+            entries: HashMap::new(),
+            loader_id: None,
+            loaded_loaders: Vec::new(),
+            quiet_since: None,
+            js_errors: Vec::new(),
+            timed_out: false,
+            crashed: false,
+            prober_error: None,
+            step: None,
+            step_failed: None,
+            navigating_to: None,
+        }
+    }
+
+    fn entry(&mut self, id: &str) -> &mut Entry {
+        if !self.entries.contains_key(id) {
+            self.order.push(id.to_string());
+        }
+        self.entries.entry(id.to_string()).or_default()
+    }
+
+    pub(super) fn apply(&mut self, ev: PageEvent) {
+        match ev {
+            PageEvent::Sent(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.url = e.request.url.clone();
+                entry.method = e.request.method.clone();
+                if let Some(kind) = &e.r#type {
+                    entry.resource_type = kind.as_ref().to_string();
+                }
+                // A redirect reuses the request id: keep the first start, follow the new URL.
+                if entry.started.is_none() {
+                    entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
+                }
+            }
+            PageEvent::Response(e) => {
+                let header = self.version_header.clone();
+                let entry = self.entry(e.request_id.inner());
+                entry.status = u16::try_from(e.response.status).ok();
+                entry.resource_type = e.r#type.as_ref().to_string();
+                if entry.url.is_empty() {
+                    entry.url = e.response.url.clone();
+                }
+                entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
+            }
+            PageEvent::Finished(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.ended = Some(*e.timestamp.inner());
+            }
+            PageEvent::Failed(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.ended = Some(*e.timestamp.inner());
+                entry.error = Some(match &e.blocked_reason {
+                    // Blocked by the prober itself (--block uses the inspector's block list).
+                    Some(BlockedReason::Inspector) => BLOCKED_BY_PROBER.to_string(),
+                    // Blocked by the page's own rules (CSP, mixed content, ...): the site's doing.
+                    Some(reason) if e.error_text.is_empty() => {
+                        format!("blocked: {}", reason.as_ref())
+                    }
+                    _ => e.error_text.clone(),
+                });
+                entry.canceled = e.canceled.unwrap_or(false);
+                if entry.resource_type.is_empty() {
+                    entry.resource_type = e.r#type.as_ref().to_string();
+                }
+            }
+            PageEvent::Lifecycle(e) => {
+                if e.name == "load" {
+                    self.loaded_loaders.push(e.loader_id.inner().clone());
+                }
+            }
+            PageEvent::Exception(e) => {
+                let details = &e.exception_details;
+                let text = details
+                    .exception
+                    .as_ref()
+                    .and_then(|x| x.description.clone())
+                    .unwrap_or_else(|| details.text.clone());
+                self.js_errors.push((
+                    *e.timestamp.inner(),
+                    "exception".into(),
+                    text,
+                    details.url.clone(),
+                ));
+            }
+            PageEvent::Console(e) => {
+                if e.r#type == ConsoleApiCalledType::Error {
+                    let text = e.args.iter().map(describe).collect::<Vec<_>>().join(" ");
+                    self.js_errors
+                        .push((*e.timestamp.inner(), "console".into(), text, None));
+                }
+            }
+            PageEvent::Crashed => self.crashed = true,
+        }
+    }
+
+    /// The current document's own request failed after it started (a cut body, a reset): its
+    /// load event may never come, and the failure is already recorded, so the load can end.
+    /// Chromium gives a document's request the id of its loader.
+    pub(super) fn document_broken(&self) -> bool {
+        let failed = |e: &Entry| {
+            e.error
+                .as_deref()
+                .is_some_and(|err| !cancelled_by_page(err, e.canceled))
+        };
+        match &self.loader_id {
+            Some(id) => self.entries.get(id).is_some_and(failed),
+            // Still navigating: Chromium may never answer the navigation of a document that
+            // broke mid-body, so its request is the only word on it.
+            None => self
+                .entries
+                .values()
+                .any(|e| e.resource_type == "Document" && failed(e)),
+        }
+    }
+
+    pub(super) fn document_loaded(&self) -> bool {
+        self.loader_id
+            .as_ref()
+            .is_some_and(|id| self.loaded_loaders.iter().any(|l| l == id))
+    }
+
+    fn in_flight(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values().filter(|e| {
+            e.started.is_some() && e.ended.is_none() && e.judged() && !self.ignore.matches(&e.url)
+        })
+    }
+
+    /// A navigation committed: network idle now waits for this document's load event.
+    pub(super) fn expect_document(&mut self, loader_id: Option<String>) {
+        self.loader_id = Some(loader_id.unwrap_or_default());
+        self.quiet_since = None;
+    }
+
+    /// Network idle starts when the document has loaded and no request is in flight.
+    pub(super) fn update_quiet(&mut self) {
+        let quiet = self.document_loaded() && self.in_flight().next().is_none();
+        match (quiet, self.quiet_since) {
+            (true, None) => self.quiet_since = Some(Instant::now()),
+            (false, Some(_)) => self.quiet_since = None,
+            _ => {}
+        }
+    }
+
+    pub(super) fn document_failed(&mut self, url: &str, error: String) {
+        let has_failed_document = self
+            .entries
+            .values()
+            .any(|e| e.resource_type == "Document" && e.error.is_some());
+        if !has_failed_document {
+            let entry = self.entry("document");
+            entry.url = url.to_string();
+            entry.method = "GET".into();
+            entry.resource_type = "Document".into();
+            entry.error = Some(error);
+        }
+    }
+
+    /// Turns the bookkeeping into the observation, with times relative to the load's start.
+    /// Which deadline the load missed, and what was still going on.
+    fn why_timed_out(&self, load_timeout: std::time::Duration) -> String {
+        let pending: Vec<&str> = self.in_flight().map(|e| e.url.as_str()).collect();
+        let during = self
+            .step
+            .as_ref()
+            .map(|s| format!(", during {s}"))
+            .unwrap_or_default();
+        let what = if !self.document_loaded() {
+            format!("document did not finish loading within {load_timeout:?}")
+        } else {
+            format!(
+                "network not idle within {load_timeout:?}: {} request(s) in flight: {}",
+                pending.len(),
+                pending.join(", ")
+            )
+        };
+        what + &during
+    }
+
+    pub(super) fn finish(self, obs: &mut Observation, settings: &LoadSettings) {
+        // CDP timestamps are monotonic seconds; the earliest request also carries wall time,
+        // which anchors them to the load's wall-clock start.
+        let anchor = self
+            .entries
+            .values()
+            .filter_map(|e| e.started)
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let offset_ms = |mono: f64| match anchor {
+            Some((mono0, wall0)) => {
+                wall0 * 1000.0 - obs.started_at_ms as f64 + (mono - mono0) * 1000.0
+            }
+            None => 0.0,
+        };
+        if self.timed_out {
+            obs.timed_out = Some(self.why_timed_out(settings.load_timeout));
+        }
+        obs.prober_error = self.prober_error;
+        obs.step_failed = self.step_failed;
+        let mut entries = self.entries;
+        for id in &self.order {
+            let Some(mut e) = entries.remove(id) else {
+                continue;
+            };
+            // Event types arrive out of order: a document that failed at once may be known only
+            // by its failure, without the request that names it.
+            if e.url.is_empty() && e.resource_type == "Document" {
+                e.url = self.navigating_to.clone().unwrap_or_default();
+                e.method = "GET".into();
+            }
+            if !e.judged() {
+                continue;
+            }
+            if e.resource_type == "Document" && obs.version.is_none() {
+                obs.version = e.version.clone();
+            }
+            let start_ms = e.started.map_or(0.0, |s| offset_ms(s.0));
+            obs.requests.push(Request {
+                duration_ms: match (e.started, e.ended) {
+                    (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
+                    _ => None,
+                },
+                url: e.url,
+                method: e.method,
+                resource_type: e.resource_type,
+                status: e.status,
+                error: e.error,
+                canceled: e.canceled,
+                start_ms,
+                version: e.version,
+            });
+        }
+        obs.js_errors = self
+            .js_errors
+            .into_iter()
+            .map(|(ts, kind, text, url)| JsError {
+                kind,
+                text,
+                url,
+                // Runtime timestamps are wall-clock milliseconds.
+                at_ms: ts - obs.started_at_ms as f64,
+            })
+            .collect();
+    }
+}
+
+fn header_value(headers: &Headers, name: &str) -> Option<String> {
+    headers
+        .inner()
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+}
+
+fn describe(arg: &RemoteObject) -> String {
+    match (&arg.value, &arg.description) {
+        (Some(serde_json::Value::String(s)), _) => s.clone(),
+        (Some(v), _) => v.to_string(),
+        (None, Some(d)) => d.clone(),
+        _ => String::new(),
+    }
+}
