@@ -8,6 +8,8 @@ ci/install-chromium.sh
 
 echo "== cargo fmt --check"
 cargo fmt --check
+echo "== layout (import cycles, file and function lengths)"
+python3 ci/layout.py
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"

@@ -107,96 +107,41 @@ pub async fn run(
         stop: control.stop.clone(),
         tx,
     });
-    let mut workers = JoinSet::new();
-    match cfg.model {
-        LoadModel::Closed { workers: n } => {
-            for worker in 0..n {
-                let pool = pool.clone();
-                workers.spawn(async move { while pool.one_load(worker).await {} });
-            }
-        }
-        LoadModel::Open {
-            rate_per_s,
-            max_in_flight,
-        } => {
-            workers.spawn(arrivals(pool.clone(), rate_per_s, max_in_flight));
-        }
-    }
+    let mut workers = spawn_workers(cfg.model, &pool);
     drop(pool);
 
-    let mut recorder = Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.urls().len() > 1);
-    let mut phases = vec![PhaseSpan {
-        phase: *control.phase.borrow_and_update(),
-        started_at_ms: clock::unix_ms(started_at),
-        ended_at_ms: 0,
-    }];
-    let mut interrupted = false;
-    let mut stopping = false;
-    let mut give_up_at: Option<tokio::time::Instant> = None;
-    let mut kept = Vec::new();
-    loop {
-        tokio::select! {
-            obs = rx.recv() => match obs {
-                Some(obs) => {
-                    let obs = Observation { after_interrupt: interrupted, ..obs };
-                    if cfg.keep_observations {
-                        kept.push(obs.clone());
-                    }
-                    recorder.record(obs);
-                    progress.send_replace(recorder.snapshot().clone());
-                }
-                None => break,
-            },
-            changed = control.phase.changed() => {
-                if changed.is_ok() {
-                    let now = clock::unix_ms(SystemTime::now());
-                    let phase = *control.phase.borrow_and_update();
-                    if let Some(last) = phases.last_mut() {
-                        last.ended_at_ms = now;
-                    }
-                    phases.push(PhaseSpan { phase, started_at_ms: now, ended_at_ms: 0 });
-                }
-            },
-            changed = control.stop.changed(), if !interrupted => {
-                let stop = if changed.is_ok() { *control.stop.borrow_and_update() } else { Stop::Finish };
-                let grace = match stop {
-                    Stop::Running => None,
-                    Stop::Finish if !stopping => Some(cfg.load.load_timeout + cfg.load.cdp_timeout),
-                    Stop::Finish => None,
-                    Stop::Interrupt => {
-                        interrupted = true;
-                        Some(cfg.grace)
-                    }
-                };
-                if let Some(grace) = grace {
-                    stopping = true;
-                    let at = tokio::time::Instant::now() + grace;
-                    give_up_at = Some(give_up_at.map_or(at, |g| g.min(at)));
-                }
-            },
-            _ = sleep_until_opt(give_up_at) => break,
-        }
-    }
+    let mut collected = Collected {
+        recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.urls().len() > 1),
+        keep: cfg.keep_observations,
+        kept: Vec::new(),
+        phases: vec![PhaseSpan {
+            phase: *control.phase.borrow_and_update(),
+            started_at_ms: clock::unix_ms(started_at),
+            ended_at_ms: 0,
+        }],
+    };
+    let interrupted = collect(&cfg, &mut control, &mut rx, &mut collected, &progress).await;
     // Whatever still runs after the grace period is abandoned, not waited for.
     let abandoned = counters.in_flight.load(Ordering::SeqCst);
     workers.abort_all();
     while workers.join_next().await.is_some() {}
     // Loads that completed in the same instant are not lost.
     while let Ok(obs) = rx.try_recv() {
-        if cfg.keep_observations {
-            kept.push(obs.clone());
-        }
-        recorder.record(obs);
+        collected.take(obs);
     }
     let finished_at = SystemTime::now();
-    if let Some(last) = phases.last_mut() {
-        last.ended_at_ms = clock::unix_ms(finished_at);
-    }
+    collected.end_phase(clock::unix_ms(finished_at));
     let browser_outages = supervisor.outages();
     cpu_stop.send_replace(true);
     let cpu = cpu_samples.await.unwrap_or_default();
     supervisor.shutdown().await;
     let duration_s = t0.elapsed().as_secs_f64();
+    let Collected {
+        recorder,
+        kept,
+        phases,
+        ..
+    } = collected;
     Ok(RunOutcome {
         recorded: recorder.finish(duration_s, &phases),
         facts: RunFacts {
@@ -213,6 +158,100 @@ pub async fn run(
         },
         observations: kept,
     })
+}
+
+/// Takes observations and phase changes until the workers are done or the grace period after a
+/// stop runs out; returns whether the run was interrupted.
+async fn collect(
+    cfg: &RunConfig,
+    control: &mut Control,
+    rx: &mut mpsc::UnboundedReceiver<Observation>,
+    collected: &mut Collected,
+    progress: &watch::Sender<Snapshot>,
+) -> bool {
+    let mut interrupted = false;
+    let mut stopping = false;
+    let mut give_up_at: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            obs = rx.recv() => match obs {
+                Some(obs) => {
+                    collected.take(Observation { after_interrupt: interrupted, ..obs });
+                    progress.send_replace(collected.recorder.snapshot().clone());
+                }
+                None => break,
+            },
+            changed = control.phase.changed() => {
+                if changed.is_ok() {
+                    let now = clock::unix_ms(SystemTime::now());
+                    collected.end_phase(now);
+                    let phase = *control.phase.borrow_and_update();
+                    collected.phases.push(PhaseSpan { phase, started_at_ms: now, ended_at_ms: 0 });
+                }
+            },
+            changed = control.stop.changed(), if !interrupted => {
+                let stop = if changed.is_ok() { *control.stop.borrow_and_update() } else { Stop::Finish };
+                interrupted = stop == Stop::Interrupt;
+                let grace = match stop {
+                    Stop::Running => None,
+                    // In-flight loads are bounded by their own timeout.
+                    Stop::Finish if !stopping => Some(cfg.load.load_timeout + cfg.load.cdp_timeout),
+                    Stop::Finish => None,
+                    Stop::Interrupt => Some(cfg.grace),
+                };
+                if let Some(grace) = grace {
+                    stopping = true;
+                    let at = tokio::time::Instant::now() + grace;
+                    give_up_at = Some(give_up_at.map_or(at, |g| g.min(at)));
+                }
+            },
+            _ = sleep_until_opt(give_up_at) => break,
+        }
+    }
+    interrupted
+}
+
+fn spawn_workers(model: LoadModel, pool: &Arc<Pool>) -> JoinSet<()> {
+    let mut workers = JoinSet::new();
+    match model {
+        LoadModel::Closed { workers: n } => {
+            for worker in 0..n {
+                let pool = pool.clone();
+                workers.spawn(async move { while pool.one_load(worker).await {} });
+            }
+        }
+        LoadModel::Open {
+            rate_per_s,
+            max_in_flight,
+        } => {
+            workers.spawn(arrivals(pool.clone(), rate_per_s, max_in_flight));
+        }
+    }
+    workers
+}
+
+/// What the run keeps as it goes: the recorder's digest, the phases, and (when asked) every
+/// observation.
+struct Collected {
+    recorder: Recorder,
+    keep: bool,
+    kept: Vec<Observation>,
+    phases: Vec<PhaseSpan>,
+}
+
+impl Collected {
+    fn take(&mut self, obs: Observation) {
+        if self.keep {
+            self.kept.push(obs.clone());
+        }
+        self.recorder.record(obs);
+    }
+
+    fn end_phase(&mut self, at_ms: u64) {
+        if let Some(last) = self.phases.last_mut() {
+            last.ended_at_ms = at_ms;
+        }
+    }
 }
 
 #[derive(Default)]

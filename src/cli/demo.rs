@@ -155,60 +155,62 @@ fn mode_dir(mode: Mode) -> &'static str {
     }
 }
 
+/// One run's column: verdict, loads per phase, classes, versions, the first culprits.
+fn column(r: &Report, dir: &Path) -> Vec<String> {
+    let s = &r.summary;
+    let mut rows = vec![
+        text::status_word(r.verdict.status).to_string(),
+        format!("{} loads, {} failed", s.loads, s.failed),
+    ];
+    for p in &r.phases {
+        rows.push(format!(
+            "{:<8} {:>3} loads {:>3} failed",
+            p.phase.as_str(),
+            p.summary.loads,
+            p.summary.failed
+        ));
+    }
+    let classes: Vec<String> = s
+        .failed_loads_by_class
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    rows.push(if classes.is_empty() {
+        "no failure".into()
+    } else {
+        classes.join(", ")
+    });
+    let mixed = r.versions.as_ref().and_then(|v| v.mixed_window).map_or(
+        "versions never mixed".to_string(),
+        |w| {
+            format!(
+                "v1+v2 mixed for {:.1}s",
+                w.end_unix_ms.saturating_sub(w.start_unix_ms) as f64 / 1000.0
+            )
+        },
+    );
+    rows.push(mixed);
+    for f in s
+        .failing_resources
+        .iter()
+        .filter(|f| counted_in(&r.settings, f.class))
+        .take(3)
+    {
+        let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());
+        let by = if f.versions.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", f.versions.join("+"))
+        };
+        rows.push(format!("{} {path}{by} x{}", f.how(), f.count));
+    }
+    rows.push(format!("{}/report.json", dir.display()));
+    rows
+}
+
 /// The two runs as columns: what a newcomer compares at a glance.
 fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
     const WIDTH: usize = 44;
-    let column = |r: &Report, dir: &Path| -> Vec<String> {
-        let s = &r.summary;
-        let mut rows = vec![
-            text::status_word(r.verdict.status).to_string(),
-            format!("{} loads, {} failed", s.loads, s.failed),
-        ];
-        for p in &r.phases {
-            rows.push(format!(
-                "{:<8} {:>3} loads {:>3} failed",
-                p.phase.as_str(),
-                p.summary.loads,
-                p.summary.failed
-            ));
-        }
-        let classes: Vec<String> = s
-            .failed_loads_by_class
-            .iter()
-            .map(|(c, n)| format!("{c} {n}"))
-            .collect();
-        rows.push(if classes.is_empty() {
-            "no failure".into()
-        } else {
-            classes.join(", ")
-        });
-        let mixed = r.versions.as_ref().and_then(|v| v.mixed_window).map_or(
-            "versions never mixed".to_string(),
-            |w| {
-                format!(
-                    "v1+v2 mixed for {:.1}s",
-                    w.end_unix_ms.saturating_sub(w.start_unix_ms) as f64 / 1000.0
-                )
-            },
-        );
-        rows.push(mixed);
-        for f in s
-            .failing_resources
-            .iter()
-            .filter(|f| counted_in(&r.settings, f.class))
-            .take(3)
-        {
-            let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());
-            let by = if f.versions.is_empty() {
-                String::new()
-            } else {
-                format!(" from {}", f.versions.join("+"))
-            };
-            rows.push(format!("{} {path}{by} x{}", f.how(), f.count));
-        }
-        rows.push(format!("{}/report.json", dir.display()));
-        rows
-    };
     let columns: Vec<(String, Vec<String>)> = reports
         .iter()
         .map(|(title, dir, r)| (title.to_string(), column(r, dir)))

@@ -89,18 +89,7 @@ impl Plan {
         ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
         let ignore_filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
-        let model = match (o.rate_per_s, o.workers, spec.rate_per_s) {
-            (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
-                rate_per_s,
-                max_in_flight: o
-                    .max_workers
-                    .or(spec.max_workers)
-                    .unwrap_or(defaults::MAX_WORKERS),
-            },
-            (None, workers, _) => LoadModel::Closed {
-                workers: workers.or(spec.workers).unwrap_or(defaults::WORKERS),
-            },
-        };
+        let model = load_model(o, &spec);
         let idle = o.idle.or(spec.idle).unwrap_or(defaults::IDLE);
         let load_timeout = positive(
             o.load_timeout.or(spec.load_timeout),
@@ -112,17 +101,7 @@ impl Plan {
             "--duration",
             defaults::DURATION,
         )?;
-        let stop = if !o.deploy_command.is_empty() {
-            crate::deploy::check_command(&o.deploy_command)?;
-            Stop::Deploy {
-                argv: o.deploy_command.clone(),
-                log: o.deploy_log.clone(),
-            }
-        } else if o.until_signal {
-            Stop::After(None)
-        } else {
-            Stop::After(Some(duration))
-        };
+        let stop = stop_rule(o, duration)?;
         let version = versions(o, file)?;
         let (slo, slo_by_phase) = slos(o, file)?;
         let settings = Settings {
@@ -147,24 +126,13 @@ impl Plan {
             slo_by_phase,
         };
         let load = LoadSettings {
-            targets,
-            headers: file.map(request_headers).unwrap_or_default(),
-            cookies: file
-                .map(|f| {
-                    f.cookies
-                        .iter()
-                        .map(|(name, value)| (name.clone(), value.expose().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default(),
             idle,
             load_timeout,
-            cdp_timeout: defaults::CDP_TIMEOUT,
             ignore: ignore_filter,
             version_header: version.header,
             version_expr: version.page_expr,
-            steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
+            ..page_settings(file, targets)
         };
         Ok(Plan {
             run: RunConfig {
@@ -187,6 +155,61 @@ impl Plan {
             save_observations: o.save_observations.clone(),
         })
     }
+}
+
+/// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.
+fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
+    match (o.rate_per_s, o.workers, spec.rate_per_s) {
+        (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
+            rate_per_s,
+            max_in_flight: o
+                .max_workers
+                .or(spec.max_workers)
+                .unwrap_or(defaults::MAX_WORKERS),
+        },
+        (None, workers, _) => LoadModel::Closed {
+            workers: workers.or(spec.workers).unwrap_or(defaults::WORKERS),
+        },
+    }
+}
+
+/// What the scenario file tells every page load: who the user is and what journey it walks.
+fn page_settings(file: Option<&Scenario>, targets: Targets) -> LoadSettings {
+    LoadSettings {
+        targets,
+        headers: file.map(request_headers).unwrap_or_default(),
+        cookies: file
+            .map(|f| {
+                f.cookies
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.expose().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        idle: defaults::IDLE,
+        load_timeout: defaults::LOAD_TIMEOUT,
+        cdp_timeout: defaults::CDP_TIMEOUT,
+        ignore: UrlFilter::default(),
+        version_header: None,
+        version_expr: None,
+        steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
+        block: Vec::new(),
+    }
+}
+
+/// A deploy command's phases, a signal, or the duration end the run.
+fn stop_rule(o: &Options, duration: Duration) -> Result<Stop> {
+    Ok(if !o.deploy_command.is_empty() {
+        crate::deploy::check_command(&o.deploy_command)?;
+        Stop::Deploy {
+            argv: o.deploy_command.clone(),
+            log: o.deploy_log.clone(),
+        }
+    } else if o.until_signal {
+        Stop::After(None)
+    } else {
+        Stop::After(Some(duration))
+    })
 }
 
 fn targets(o: &Options, file: Option<&Scenario>) -> Result<Targets> {

@@ -44,6 +44,30 @@ pub fn render(report: &Report) -> String {
         "  load time p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {} requests",
         s.load_ms.p50, s.load_ms.p95, s.load_ms.max, s.requests
     );
+    phase_lines(&mut out, report);
+    deploy_and_versions(&mut out, report);
+    for check in &report.checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "  note      {note}");
+    }
+    prober_line(&mut out, report);
+    let listed = failing_resources(report, &s.failing_resources, SHOWN_RESOURCES);
+    if !listed.is_empty() {
+        let _ = writeln!(out, "  failing resources:");
+        out.push_str(&listed);
+    }
+    for diagnosis in report.diagnoses().iter().take(4) {
+        let _ = writeln!(out, "  diagnosis: {diagnosis}");
+    }
+    out
+}
+
+/// A line per phase around a deploy; the failed classes otherwise.
+fn phase_lines(out: &mut String, report: &Report) {
+    let s = &report.summary;
     if report.phases.len() > 1 {
         for p in &report.phases {
             let _ = writeln!(
@@ -65,6 +89,10 @@ pub fn render(report: &Report) -> String {
             by_class(&s.failed_loads_by_class)
         );
     }
+}
+
+/// How the deploy command ended, and the versions served.
+fn deploy_and_versions(out: &mut String, report: &Report) {
     if let Some(d) = &report.deploy {
         let how = d
             .exit_code
@@ -99,13 +127,10 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
-    for check in &report.checks {
-        let mark = if check.passed { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
-    }
-    for note in &report.notes {
-        let _ = writeln!(out, "  note      {note}");
-    }
+}
+
+/// The prober's own downtime, when Chromium had to be relaunched.
+fn prober_line(out: &mut String, report: &Report) {
     if report.prober.browser_relaunches > 0 {
         let down_ms: u64 = report
             .prober
@@ -120,15 +145,6 @@ pub fn render(report: &Report) -> String {
             down_ms as f64 / 1000.0
         );
     }
-    let listed = failing_resources(report, &s.failing_resources, SHOWN_RESOURCES);
-    if !listed.is_empty() {
-        let _ = writeln!(out, "  failing resources:");
-        out.push_str(&listed);
-    }
-    for diagnosis in report.diagnoses().iter().take(4) {
-        let _ = writeln!(out, "  diagnosis: {diagnosis}");
-    }
-    out
 }
 
 pub fn status_word(status: Status) -> &'static str {
