@@ -1,4 +1,4 @@
-//! The worker pool: N workers share one supervised Chromium and load the page until the run is
+//! The worker shared: N workers share one supervised Chromium and load the page until the run is
 //! over, sending what they observe to the recorder. Whoever drives the run (a timer, a deploy
 //! command, a signal) talks to it through [`Control`]: the current phase, and when to stop.
 
@@ -82,7 +82,7 @@ pub struct RunOutcome {
 
 /// Runs the probe until `control.stop` says so (or `max_loads` is reached); `progress` receives
 /// a snapshot after every load.
-pub async fn run(
+pub async fn run_workers(
     cfg: RunConfig,
     mut control: Control,
     progress: watch::Sender<Snapshot>,
@@ -97,8 +97,8 @@ pub async fn run(
     let t0 = std::time::Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
     let counters = Arc::new(Counters::default());
-    // Only the workers hold the pool: the channel closes when the last of them is done.
-    let pool = Arc::new(Pool {
+    // Only the workers hold the shared state: the channel closes when the last of them is done.
+    let shared = Arc::new(Shared {
         supervisor: supervisor.clone(),
         settings: cfg.load.clone(),
         max_loads: cfg.max_loads,
@@ -107,8 +107,8 @@ pub async fn run(
         stop: control.stop.clone(),
         tx,
     });
-    let mut workers = spawn_workers(cfg.model, &pool);
-    drop(pool);
+    let mut workers = spawn_workers(cfg.model, &shared);
+    drop(shared);
 
     let mut collected = Collected {
         recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.urls().len() > 1),
@@ -211,20 +211,20 @@ async fn collect(
     interrupted
 }
 
-fn spawn_workers(model: LoadModel, pool: &Arc<Pool>) -> JoinSet<()> {
+fn spawn_workers(model: LoadModel, shared: &Arc<Shared>) -> JoinSet<()> {
     let mut workers = JoinSet::new();
     match model {
         LoadModel::Closed { workers: n } => {
             for worker in 0..n {
-                let pool = pool.clone();
-                workers.spawn(async move { while pool.one_load(worker).await {} });
+                let shared = shared.clone();
+                workers.spawn(async move { while shared.one_load(worker).await {} });
             }
         }
         LoadModel::Open {
             rate_per_s,
             max_in_flight,
         } => {
-            workers.spawn(arrivals(pool.clone(), rate_per_s, max_in_flight));
+            workers.spawn(arrivals(shared.clone(), rate_per_s, max_in_flight));
         }
     }
     workers
@@ -262,7 +262,7 @@ struct Counters {
 }
 
 /// What every load of a run shares.
-struct Pool {
+struct Shared {
     supervisor: Arc<Supervisor>,
     settings: LoadSettings,
     max_loads: Option<u64>,
@@ -272,7 +272,7 @@ struct Pool {
     tx: mpsc::UnboundedSender<Observation>,
 }
 
-impl Pool {
+impl Shared {
     /// Makes one load and sends what it saw; false when no more loads should start.
     async fn one_load(&self, worker: usize) -> bool {
         if *self.stop.borrow() != Stop::Running {
@@ -308,31 +308,31 @@ impl Pool {
 
 /// The open model: users arrive on a clock, not when the previous one is done, so a slow site
 /// does not slow the probe down. Arrivals past `max_in_flight` are counted, not queued.
-async fn arrivals(pool: Arc<Pool>, rate_per_s: f64, max_in_flight: usize) {
+async fn arrivals(shared: Arc<Shared>, rate_per_s: f64, max_in_flight: usize) {
     let mut clock = tokio::time::interval(Duration::from_secs_f64(1.0 / rate_per_s));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut loads = JoinSet::new();
     let mut slot = 0;
     loop {
-        let mut stop = pool.stop.clone();
+        let mut stop = shared.stop.clone();
         tokio::select! {
             _ = clock.tick() => {}
             _ = stop.wait_for(|s| *s != Stop::Running) => break,
         }
         while loads.try_join_next().is_some() {}
-        if pool
+        if shared
             .max_loads
-            .is_some_and(|max| pool.counters.next_id.load(Ordering::SeqCst) >= max)
+            .is_some_and(|max| shared.counters.next_id.load(Ordering::SeqCst) >= max)
         {
             break;
         }
         if loads.len() >= max_in_flight {
-            pool.counters.skipped.fetch_add(1, Ordering::SeqCst);
+            shared.counters.skipped.fetch_add(1, Ordering::SeqCst);
             continue;
         }
-        let (pool, worker) = (pool.clone(), slot % max_in_flight);
+        let (shared, worker) = (shared.clone(), slot % max_in_flight);
         slot += 1;
-        loads.spawn(async move { pool.one_load(worker).await });
+        loads.spawn(async move { shared.one_load(worker).await });
     }
     while loads.join_next().await.is_some() {}
 }

@@ -54,7 +54,7 @@ const MODES: [(Mode, &str); 2] = [
     (Mode::SharedAssets, "shared-assets rollout"),
 ];
 
-pub async fn run(args: DemoArgs) -> Result<i32> {
+pub async fn demo(args: DemoArgs) -> Result<i32> {
     let signal = signals::stop_on_signals()?;
     let mut reports = Vec::new();
     for (mode, title) in MODES {

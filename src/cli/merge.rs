@@ -32,7 +32,7 @@ pub struct MergeArgs {
     pub outputs: super::Outputs,
 }
 
-pub async fn run(args: MergeArgs) -> Result<i32> {
+pub async fn merge_reports(args: MergeArgs) -> Result<i32> {
     let mut shards = Vec::new();
     for path in &args.inputs {
         let report = report::json::read(path).map_err(|e| UsageError(format!("{e:#}")))?;

@@ -54,12 +54,12 @@ pub enum Command {
 /// Runs the parsed command and returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Run(args) => run::run(*args).await,
-        Command::Demo(args) => demo::run(args).await,
+        Command::Run(args) => run::probe(*args).await,
+        Command::Demo(args) => demo::demo(args).await,
         Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
-        Command::Report(args) => report::run(args).await,
-        Command::Merge(args) => merge::run(args).await,
-        Command::Scenario(args) => scenario::run(args),
+        Command::Report(args) => report::rerender(args).await,
+        Command::Merge(args) => merge::merge_reports(args).await,
+        Command::Scenario(args) => scenario::check_or_print(args),
     };
     match result {
         Ok(code) => code,

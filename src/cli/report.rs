@@ -28,7 +28,7 @@ pub struct ReportArgs {
     pub outputs: super::Outputs,
 }
 
-pub async fn run(args: ReportArgs) -> Result<i32> {
+pub async fn rerender(args: ReportArgs) -> Result<i32> {
     let report = report::json::read(&args.input).map_err(|e| UsageError(format!("{e:#}")))?;
     args.outputs
         .write(&report)

@@ -193,7 +193,7 @@ pub enum Driver {
     Deploy(DeployPlan),
 }
 
-pub async fn run(args: RunArgs) -> Result<i32> {
+pub async fn probe(args: RunArgs) -> Result<i32> {
     let plan = Plan::resolve(&args.options())?;
     args.outputs.check()?;
     let driver = match &plan.stop {
@@ -294,7 +294,7 @@ pub async fn probe_and_report(
     // The runner ends on its own (max loads) or when the driver says stop; either way the
     // driver's record is taken if it finished, and it is dropped (stopping it) if not.
     let label_urls = cfg.load.targets.urls().len() > 1;
-    let run = runner::run(cfg, control, progress_tx);
+    let run = runner::run_workers(cfg, control, progress_tx);
     tokio::pin!(run);
     tokio::pin!(drive);
     let (outcome, deploy) = tokio::select! {

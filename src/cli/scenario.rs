@@ -37,7 +37,7 @@ pub enum ScenarioCommand {
     Example,
 }
 
-pub fn run(args: ScenarioArgs) -> Result<i32> {
+pub fn check_or_print(args: ScenarioArgs) -> Result<i32> {
     match args.command {
         ScenarioCommand::Check { files } => {
             // Every file is checked, so one run lists every broken file.

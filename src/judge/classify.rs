@@ -44,6 +44,16 @@ fn counts(class: FailureClass, fail_on_js_error: bool, counted: Option<&[Failure
     }
 }
 
+/// Only the site's own http(s) traffic is judged (and waited for). Chromium's error pages,
+/// data: URLs and the favicon Chromium fetches on its own are not requests the page made: a
+/// missing favicon breaks nothing for a user.
+pub fn made_by_page(url: &str, resource_type: &str) -> bool {
+    let web = url.starts_with("http://") || url.starts_with("https://");
+    let own_favicon =
+        resource_type == "Other" && url::Url::parse(url).is_ok_and(|u| u.path() == "/favicon.ico");
+    web && !own_favicon
+}
+
 /// The page cancelled the request itself (AbortController, navigation away): not a failure of
 /// the site, nor of a document whose subresource it was.
 pub fn cancelled_by_page(error: &str, canceled: bool) -> bool {
@@ -292,6 +302,15 @@ mod tests {
         obs.requests = std::iter::once(document).chain(requests).collect();
         obs.version = Some("v1".into());
         obs
+    }
+
+    #[test]
+    fn only_the_pages_own_requests_are_judged() {
+        assert!(made_by_page("http://127.0.0.1:1/favicon.ico", "Image"));
+        assert!(!made_by_page("http://127.0.0.1:1/favicon.ico", "Other"));
+        assert!(!made_by_page("data:image/png;base64,AAAA", "Image"));
+        assert!(!made_by_page("chrome-error://chromewebdata/", "Document"));
+        assert!(made_by_page("https://cdn.example.com/app.js", "Script"));
     }
 
     #[test]

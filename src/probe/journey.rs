@@ -11,7 +11,11 @@ use crate::scenario::Step;
 
 const POLL: Duration = Duration::from_millis(100);
 
-pub(super) async fn run(s: &mut Session<'_>, step: &Step, start_url: &str) -> Result<(), Halt> {
+pub(super) async fn take_step(
+    s: &mut Session<'_>,
+    step: &Step,
+    start_url: &str,
+) -> Result<(), Halt> {
     let page = s.page;
     match step {
         Step::Click { selector } => {

@@ -144,7 +144,7 @@ pub(super) async fn drive(
             break;
         }
         session.tracker.step = Some(format!("step {} ({step})", i + 1));
-        result = journey::run(&mut session, step, url).await;
+        result = journey::take_step(&mut session, step, url).await;
     }
     if let Err(Halt::Step(why)) = result {
         let step = session.tracker.step.take().unwrap_or_default();

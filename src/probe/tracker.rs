@@ -10,7 +10,7 @@ use chromiumoxide::cdp::js_protocol::runtime::{ConsoleApiCalledType, RemoteObjec
 use super::LoadSettings;
 use super::events::PageEvent;
 use crate::filter::UrlFilter;
-use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page};
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
 use crate::model::{JsError, Observation, Request};
 
 #[derive(Default)]
@@ -27,14 +27,8 @@ struct Entry {
 }
 
 impl Entry {
-    /// Only the site's own http(s) traffic is judged. Chromium's error pages, data: URLs and
-    /// the favicon Chromium fetches on its own are not requests the page made: a missing
-    /// favicon breaks nothing for a user.
     fn judged(&self) -> bool {
-        let web = self.url.starts_with("http://") || self.url.starts_with("https://");
-        let own_favicon = self.resource_type == "Other"
-            && url::Url::parse(&self.url).is_ok_and(|u| u.path() == "/favicon.ico");
-        web && !own_favicon
+        made_by_page(&self.url, &self.resource_type)
     }
 }
 
