@@ -1,4 +1,4 @@
-//! The worker shared: N workers share one supervised Chromium and load the page until the run is
+//! The workers: N of them share one supervised Chromium and load the page until the run is
 //! over, sending what they observe to the recorder. Whoever drives the run (a timer, a deploy
 //! command, a signal) talks to it through [`Control`]: the current phase, and when to stop.
 
