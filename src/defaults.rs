@@ -1,5 +1,5 @@
 //! Every default of a run, written once: the plan applies them, the help text and the scenario
-//! validator show them. (The SLO's default is `model::Slo::default`, the browser's is the first
+//! validator use them from here. (The SLO's default is `model::Slo::default`, the browser's is the first
 //! of `browser`'s usual places.)
 
 use std::time::Duration;
@@ -20,6 +20,13 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CDP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long in-flight loads may finish after Ctrl-C or SIGTERM (at most the load timeout).
 pub const GRACE: Duration = Duration::from_secs(5);
+
+/// How long a `wait_for` step waits when the scenario gives no timeout.
+pub const WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(10);
+/// What a report keeps at most: memory stays bounded on long runs.
+pub const MAX_FAILURES: usize = 10_000;
+pub const MAX_DETAILED_LOADS: usize = 200;
+pub const MAX_FAILING_RESOURCES: usize = 1_000;
 
 /// How help text shows a duration default: `500ms`, `30s`.
 pub fn shown(d: Duration) -> String {

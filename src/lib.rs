@@ -1,9 +1,11 @@
 //! rollprobe: tells, with evidence, whether a deployment of a single-page web app was
 //! zero-downtime for the people using it.
 //!
-//! Data flows one way: the plan ([`cli`] flags and a [`scenario`] file) → workers ([`runner`],
-//! one [`probe`] per page load, in a [`browser`]) → observations ([`model`]) → the [`judge`]
-//! (failures, verdicts, the report model) → exporters ([`report`]).
+//! Data flows one way: the [`plan`] ([`cli`] flags and a [`scenario`] file, [`defaults`] for
+//! the rest, [`target`] URLs checked) → workers ([`runner`], one [`probe`] per page load, in a
+//! [`browser`]) → observations ([`model`]) → the [`judge`] (failures, verdicts, the report
+//! model) → exporters ([`report`]). The judge's rules are pure functions that the probe and the
+//! exporters may ask (what the page's own requests are, which classes count), never copy.
 
 pub mod browser;
 pub mod cli;

@@ -111,7 +111,7 @@ pub async fn run_workers(
     drop(shared);
 
     let mut collected = Collected {
-        recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.urls().len() > 1),
+        recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.several()),
         keep: cfg.keep_observations,
         kept: Vec::new(),
         phases: vec![PhaseSpan {

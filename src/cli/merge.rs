@@ -1,5 +1,5 @@
 //! `rollprobe merge`: one report and one verdict from the shards of several probers that
-//! watched the same deployment (see report::merge).
+//! watched the same deployment (see judge::merge).
 
 use std::path::PathBuf;
 

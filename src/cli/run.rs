@@ -293,7 +293,7 @@ pub async fn probe_and_report(
     };
     // The runner ends on its own (max loads) or when the driver says stop; either way the
     // driver's record is taken if it finished, and it is dropped (stopping it) if not.
-    let label_urls = cfg.load.targets.urls().len() > 1;
+    let label_urls = cfg.load.targets.several();
     let run = runner::run_workers(cfg, control, progress_tx);
     tokio::pin!(run);
     tokio::pin!(drive);

@@ -21,9 +21,9 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_failures: 10_000,
-            max_detailed_loads: 200,
-            max_resources: 1_000,
+            max_failures: crate::defaults::MAX_FAILURES,
+            max_detailed_loads: crate::defaults::MAX_DETAILED_LOADS,
+            max_resources: crate::defaults::MAX_FAILING_RESOURCES,
         }
     }
 }
@@ -271,11 +271,21 @@ impl Recorder {
         let phases = self
             .phases
             .into_iter()
-            .filter_map(|(phase, counts)| {
-                let span = spans.iter().find(|s| s.phase == phase)?.clone();
+            .map(|(phase, counts)| {
+                // A load can belong to a phase whose span the runner never saw (a deploy so fast
+                // that the phase watch skipped it): its failures still count.
+                let span = spans
+                    .iter()
+                    .find(|s| s.phase == phase)
+                    .cloned()
+                    .unwrap_or(PhaseSpan {
+                        phase,
+                        started_at_ms: u64::MAX,
+                        ended_at_ms: 0,
+                    });
                 let span_s = span.ended_at_ms.saturating_sub(span.started_at_ms) as f64 / 1000.0;
                 let summary = counts.summary(loads.iter().filter(|l| l.phase == phase), span_s);
-                Some((span, summary))
+                (span, summary)
             })
             .collect();
         Recorded {

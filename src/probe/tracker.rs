@@ -216,7 +216,6 @@ impl Tracker {
         }
     }
 
-    /// Turns the bookkeeping into the observation, with times relative to the load's start.
     /// Which deadline the load missed, and what was still going on.
     fn why_timed_out(&self, load_timeout: std::time::Duration) -> String {
         let pending: Vec<&str> = self.in_flight().map(|e| e.url.as_str()).collect();
@@ -237,6 +236,7 @@ impl Tracker {
         what + &during
     }
 
+    /// Turns the bookkeeping into the observation, with times relative to the load's start.
     pub(super) fn finish(self, obs: &mut Observation, settings: &LoadSettings) {
         // CDP timestamps are monotonic seconds; the earliest request also carries wall time,
         // which anchors them to the load's wall-clock start.

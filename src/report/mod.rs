@@ -1,5 +1,6 @@
-//! The exporters: each renders the report model (crate::model::Report) in one format, behind
-//! one small interface, and never reads anything else. `write` puts files where users point.
+//! The exporters: each renders the report model (crate::model::Report) in one format and reads
+//! nothing else. The file formats (json, junit, html) sit behind one small interface; `text` is
+//! the summary printed at the end. `write` puts files where users point.
 
 pub mod html;
 pub mod json;

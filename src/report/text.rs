@@ -3,19 +3,10 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::Exporter;
 use crate::judge::counted_in;
 use crate::model::{FailingResource, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
-
-pub struct Text;
-
-impl Exporter for Text {
-    fn render(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
-        Ok(render(report).into_bytes())
-    }
-}
 
 pub fn render(report: &Report) -> String {
     let s = &report.summary;

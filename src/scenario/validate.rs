@@ -18,9 +18,8 @@ use crate::filter::UrlFilter;
 use crate::model::FailureClass;
 use crate::model::Slo;
 
-const DEFAULT_WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(10);
 /// The same bounds as `run --workers`.
-const WORKERS: std::ops::RangeInclusive<i64> = 1..=64;
+const WORKERS: std::ops::RangeInclusive<i64> = 1..=crate::defaults::MAX_USERS as i64;
 pub(super) const STEP_ACTIONS: &str = "click, goto, wait_for, wait_idle, eval, sleep";
 const RATE_FORMS: &str =
     "a number of new users per second, minute or hour, like \"5/s\", \"30/m\" or \"0.5/s\"";
@@ -284,7 +283,7 @@ impl Validator<'_> {
         if let Some(sel) = &s.wait_for {
             let timeout = match &s.timeout {
                 Some(t) => self.positive(t, "timeout")?,
-                None => DEFAULT_WAIT_FOR_TIMEOUT,
+                None => crate::defaults::WAIT_FOR_TIMEOUT,
             };
             let selector = self.text_value(sel, "wait_for")?;
             actions.push(("wait_for", Step::WaitFor { selector, timeout }));

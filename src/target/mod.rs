@@ -39,6 +39,11 @@ impl Targets {
         &self.urls
     }
 
+    /// Several start URLs: each load then says which it opened.
+    pub fn several(&self) -> bool {
+        self.urls.len() > 1
+    }
+
     /// How reports name the target: the URL, or the URLs joined.
     pub fn describe(&self) -> String {
         self.urls.join(", ")
