@@ -116,7 +116,8 @@ async fn probe_rollout(
         expect_version: Some("v2".into()),
         chromium: args.chromium.clone(),
         ..Options::default()
-    })?;
+    })?
+    .around_own_deploy();
     let rolling = sim.clone();
     let deploy = DeployPlan {
         deployment: Deployment::InProcess {

@@ -13,7 +13,7 @@ use super::Outputs;
 use crate::defaults;
 use crate::deploy::{self, DeployPlan, Deployment};
 use crate::judge::{self, recorder::Snapshot};
-use crate::model::{Phase, Report, RunRecord, Settings};
+use crate::model::{Phase, Report, RunRecord};
 use crate::plan::{Block, Options, Plan, Stop};
 use crate::progress::{self, Console};
 use crate::report;
@@ -254,15 +254,11 @@ pub async fn probe_and_report(
     signal: watch::Receiver<bool>,
     show_progress: bool,
 ) -> Result<Report> {
-    let (cfg, settings, save_observations) = (plan.run, plan.settings, plan.save_observations);
+    let (cfg, save_observations) = (plan.run, plan.save_observations);
+    let settings = cfg.settings.clone();
     let first_phase = match driver {
         Driver::For(_) => Phase::Run,
         Driver::Deploy(_) => Phase::Baseline,
-    };
-    // A deployment's phases, not a duration, decide how long it runs.
-    let settings = Settings {
-        duration_s: settings.duration_s.filter(|_| first_phase == Phase::Run),
-        ..settings
     };
     let (phase_tx, phase_rx) = watch::channel(first_phase);
     let (stop_tx, stop_rx) = watch::channel(runner::Stop::Running);

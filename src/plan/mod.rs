@@ -67,10 +67,9 @@ pub enum Stop {
 }
 
 pub struct Plan {
-    /// What the workers and the browser need.
+    /// What the workers and the browser need, and what the loads are judged by (`settings`,
+    /// which the report shows).
     pub run: RunConfig,
-    /// What the loads are judged by; the report shows them.
-    pub settings: Settings,
     pub stop: Stop,
     pub baseline: Duration,
     pub settle: Duration,
@@ -137,7 +136,7 @@ impl Plan {
         Ok(Plan {
             run: RunConfig {
                 load,
-                settings: settings.clone(),
+                settings,
                 model,
                 max_loads: o.max_loads,
                 browser: BrowserOptions {
@@ -148,7 +147,6 @@ impl Plan {
                 limits: Limits::default(),
                 keep_observations: o.save_observations.is_some(),
             },
-            settings,
             stop,
             baseline: o.baseline.unwrap_or(defaults::BASELINE),
             settle: o.settle.unwrap_or(defaults::SETTLE),
@@ -158,6 +156,15 @@ impl Plan {
 }
 
 /// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.
+impl Plan {
+    /// The caller drives the deployment itself (the demo's simulated rollout): its phases, not
+    /// a duration, end the run, so the report shows no duration.
+    pub fn around_own_deploy(mut self) -> Plan {
+        self.run.settings.duration_s = None;
+        self
+    }
+}
+
 fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
     match (o.rate_per_s, o.workers, spec.rate_per_s) {
         (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
