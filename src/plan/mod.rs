@@ -124,14 +124,19 @@ impl Plan {
             slo,
             slo_by_phase,
         };
+        let (headers, cookies) = file.map(request).unwrap_or_default();
         let load = LoadSettings {
+            targets,
+            headers,
+            cookies,
             idle,
             load_timeout,
+            cdp_timeout: defaults::CDP_TIMEOUT,
             ignore: ignore_filter,
             version_header: version.header,
             version_expr: version.page_expr,
+            steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
-            ..page_settings(file, targets)
         };
         Ok(Plan {
             run: RunConfig {
@@ -155,7 +160,6 @@ impl Plan {
     }
 }
 
-/// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.
 impl Plan {
     /// The caller drives the deployment itself (the demo's simulated rollout): its phases, not
     /// a duration, end the run, so the report shows no duration.
@@ -165,6 +169,7 @@ impl Plan {
     }
 }
 
+/// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.
 fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
     match (o.rate_per_s, o.workers, spec.rate_per_s) {
         (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
@@ -177,30 +182,6 @@ fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
         (None, workers, _) => LoadModel::Closed {
             workers: workers.or(spec.workers).unwrap_or(defaults::WORKERS),
         },
-    }
-}
-
-/// What the scenario file tells every page load: who the user is and what journey it walks.
-fn page_settings(file: Option<&Scenario>, targets: Targets) -> LoadSettings {
-    LoadSettings {
-        targets,
-        headers: file.map(request_headers).unwrap_or_default(),
-        cookies: file
-            .map(|f| {
-                f.cookies
-                    .iter()
-                    .map(|(name, value)| (name.clone(), value.expose().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        idle: defaults::IDLE,
-        load_timeout: defaults::LOAD_TIMEOUT,
-        cdp_timeout: defaults::CDP_TIMEOUT,
-        ignore: UrlFilter::default(),
-        version_header: None,
-        version_expr: None,
-        steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
-        block: Vec::new(),
     }
 }
 
@@ -331,14 +312,19 @@ fn versions(o: &Options, file: Option<&Scenario>) -> Result<VersionPlan> {
     })
 }
 
-/// The scenario's headers, with basic auth as the Authorization header it becomes.
-fn request_headers(file: &Scenario) -> Vec<(String, String)> {
+/// The scenario's request headers (basic auth as the Authorization header it becomes) and
+/// cookies, values resolved.
+type Pairs = Vec<(String, String)>;
+
+fn request(file: &Scenario) -> (Pairs, Pairs) {
     use base64::Engine;
-    let mut headers: Vec<(String, String)> = file
-        .headers
-        .iter()
-        .map(|(name, value)| (name.clone(), value.expose().to_string()))
-        .collect();
+    let exposed = |pairs: &[(String, crate::scenario::Secret)]| -> Pairs {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_string()))
+            .collect()
+    };
+    let mut headers = exposed(&file.headers);
     if let Some(auth) = &file.basic_auth {
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
@@ -347,5 +333,5 @@ fn request_headers(file: &Scenario) -> Vec<(String, String)> {
         ));
         headers.push(("Authorization".into(), format!("Basic {token}")));
     }
-    headers
+    (headers, exposed(&file.cookies))
 }
