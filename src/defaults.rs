@@ -15,6 +15,10 @@ pub const DURATION: Duration = Duration::from_secs(30);
 pub const BASELINE: Duration = Duration::from_secs(10);
 pub const SETTLE: Duration = Duration::from_secs(15);
 pub const IDLE: Duration = Duration::from_millis(500);
+/// A fetch or XHR open this long is a long poll, not part of loading the page. Long enough for
+/// a slow API call, which the page needs, to still be waited for (and its 502 still seen);
+/// short enough that a long-polling page costs a few seconds a load, not its poll interval.
+pub const LONG_REQUEST: Duration = Duration::from_secs(5);
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// A CDP call slower than this means the browser is wedged, not that the site is slow.
 pub const CDP_TIMEOUT: Duration = Duration::from_secs(15);

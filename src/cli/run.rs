@@ -104,6 +104,12 @@ pub struct RunArgs {
     ))]
     pub idle: Option<Duration>,
 
+    #[arg(long, value_parser = crate::clock::parse_duration, value_name = "DURATION", help = format!(
+        "A fetch or XHR still open after this long is a long poll: the load stops waiting for it (event streams and WebSockets are never waited for) [default: {}]",
+        defaults::shown(defaults::LONG_REQUEST)
+    ))]
+    pub long_request: Option<Duration>,
+
     #[arg(long, value_parser = crate::clock::parse_duration, help = format!(
         "A load that is not idle by then fails as `timeout` [default: {}]",
         defaults::shown(defaults::LOAD_TIMEOUT)
@@ -122,6 +128,11 @@ pub struct RunArgs {
     /// Count uncaught JS exceptions and console errors as failed loads (always recorded)
     #[arg(long)]
     pub fail_on_js_error: bool,
+
+    /// After each load (and its journey), a visible element must match this CSS selector, or
+    /// the load fails as `not_rendered`; without it, pages that end blank fail as `blank_page`
+    #[arg(long, value_name = "CSS")]
+    pub expect_selector: Option<String>,
 
     #[arg(long, value_name = "PERCENT", help = format!(
         "Percent of loads that must succeed in every phase [default: {}]",
@@ -231,10 +242,12 @@ impl RunArgs {
             baseline: self.baseline,
             settle: self.settle,
             idle: self.idle,
+            long_request: self.long_request,
             load_timeout: self.load_timeout,
             block: self.block.clone(),
             ignore: self.ignore.clone(),
             fail_on_js_error: self.fail_on_js_error,
+            expect_selector: self.expect_selector.clone(),
             slo_percent: self.slo,
             max_failed_loads: self.max_failed_loads,
             version_header: self.version_header.clone(),

@@ -48,7 +48,9 @@ fn counts(class: FailureClass, fail_on_js_error: bool, counted: Option<&[Failure
 /// data: URLs and the favicon Chromium fetches on its own are not requests the page made: a
 /// missing favicon breaks nothing for a user.
 pub fn made_by_page(url: &str, resource_type: &str) -> bool {
-    let web = url.starts_with("http://") || url.starts_with("https://");
+    let web = ["http://", "https://", "ws://", "wss://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
     let own_favicon =
         resource_type == "Other" && url::Url::parse(url).is_ok_and(|u| u.path() == "/favicon.ico");
     web && !own_favicon
@@ -80,27 +82,8 @@ pub struct Judgement {
 }
 
 pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
-    let at = |offset_ms: f64| obs.started_at_ms.saturating_add(offset_ms.max(0.0) as u64);
-    let mut failures: Vec<Failure> = obs
-        .requests
-        .iter()
-        .filter(|r| !rules.ignore.matches(&r.url))
-        .filter_map(|r| {
-            let (class, message) = request_failure(r)?;
-            Some(Failure {
-                load_id: obs.id,
-                phase: obs.phase,
-                class,
-                url: r.url.clone(),
-                status: r.status,
-                error: r.error.clone(),
-                message,
-                at_unix_ms: at(r.start_ms + r.duration_ms.unwrap_or(0.0)),
-                version: r.version.clone(),
-                diagnosis: diagnose(class, obs.version.as_deref(), r),
-            })
-        })
-        .collect();
+    let at = |offset_ms: f64| unix_ms(obs, offset_ms);
+    let mut failures = request_failures(obs, rules);
 
     let document = obs
         .requests
@@ -124,6 +107,9 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     }
     if let Some(why) = &obs.step_failed {
         failures.push(page_failure(FailureClass::StepFailed, why.clone()));
+    }
+    if let Some((class, why)) = render_failure(obs) {
+        failures.push(page_failure(class, why));
     }
     if let Some(why) = &obs.prober_error {
         failures.push(page_failure(FailureClass::ProberError, why.clone()));
@@ -158,25 +144,180 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     Judgement { outcome, failures }
 }
 
-/// The cross-version story of a missing asset, when both versions are known: the page came
-/// from one version and the asset request landed on a backend of another.
-fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<String> {
-    if class != FailureClass::MissingAsset {
+/// When something `offset_ms` into the load happened, in milliseconds since the Unix epoch.
+fn unix_ms(obs: &Observation, offset_ms: f64) -> u64 {
+    obs.started_at_ms.saturating_add(offset_ms.max(0.0) as u64)
+}
+
+/// The failures of the load's requests, each in its class.
+fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
+    obs.requests
+        .iter()
+        .filter(|r| !rules.ignore.matches(&r.url))
+        .filter_map(|r| {
+            let (class, message) = request_failure(r)?;
+            // What came back says more than Chromium's error about content of the wrong kind.
+            let error = match class {
+                FailureClass::WrongContent => came_back(r),
+                _ => r.error.clone(),
+            };
+            Some(Failure {
+                load_id: obs.id,
+                phase: obs.phase,
+                class,
+                url: r.url.clone(),
+                status: r.status,
+                error,
+                message,
+                at_unix_ms: unix_ms(obs, r.start_ms + r.duration_ms.unwrap_or(0.0)),
+                version: r.version.clone(),
+                diagnosis: diagnose(class, obs.version.as_deref(), r),
+            })
+        })
+        .collect()
+}
+
+/// What the page showed, judged only when it was the app's own page and the load got to its
+/// end: an error page or a page mid-journey says nothing about whether the app mounts.
+fn render_failure(obs: &Observation) -> Option<(FailureClass, String)> {
+    let render = obs.render.as_ref()?;
+    let document_ok = obs.requests.iter().any(|r| {
+        r.resource_type == "Document" && r.error.is_none() && r.status.is_some_and(|s| s < 400)
+    });
+    if !document_ok || obs.timed_out.is_some() || obs.step_failed.is_some() {
         return None;
     }
-    let status = r.status?;
-    match (page, r.version.as_deref()) {
-        (Some(page), Some(backend)) if page != backend => Some(format!(
-            "index.html from {page}, asset requested from a {backend} backend ({status})"
+    match &render.selector {
+        Some(selector) if !render.matched => Some((
+            FailureClass::NotRendered,
+            format!(
+                "nothing visible matches {selector:?} when the load ended: the app did not mount"
+            ),
         )),
-        (Some(page), Some(_)) => Some(format!(
-            "index.html and asset both from {page}: the build itself lacks the asset ({status})"
+        None if render.blank => Some((
+            FailureClass::BlankPage,
+            "the page ended blank: no text and no visible element in its body".to_string(),
         )),
         _ => None,
     }
 }
 
+/// The cross-version story of a missing or wrong asset, when both versions are known: the page
+/// came from one version and the asset request landed on a backend of another.
+fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<String> {
+    let (page, backend) = (page?, r.version.as_deref()?);
+    let same = page == backend;
+    match class {
+        FailureClass::MissingAsset => {
+            let status = r.status?;
+            Some(if same {
+                format!(
+                    "index.html and asset both from {page}: the build itself lacks the asset ({status})"
+                )
+            } else {
+                format!(
+                    "index.html from {page}, asset requested from a {backend} backend ({status})"
+                )
+            })
+        }
+        FailureClass::WrongContent => {
+            let answer = if r.mime_type.as_deref().is_some_and(is_html) {
+                "with its index.html"
+            } else {
+                "with content of another kind"
+            };
+            Some(if same {
+                format!(
+                    "index.html and asset both from {page}: the build itself answers the asset {answer}"
+                )
+            } else {
+                format!("index.html from {page}, asset answered by a {backend} backend {answer}")
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What a request was for, where content of another kind breaks the page: its resource type,
+/// or for a preload or prefetch (type `Other`) the extension a bundler gives the file.
+fn asked_for(r: &Request) -> Option<&'static str> {
+    match r.resource_type.as_str() {
+        "Script" => return Some("Script"),
+        "Stylesheet" => return Some("Stylesheet"),
+        "Font" => return Some("Font"),
+        "Document" | "Fetch" | "XHR" | "EventSource" | "WebSocket" => return None,
+        _ => {}
+    }
+    let path = url::Url::parse(&r.url).ok()?.path().to_ascii_lowercase();
+    let ext = path.rsplit_once('.')?.1.to_string();
+    match ext.as_str() {
+        "js" | "mjs" | "cjs" => Some("Script"),
+        "css" => Some("Stylesheet"),
+        "woff" | "woff2" | "ttf" | "otf" => Some("Font"),
+        _ => None,
+    }
+}
+
+fn is_html(mime: &str) -> bool {
+    matches!(mime, "text/html" | "application/xhtml+xml")
+}
+
+/// What a wrongly answered asset got instead, in a word or two: its MIME type, or how the
+/// browser stopped it.
+fn came_back(r: &Request) -> Option<String> {
+    r.blocked
+        .as_ref()
+        .map(|b| format!("blocked: {b}"))
+        .or_else(|| r.error.clone().filter(|e| e == BLOCKED_BY_ORB))
+        .or_else(|| r.mime_type.clone())
+        .or_else(|| r.refused.as_ref().map(|_| "refused".to_string()))
+}
+
+/// How Chromium reports a cross-origin asset it blocked for its content (ORB).
+const BLOCKED_BY_ORB: &str = "net::ERR_BLOCKED_BY_ORB";
+
+/// A script, stylesheet or font answered with content of another kind, however Chromium showed
+/// it: the MIME type of a 2xx answer, a block for the content (`nosniff`, ORB, integrity), or
+/// its own message refusing the response (whose wording changes between versions, so it is
+/// matched by the URL it names, not by its words).
+fn wrong_content(r: &Request) -> Option<String> {
+    let kind = asked_for(r)?;
+    let url = &r.url;
+    if r.error.as_deref() == Some(BLOCKED_BY_ORB)
+        || matches!(r.blocked.as_deref(), Some("content-type" | "integrity"))
+    {
+        let why = r
+            .blocked
+            .as_deref()
+            .or(r.error.as_deref())
+            .unwrap_or_default();
+        return Some(format!(
+            "{kind} {url} was blocked by the browser for its content ({why})"
+        ));
+    }
+    let answered = r.status.filter(|s| (200..300).contains(s));
+    if let (Some(status), Some(mime)) = (answered, r.mime_type.as_deref().filter(|m| is_html(m))) {
+        return Some(format!(
+            "{kind} {url} answered {status} {mime} (an HTML page, probably the SPA fallback)"
+        ));
+    }
+    // Refused before its body arrived (a stylesheet under nosniff), Chromium records an abort.
+    let aborted = r.status.is_none()
+        && r.error
+            .as_deref()
+            .is_some_and(|e| cancelled_by_page(e, r.canceled));
+    match &r.refused {
+        Some(text) if answered.is_some() || aborted => {
+            Some(format!("{kind} {url} was refused by the browser: {text}"))
+        }
+        _ => None,
+    }
+}
+
 fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
+    if let Some(message) = wrong_content(r) {
+        return Some((FailureClass::WrongContent, message));
+    }
     if let Some(status) = r.status.filter(|s| *s >= 400) {
         // A 404 script also ends in loadingFailed ERR_ABORTED: the status is the truth, and the
         // failure is counted once.
@@ -197,13 +338,21 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
         ));
     }
     let error = r.error.as_ref()?;
-    // The page cancelled it itself (AbortController, navigation away), or the prober blocked
-    // it on purpose (--block): not a site failure.
-    if cancelled_by_page(error, r.canceled) || error == BLOCKED_BY_PROBER {
+    // The page cancelled it itself (AbortController, navigation away), the prober blocked it
+    // on purpose (--block), or a stream that was open was cut later (apps reconnect): not a
+    // site failure.
+    if cancelled_by_page(error, r.canceled) || error == BLOCKED_BY_PROBER || r.long_lived {
         return None;
     }
+    // A WebSocket handshake the server answered with anything but 101 has no status in CDP,
+    // only Chromium's message; without a net error in it, the server refused it.
+    let class = if r.resource_type == "WebSocket" && !error.contains("net::ERR_") {
+        FailureClass::HttpError
+    } else {
+        FailureClass::NetworkError
+    };
     Some((
-        FailureClass::NetworkError,
+        class,
         format!("{} {} failed: {error}", r.resource_type, r.url),
     ))
 }
@@ -228,6 +377,12 @@ mod tests {
             start_ms: 0.0,
             duration_ms: Some(1.0),
             version: None,
+            mime_type: None,
+            content_type: None,
+            encoded_bytes: None,
+            blocked: None,
+            refused: None,
+            long_lived: false,
         }
     }
 

@@ -162,7 +162,7 @@ fn slice_counts(shards: &[Shard], loads: &[Load], phase: Option<Phase>) -> Slice
     let max_resources = Limits::default().max_resources;
     let mut t = SliceCounts::default();
     for l in loads.iter().filter(|l| phase.is_none_or(|p| l.phase == p)) {
-        t.count_load(l.outcome, &l.classes, l.requests as u64);
+        t.count_load(l);
     }
     for summary in shards.iter().filter_map(|s| match phase {
         None => Some(&s.report.summary),

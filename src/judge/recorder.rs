@@ -47,18 +47,12 @@ pub struct SliceCounts {
     failures_by_class: BTreeMap<FailureClass, u64>,
     resources: HashMap<(String, FailureClass, Option<u16>, Option<String>), FailingResource>,
     requests: u64,
+    long_lived_requests: u64,
 }
 
 impl SliceCounts {
-    fn count(
-        &mut self,
-        outcome: Outcome,
-        classes: &[FailureClass],
-        requests: u64,
-        failures: &[Failure],
-        limits: &Limits,
-    ) {
-        self.count_load(outcome, classes, requests);
+    fn count(&mut self, load: &Load, failures: &[Failure], limits: &Limits) {
+        self.count_load(load);
         for failure in failures {
             self.count_failures(failure.class, 1);
             self.count_resource(
@@ -77,19 +71,20 @@ impl SliceCounts {
         }
     }
 
-    /// One finished load: its outcome, the classes it failed with, its request count.
-    pub fn count_load(&mut self, outcome: Outcome, classes: &[FailureClass], requests: u64) {
+    /// One finished load: its outcome, the classes it failed with, its requests.
+    pub fn count_load(&mut self, load: &Load) {
         let s = &mut self.snapshot;
         s.loads += 1;
-        match outcome {
+        match load.outcome {
             Outcome::Ok => s.ok += 1,
             Outcome::Failed => s.failed += 1,
             Outcome::ProberError => s.prober_errors += 1,
         }
-        for class in classes {
+        for class in &load.classes {
             *s.failed_by_class.entry(*class).or_default() += 1;
         }
-        self.requests += requests;
+        self.requests += u64::from(load.requests);
+        self.long_lived_requests += u64::from(load.long_lived_requests);
     }
 
     /// `n` individual failures of one class.
@@ -146,6 +141,7 @@ impl SliceCounts {
             failed_loads_by_class: s.failed_by_class,
             failures_by_class: self.failures_by_class,
             requests: self.requests,
+            long_lived_requests: self.long_lived_requests,
             duration_s,
             loads_per_s: if duration_s > 0.0 {
                 s.loads as f64 / duration_s
@@ -209,7 +205,6 @@ impl Recorder {
             .collect();
         classes.sort();
         classes.dedup();
-        let requests = obs.requests.len() as u64;
         let mut served_by: Vec<String> = obs
             .requests
             .iter()
@@ -217,14 +212,22 @@ impl Recorder {
             .collect();
         served_by.sort();
         served_by.dedup();
+        let load = Load {
+            id: obs.id,
+            worker: obs.worker,
+            phase: obs.phase,
+            url: self.label_urls.then(|| obs.url.clone()),
+            started_at_ms: obs.started_at_ms,
+            duration_ms: obs.duration_ms,
+            outcome: judgement.outcome,
+            classes,
+            requests: obs.requests.len() as u32,
+            long_lived_requests: obs.requests.iter().filter(|r| r.long_lived).count() as u32,
+            version: obs.version.clone(),
+            served_by,
+        };
         for tally in [&mut self.overall, self.phases.entry(obs.phase).or_default()] {
-            tally.count(
-                judgement.outcome,
-                &classes,
-                requests,
-                &judgement.failures,
-                &self.limits,
-            );
+            tally.count(&load, &judgement.failures, &self.limits);
         }
 
         let room = self.limits.max_failures.saturating_sub(self.failures.len());
@@ -245,19 +248,7 @@ impl Recorder {
             }
         }
 
-        self.loads.push(Load {
-            id: obs.id,
-            worker: obs.worker,
-            phase: obs.phase,
-            url: self.label_urls.then_some(obs.url),
-            started_at_ms: obs.started_at_ms,
-            duration_ms: obs.duration_ms,
-            outcome: judgement.outcome,
-            classes,
-            requests: requests as u32,
-            version: obs.version,
-            served_by,
-        });
+        self.loads.push(load);
     }
 
     pub fn snapshot(&self) -> &Snapshot {

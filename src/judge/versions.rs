@@ -130,6 +130,7 @@ mod tests {
             outcome: Outcome::Ok,
             classes: Vec::new(),
             requests: 4,
+            long_lived_requests: 0,
             version: Some(version.into()),
             served_by: vec![version.into()],
         }

@@ -10,12 +10,20 @@ pub enum FailureClass {
     /// A static asset (script, stylesheet, font, image, ...) answered 404 or 410: the classic
     /// cross-version miss during a rollout.
     MissingAsset,
+    /// A script, stylesheet or font answered 2xx with content of another kind (the SPA
+    /// fallback's index.html), or refused or blocked by the browser for its content: the same
+    /// cross-version miss behind an SPA fallback.
+    WrongContent,
     /// Any other 4xx/5xx, the document included.
     HttpError,
     /// The request got no HTTP answer: refused, reset, empty response, cut body, ...
     NetworkError,
     /// The document did not load, or the network never went idle, within the load timeout.
     Timeout,
+    /// No visible element matched `--expect-selector` when the load ended: the app did not mount.
+    NotRendered,
+    /// Without `--expect-selector`: the page ended with no text and no visible element at all.
+    BlankPage,
     /// A step of the user journey failed (no element to click, an `eval` not truthy, ...).
     StepFailed,
     /// An uncaught exception or console error in the page.
@@ -25,11 +33,14 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    pub const ALL: [FailureClass; 7] = [
+    pub const ALL: [FailureClass; 10] = [
         FailureClass::MissingAsset,
+        FailureClass::WrongContent,
         FailureClass::HttpError,
         FailureClass::NetworkError,
         FailureClass::Timeout,
+        FailureClass::NotRendered,
+        FailureClass::BlankPage,
         FailureClass::StepFailed,
         FailureClass::JsError,
         FailureClass::ProberError,
@@ -38,9 +49,12 @@ impl FailureClass {
     pub fn as_str(self) -> &'static str {
         match self {
             FailureClass::MissingAsset => "missing_asset",
+            FailureClass::WrongContent => "wrong_content",
             FailureClass::HttpError => "http_error",
             FailureClass::NetworkError => "network_error",
             FailureClass::Timeout => "timeout",
+            FailureClass::NotRendered => "not_rendered",
+            FailureClass::BlankPage => "blank_page",
             FailureClass::StepFailed => "step_failed",
             FailureClass::JsError => "js_error",
             FailureClass::ProberError => "prober_error",
@@ -117,6 +131,27 @@ pub struct Request {
     /// App version of the backend that answered, from the version header when configured.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// The response's MIME type as Chromium understood it (`text/html`, `text/javascript`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mime_type: Option<String>,
+    /// The response's `Content-Type` header as the server sent it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub content_type: Option<String>,
+    /// Bytes received for it (headers and body as sent on the wire), once it finished.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub encoded_bytes: Option<u64>,
+    /// Why Chromium blocked the response (`content-type`, `integrity`, `csp`, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub blocked: Option<String>,
+    /// The browser's own error refusing this response (strict MIME type checking, a failed
+    /// integrity check), as it logged it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refused: Option<String>,
+    /// An event stream, WebSocket, or fetch/XHR open longer than `--long-request`: the load did
+    /// not wait for it, and a cut after it was open is recorded, not a failure (apps reconnect).
+    /// Without `duration_ms` it was still open when the load ended.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub long_lived: bool,
 }
 
 /// One reason a load failed.
@@ -174,6 +209,9 @@ pub struct Observation {
     pub prober_error: Option<String>,
     /// Set when a journey step failed: which and why.
     pub step_failed: Option<String>,
+    /// What the page showed when its load and journey were done; absent when they were not.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub render: Option<Render>,
     /// App version of the document, when a version source is configured.
     pub version: Option<String>,
     /// The load ended after the run was interrupted (Ctrl-C, SIGTERM).
@@ -202,10 +240,24 @@ impl Observation {
             timed_out: None,
             prober_error: None,
             step_failed: None,
+            render: None,
             version: None,
             after_interrupt: false,
         }
     }
+}
+
+/// What the page showed at the end of a load, read in the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Render {
+    /// `--expect-selector`, and whether a visible element matched it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub selector: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub matched: bool,
+    /// The body had no text and no visible element at all (a canvas or image is visible).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub blank: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -234,6 +286,9 @@ pub struct Load {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub classes: Vec<FailureClass>,
     pub requests: u32,
+    /// Of those, event streams, WebSockets and long polls the load did not wait for.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub long_lived_requests: u32,
     /// App version of the document.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
@@ -249,4 +304,8 @@ pub struct LoadDetail {
     pub requests: Vec<Request>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub js_errors: Vec<JsError>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -96,9 +96,15 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_loads: Option<u64>,
     pub idle_ms: u64,
+    /// A fetch or XHR open this long no longer holds a load open.
+    #[serde(default = "default_long_request_ms")]
+    pub long_request_ms: u64,
     pub load_timeout_ms: u64,
     pub ignore: Vec<String>,
     pub fail_on_js_error: bool,
+    /// The render check's selector; without it, blank pages are flagged.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expect_selector: Option<String>,
     /// Where the app version was read from, e.g. `header X-App-Version`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version_source: Option<String>,
@@ -112,6 +118,11 @@ pub struct Settings {
     /// Phases with an SLO of their own (from a scenario file).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub slo_by_phase: BTreeMap<Phase, Slo>,
+}
+
+/// Reports written before the setting existed waited for every request: as if unbounded.
+fn default_long_request_ms() -> u64 {
+    u64::MAX
 }
 
 impl Settings {
@@ -134,6 +145,9 @@ pub struct Summary {
     /// Individual failures per class (a load with three missing assets counts three).
     pub failures_by_class: BTreeMap<FailureClass, u64>,
     pub requests: u64,
+    /// Event streams, WebSockets and long polls seen, which loads did not wait for.
+    #[serde(default)]
+    pub long_lived_requests: u64,
     pub duration_s: f64,
     pub loads_per_s: f64,
     /// Load time of completed loads (ok and failed), milliseconds.
@@ -189,6 +203,10 @@ impl FailingResource {
         match (&self.status, &self.error) {
             // A body cut after a 200 is a network error: the error is what happened.
             (_, Some(error)) if self.class == FailureClass::NetworkError => error.clone(),
+            // `200 text/html`: the status alone would look like success.
+            (Some(status), Some(what)) if self.class == FailureClass::WrongContent => {
+                format!("{status} {what}")
+            }
             (Some(status), _) => status.to_string(),
             (None, Some(error)) => error.clone(),
             (None, None) => self.class.to_string(),

@@ -40,10 +40,12 @@ pub struct Options {
     pub baseline: Option<Duration>,
     pub settle: Option<Duration>,
     pub idle: Option<Duration>,
+    pub long_request: Option<Duration>,
     pub load_timeout: Option<Duration>,
     pub block: Vec<Block>,
     pub ignore: Vec<String>,
     pub fail_on_js_error: bool,
+    pub expect_selector: Option<String>,
     pub slo_percent: Option<f64>,
     pub max_failed_loads: Option<u64>,
     pub version_header: Option<String>,
@@ -89,17 +91,13 @@ impl Plan {
         let ignore_filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
         let model = load_model(o, &spec);
-        let idle = o.idle.or(spec.idle).unwrap_or(defaults::IDLE);
-        let load_timeout = positive(
-            o.load_timeout.or(spec.load_timeout),
-            "--load-timeout",
-            defaults::LOAD_TIMEOUT,
-        )?;
-        let duration = positive(
-            o.duration.or(spec.duration),
-            "--duration",
-            defaults::DURATION,
-        )?;
+        let Timing {
+            idle,
+            load_timeout,
+            long_request,
+            duration,
+        } = timing(o, &spec)?;
+        let expect_selector = expect_selector(o, file)?;
         let stop = stop_rule(o, duration)?;
         let version = versions(o, file)?;
         let (slo, slo_by_phase) = slos(o, file)?;
@@ -114,7 +112,9 @@ impl Plan {
             duration_s: matches!(stop, Stop::After(Some(_))).then_some(duration.as_secs_f64()),
             max_loads: o.max_loads,
             idle_ms: idle.as_millis() as u64,
+            long_request_ms: long_request.as_millis() as u64,
             load_timeout_ms: load_timeout.as_millis() as u64,
+            expect_selector: expect_selector.clone(),
             ignore,
             fail_on_js_error: o.fail_on_js_error
                 || file.and_then(|f| f.fail_on_js_error).unwrap_or(false),
@@ -130,6 +130,7 @@ impl Plan {
             headers,
             cookies,
             idle,
+            long_request,
             load_timeout,
             cdp_timeout: defaults::CDP_TIMEOUT,
             ignore: ignore_filter,
@@ -137,6 +138,7 @@ impl Plan {
             version_expr: version.page_expr,
             steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
+            expect_selector,
         };
         Ok(Plan {
             run: RunConfig {
@@ -167,6 +169,51 @@ impl Plan {
         self.run.settings.duration_s = None;
         self
     }
+}
+
+/// The render check's selector: the flag, then the file.
+fn expect_selector(o: &Options, file: Option<&Scenario>) -> Result<Option<String>> {
+    if o.expect_selector
+        .as_deref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        return Err(UsageError(
+            "--expect-selector is empty: give a CSS selector such as '#app *'".into(),
+        )
+        .into());
+    }
+    Ok(o.expect_selector
+        .clone()
+        .or_else(|| file.and_then(|f| f.expect_selector.clone())))
+}
+
+/// How long things take: flags, then the file, then the defaults.
+struct Timing {
+    idle: Duration,
+    load_timeout: Duration,
+    long_request: Duration,
+    duration: Duration,
+}
+
+fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
+    Ok(Timing {
+        idle: o.idle.or(spec.idle).unwrap_or(defaults::IDLE),
+        load_timeout: positive(
+            o.load_timeout.or(spec.load_timeout),
+            "--load-timeout",
+            defaults::LOAD_TIMEOUT,
+        )?,
+        long_request: positive(
+            o.long_request.or(spec.long_request),
+            "--long-request",
+            defaults::LONG_REQUEST,
+        )?,
+        duration: positive(
+            o.duration.or(spec.duration),
+            "--duration",
+            defaults::DURATION,
+        )?,
+    })
 }
 
 /// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.

@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use chromiumoxide::Page;
+use chromiumoxide::cdp::IntoEventKind;
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
+use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::{
     EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
+    EventWebSocketClosed, EventWebSocketCreated, EventWebSocketFrameError,
+    EventWebSocketHandshakeResponseReceived, EventWebSocketWillSendHandshakeRequest,
 };
 use chromiumoxide::cdp::browser_protocol::page::EventLifecycleEvent;
 use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
@@ -19,63 +23,47 @@ pub(super) enum PageEvent {
     Response(Arc<EventResponseReceived>),
     Finished(Arc<EventLoadingFinished>),
     Failed(Arc<EventLoadingFailed>),
+    /// WebSockets have events of their own: CDP never reports them as requests.
+    SocketCreated(Arc<EventWebSocketCreated>),
+    SocketHandshake(Arc<EventWebSocketWillSendHandshakeRequest>),
+    SocketOpened(Arc<EventWebSocketHandshakeResponseReceived>),
+    SocketError(Arc<EventWebSocketFrameError>),
+    SocketClosed(Arc<EventWebSocketClosed>),
     Lifecycle(Arc<EventLifecycleEvent>),
     Exception(Arc<EventExceptionThrown>),
     Console(Arc<EventConsoleApiCalled>),
+    /// The browser's own messages, where it says it refused a response.
+    Log(Arc<EventEntryAdded>),
     Crashed,
 }
 
 pub(super) async fn subscribe(
     page: &Page,
 ) -> chromiumoxide::Result<SelectAll<BoxStream<'static, PageEvent>>> {
-    let mut all = SelectAll::new();
-    all.push(
-        page.event_listener::<EventRequestWillBeSent>()
-            .await?
-            .map(PageEvent::Sent)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventResponseReceived>()
-            .await?
-            .map(PageEvent::Response)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventLoadingFinished>()
-            .await?
-            .map(PageEvent::Finished)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventLoadingFailed>()
-            .await?
-            .map(PageEvent::Failed)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventLifecycleEvent>()
-            .await?
-            .map(PageEvent::Lifecycle)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventExceptionThrown>()
-            .await?
-            .map(PageEvent::Exception)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventConsoleApiCalled>()
-            .await?
-            .map(PageEvent::Console)
-            .boxed(),
-    );
-    all.push(
-        page.event_listener::<EventTargetCrashed>()
-            .await?
-            .map(|_| PageEvent::Crashed)
-            .boxed(),
-    );
-    Ok(all)
+    Ok(SelectAll::from_iter([
+        listen(page, PageEvent::Sent).await?,
+        listen(page, PageEvent::Response).await?,
+        listen(page, PageEvent::Finished).await?,
+        listen(page, PageEvent::Failed).await?,
+        listen(page, PageEvent::SocketCreated).await?,
+        listen(page, PageEvent::SocketHandshake).await?,
+        listen(page, PageEvent::SocketOpened).await?,
+        listen(page, PageEvent::SocketError).await?,
+        listen(page, PageEvent::SocketClosed).await?,
+        listen(page, PageEvent::Lifecycle).await?,
+        listen(page, PageEvent::Exception).await?,
+        listen(page, PageEvent::Console).await?,
+        listen(page, PageEvent::Log).await?,
+        listen(page, |_: Arc<EventTargetCrashed>| PageEvent::Crashed).await?,
+    ]))
+}
+
+async fn listen<T>(
+    page: &Page,
+    wrap: fn(Arc<T>) -> PageEvent,
+) -> chromiumoxide::Result<BoxStream<'static, PageEvent>>
+where
+    T: IntoEventKind + Unpin + Send + Sync + 'static,
+{
+    Ok(page.event_listener::<T>().await?.map(wrap).boxed())
 }

@@ -27,6 +27,7 @@ use tracker::Tracker;
 
 mod events;
 mod journey;
+mod render;
 mod session;
 mod tracker;
 
@@ -39,6 +40,8 @@ pub struct LoadSettings {
     /// Cookies set for the start URL's origin before each load.
     pub cookies: Vec<(String, String)>,
     pub idle: Duration,
+    /// A fetch or XHR open this long is a long poll: the load stops waiting for it.
+    pub long_request: Duration,
     pub load_timeout: Duration,
     pub cdp_timeout: Duration,
     /// Requests that neither count nor keep the page busy (analytics, beacons).
@@ -52,6 +55,8 @@ pub struct LoadSettings {
     pub steps: Vec<Step>,
     /// URL patterns the browser must not fetch (`--block`), in URLPattern syntax.
     pub block: Vec<String>,
+    /// A CSS selector that must match a visible element when the load is done.
+    pub expect_selector: Option<String>,
 }
 
 /// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
@@ -87,10 +92,8 @@ pub async fn load_page(
             let completed =
                 !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
             tracker.finish(&mut obs, settings);
-            if let (Some(expr), true) = (&settings.version_expr, completed) {
-                obs.version = page_version(&page, expr, settings.cdp_timeout)
-                    .await
-                    .or(obs.version);
+            if completed {
+                read_page(&page, settings, &mut obs).await;
             }
             Some(page)
         }
@@ -194,6 +197,18 @@ async fn cdp<T>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!("{what}: {e}")),
         Err(_) => Err(format!("{what}: no answer from Chromium within {limit:?}")),
+    }
+}
+
+/// What the loaded page declares and shows, read once its load and journey are done.
+async fn read_page(page: &Page, settings: &LoadSettings, obs: &mut Observation) {
+    let limit = settings.cdp_timeout;
+    if let Some(expr) = &settings.version_expr {
+        obs.version = page_version(page, expr, limit).await.or(obs.version.take());
+    }
+    match render::read(page, settings.expect_selector.as_deref(), limit).await {
+        Ok(render) => obs.render = Some(render),
+        Err(e) => obs.prober_error = Some(e),
     }
 }
 

@@ -46,7 +46,7 @@ impl Session<'_> {
     }
 
     /// Feeds events until the network has been idle for the idle window after the document
-    /// loaded.
+    /// loaded. Long-lived requests (event streams, long polls, WebSockets) do not count.
     pub(super) async fn until_idle(&mut self) -> Result<(), Halt> {
         self.tracker.update_quiet();
         loop {
@@ -54,9 +54,15 @@ impl Session<'_> {
                 .tracker
                 .quiet_since
                 .map(|since| tokio::time::Instant::from_std(since + self.settings.idle));
+            let long_at = self
+                .tracker
+                .next_long_request()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 ev = self.events.next() => self.apply(ev)?,
                 _ = sleep_until_opt(idle_at) => return Ok(()),
+                // A request just became long-lived: the load may be quiet without it.
+                _ = sleep_until_opt(long_at) => self.tracker.update_quiet(),
                 _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
             }
         }

@@ -2,10 +2,15 @@
 //! turned into the load's observation at the end.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::network::{BlockedReason, Headers};
-use chromiumoxide::cdp::js_protocol::runtime::{ConsoleApiCalledType, RemoteObject};
+use chromiumoxide::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, LogEntrySource};
+use chromiumoxide::cdp::browser_protocol::network::{
+    BlockedReason, EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived, Headers,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventExceptionThrown, RemoteObject,
+};
 
 use super::LoadSettings;
 use super::events::PageEvent;
@@ -24,11 +29,43 @@ struct Entry {
     error: Option<String>,
     canceled: bool,
     version: Option<String>,
+    mime_type: Option<String>,
+    content_type: Option<String>,
+    encoded_bytes: Option<u64>,
+    blocked: Option<String>,
+    /// When the prober first heard of it: the long-request threshold counts from here.
+    seen: Option<Instant>,
+    long_lived: bool,
 }
 
 impl Entry {
     fn judged(&self) -> bool {
         made_by_page(&self.url, &self.resource_type)
+    }
+
+    fn in_flight(&self) -> bool {
+        self.started.is_some() && self.ended.is_none()
+    }
+
+    /// A fetch or XHR can be a long poll: it stops holding the load once it is long-lived.
+    fn may_poll(&self) -> bool {
+        matches!(self.resource_type.as_str(), "Fetch" | "XHR") && !self.long_lived
+    }
+}
+
+/// The browser said it refused a response: the message names the request by id, by URL, or
+/// quotes the URL in its text, depending on the check and on Chromium's version.
+struct Refusal {
+    text: String,
+    url: Option<String>,
+    request_id: Option<String>,
+}
+
+impl Refusal {
+    fn names(&self, id: &str, url: &str) -> bool {
+        self.request_id.as_deref() == Some(id)
+            || self.url.as_deref() == Some(url)
+            || self.text.contains(&format!("'{url}'"))
     }
 }
 
@@ -36,6 +73,8 @@ impl Entry {
 pub(super) struct Tracker {
     pub(super) ignore: UrlFilter,
     pub(super) version_header: Option<String>,
+    long_request: Duration,
+    refusals: Vec<Refusal>,
     pub(super) order: Vec<String>,
     entries: HashMap<String, Entry>,
     pub(super) loader_id: Option<String>,
@@ -57,6 +96,8 @@ impl Tracker {
         Tracker {
             ignore: settings.ignore.clone(),
             version_header: settings.version_header.clone(),
+            long_request: settings.long_request,
+            refusals: Vec::new(),
             order: Vec::new(),
             entries: HashMap::new(),
             loader_id: None,
@@ -81,68 +122,50 @@ impl Tracker {
 
     pub(super) fn apply(&mut self, ev: PageEvent) {
         match ev {
-            PageEvent::Sent(e) => {
-                let entry = self.entry(e.request_id.inner());
-                entry.url = e.request.url.clone();
-                entry.method = e.request.method.clone();
-                if let Some(kind) = &e.r#type {
-                    entry.resource_type = kind.as_ref().to_string();
-                }
-                // A redirect reuses the request id: keep the first start, follow the new URL.
-                if entry.started.is_none() {
-                    entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
-                }
-            }
-            PageEvent::Response(e) => {
-                let header = self.version_header.clone();
-                let entry = self.entry(e.request_id.inner());
-                entry.status = u16::try_from(e.response.status).ok();
-                entry.resource_type = e.r#type.as_ref().to_string();
-                if entry.url.is_empty() {
-                    entry.url = e.response.url.clone();
-                }
-                entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
-            }
+            PageEvent::Sent(e) => self.sent(&e),
+            PageEvent::Response(e) => self.response(&e),
             PageEvent::Finished(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.ended = Some(*e.timestamp.inner());
+                entry.encoded_bytes = Some(e.encoded_data_length.max(0.0) as u64);
             }
-            PageEvent::Failed(e) => {
+            PageEvent::Failed(e) => self.failed(&e),
+            PageEvent::SocketCreated(e) => {
                 let entry = self.entry(e.request_id.inner());
-                entry.ended = Some(*e.timestamp.inner());
-                entry.error = Some(match &e.blocked_reason {
-                    // Blocked by the prober itself (--block uses the inspector's block list).
-                    Some(BlockedReason::Inspector) => BLOCKED_BY_PROBER.to_string(),
-                    // Blocked by the page's own rules (CSP, mixed content, ...): the site's doing.
-                    Some(reason) if e.error_text.is_empty() => {
-                        format!("blocked: {}", reason.as_ref())
-                    }
-                    _ => e.error_text.clone(),
-                });
-                entry.canceled = e.canceled.unwrap_or(false);
-                if entry.resource_type.is_empty() {
-                    entry.resource_type = e.r#type.as_ref().to_string();
+                entry.url = e.url.clone();
+                entry.method = "GET".into();
+                entry.resource_type = "WebSocket".into();
+            }
+            PageEvent::SocketHandshake(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
+            }
+            PageEvent::SocketOpened(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.status = u16::try_from(e.response.status).ok();
+                entry.long_lived = entry.status == Some(101);
+            }
+            PageEvent::SocketError(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.error.get_or_insert_with(|| e.error_message.clone());
+                entry.ended.get_or_insert(*e.timestamp.inner());
+            }
+            PageEvent::SocketClosed(e) => {
+                let entry = self.entry(e.request_id.inner());
+                entry.ended.get_or_insert(*e.timestamp.inner());
+                if entry.status != Some(101) {
+                    entry
+                        .error
+                        .get_or_insert_with(|| "closed before its handshake completed".into());
                 }
             }
+            PageEvent::Log(e) => self.logged(&e.entry),
             PageEvent::Lifecycle(e) => {
                 if e.name == "load" {
                     self.loaded_loaders.push(e.loader_id.inner().clone());
                 }
             }
-            PageEvent::Exception(e) => {
-                let details = &e.exception_details;
-                let text = details
-                    .exception
-                    .as_ref()
-                    .and_then(|x| x.description.clone())
-                    .unwrap_or_else(|| details.text.clone());
-                self.js_errors.push((
-                    *e.timestamp.inner(),
-                    "exception".into(),
-                    text,
-                    details.url.clone(),
-                ));
-            }
+            PageEvent::Exception(e) => self.exception(&e),
             PageEvent::Console(e) => {
                 if e.r#type == ConsoleApiCalledType::Error {
                     let text = e.args.iter().map(describe).collect::<Vec<_>>().join(" ");
@@ -152,6 +175,90 @@ impl Tracker {
             }
             PageEvent::Crashed => self.crashed = true,
         }
+    }
+
+    fn sent(&mut self, e: &EventRequestWillBeSent) {
+        let entry = self.entry(e.request_id.inner());
+        entry.url = e.request.url.clone();
+        entry.method = e.request.method.clone();
+        if let Some(kind) = &e.r#type {
+            entry.resource_type = kind.as_ref().to_string();
+        }
+        // A redirect reuses the request id: keep the first start, follow the new URL.
+        if entry.started.is_none() {
+            entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
+            entry.seen = Some(Instant::now());
+        }
+    }
+
+    fn response(&mut self, e: &EventResponseReceived) {
+        let header = self.version_header.clone();
+        let entry = self.entry(e.request_id.inner());
+        entry.status = u16::try_from(e.response.status).ok();
+        entry.resource_type = e.r#type.as_ref().to_string();
+        if entry.url.is_empty() {
+            entry.url = e.response.url.clone();
+        }
+        entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
+        entry.mime_type = Some(e.response.mime_type.clone()).filter(|m| !m.is_empty());
+        entry.content_type = header_value(&e.response.headers, "content-type");
+        // An event stream is open once its response arrived; the load does not wait for its
+        // end, which never comes.
+        entry.long_lived |= entry.resource_type == "EventSource";
+    }
+
+    fn failed(&mut self, e: &EventLoadingFailed) {
+        let entry = self.entry(e.request_id.inner());
+        entry.ended = Some(*e.timestamp.inner());
+        entry.error = Some(match &e.blocked_reason {
+            // Blocked by the prober itself (--block uses the inspector's block list).
+            Some(BlockedReason::Inspector) => BLOCKED_BY_PROBER.to_string(),
+            // Blocked by the page's own rules (CSP, mixed content, ...): the site's doing.
+            Some(reason) if e.error_text.is_empty() => format!("blocked: {}", reason.as_ref()),
+            _ => e.error_text.clone(),
+        });
+        entry.blocked = e
+            .blocked_reason
+            .as_ref()
+            .filter(|r| **r != BlockedReason::Inspector)
+            .map(|r| r.as_ref().to_string());
+        entry.canceled = e.canceled.unwrap_or(false);
+        if entry.resource_type.is_empty() {
+            entry.resource_type = e.r#type.as_ref().to_string();
+        }
+    }
+
+    /// The browser's own errors about the page's resources: where it refused a response.
+    fn logged(&mut self, entry: &LogEntry) {
+        let refused_by_browser = matches!(
+            entry.source,
+            LogEntrySource::Javascript | LogEntrySource::Security
+        );
+        if entry.level == LogEntryLevel::Error && refused_by_browser {
+            self.refusals.push(Refusal {
+                text: entry.text.clone(),
+                url: entry.url.clone(),
+                request_id: entry
+                    .network_request_id
+                    .as_ref()
+                    .map(|id| id.inner().clone()),
+            });
+        }
+    }
+
+    fn exception(&mut self, e: &EventExceptionThrown) {
+        let details = &e.exception_details;
+        let text = details
+            .exception
+            .as_ref()
+            .and_then(|x| x.description.clone())
+            .unwrap_or_else(|| details.text.clone());
+        self.js_errors.push((
+            *e.timestamp.inner(),
+            "exception".into(),
+            text,
+            details.url.clone(),
+        ));
     }
 
     /// The current document's own request failed after it started (a cut body, a reset): its
@@ -180,10 +287,37 @@ impl Tracker {
             .is_some_and(|id| self.loaded_loaders.iter().any(|l| l == id))
     }
 
+    /// The requests the load waits for. Documents, scripts, stylesheets, fonts and images
+    /// always hold it, so a hanging asset is still a timeout; WebSockets never do, and event
+    /// streams and long polls stop holding it once they are long-lived.
     fn in_flight(&self) -> impl Iterator<Item = &Entry> {
         self.entries.values().filter(|e| {
-            e.started.is_some() && e.ended.is_none() && e.judged() && !self.ignore.matches(&e.url)
+            e.in_flight()
+                && !e.long_lived
+                && e.resource_type != "WebSocket"
+                && e.judged()
+                && !self.ignore.matches(&e.url)
         })
+    }
+
+    /// When the next fetch or XHR in flight becomes long-lived, if none finishes first.
+    pub(super) fn next_long_request(&self) -> Option<Instant> {
+        self.entries
+            .values()
+            .filter(|e| e.in_flight() && e.may_poll())
+            .filter_map(|e| e.seen)
+            .min()
+            .map(|seen| seen + self.long_request)
+    }
+
+    fn mark_long_requests(&mut self) {
+        let now = Instant::now();
+        let threshold = self.long_request;
+        for e in self.entries.values_mut() {
+            if e.in_flight() && e.may_poll() && e.seen.is_some_and(|s| s + threshold <= now) {
+                e.long_lived = true;
+            }
+        }
     }
 
     /// A navigation committed: network idle now waits for this document's load event.
@@ -194,6 +328,7 @@ impl Tracker {
 
     /// Network idle starts when the document has loaded and no request is in flight.
     pub(super) fn update_quiet(&mut self) {
+        self.mark_long_requests();
         let quiet = self.document_loaded() && self.in_flight().next().is_none();
         match (quiet, self.quiet_since) {
             (true, None) => self.quiet_since = Some(Instant::now()),
@@ -274,6 +409,10 @@ impl Tracker {
                 obs.version = e.version.clone();
             }
             let start_ms = e.started.map_or(0.0, |s| offset_ms(s.0));
+            let refused = (e.resource_type != "Document")
+                .then(|| self.refusals.iter().find(|r| r.names(id, &e.url)))
+                .flatten()
+                .map(|r| r.text.clone());
             obs.requests.push(Request {
                 duration_ms: match (e.started, e.ended) {
                     (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
@@ -287,6 +426,12 @@ impl Tracker {
                 canceled: e.canceled,
                 start_ms,
                 version: e.version,
+                mime_type: e.mime_type,
+                content_type: e.content_type,
+                encoded_bytes: e.encoded_bytes,
+                blocked: e.blocked,
+                refused,
+                long_lived: e.long_lived,
             });
         }
         obs.js_errors = self

@@ -208,9 +208,12 @@ fn failure(
 fn question(class: FailureClass) -> &'static str {
     match class {
         FailureClass::MissingAsset => "no missing hashed assets",
+        FailureClass::WrongContent => "no assets answered with the wrong content",
         FailureClass::HttpError => "no HTTP errors",
         FailureClass::NetworkError => "no network errors",
         FailureClass::Timeout => "no timeouts",
+        FailureClass::NotRendered => "the app renders the expected element",
+        FailureClass::BlankPage => "no blank pages",
         FailureClass::StepFailed => "journey steps succeed",
         FailureClass::JsError => "no JavaScript errors",
         FailureClass::ProberError => "no prober errors",

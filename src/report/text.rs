@@ -35,6 +35,14 @@ pub fn render(report: &Report) -> String {
         "  load time p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {} requests",
         s.load_ms.p50, s.load_ms.p95, s.load_ms.max, s.requests
     );
+    if s.long_lived_requests > 0 {
+        let _ = writeln!(
+            out,
+            "  streams   {} long-lived requests (event streams, WebSockets, fetches open over {}) were not waited for",
+            s.long_lived_requests,
+            crate::defaults::shown(Duration::from_millis(report.settings.long_request_ms))
+        );
+    }
     phase_lines(&mut out, report);
     deploy_and_versions(&mut out, report);
     for check in &report.checks {

@@ -38,6 +38,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     pub ignore: Vec<String>,
     pub fail_on_js_error: Option<bool>,
+    /// `[judge] expect_selector`: the render check's selector.
+    pub expect_selector: Option<String>,
     /// Classes that count against the SLO; `None` means every site class.
     pub count: Option<Vec<FailureClass>>,
     pub version: VersionSpec,
@@ -112,6 +114,7 @@ pub struct LoadSpec {
     pub max_workers: Option<usize>,
     pub duration: Option<Duration>,
     pub idle: Option<Duration>,
+    pub long_request: Option<Duration>,
     pub load_timeout: Option<Duration>,
 }
 
@@ -223,6 +226,12 @@ pub fn parse_with_env(
             .collect::<Result<_, _>>()?,
         ignore: validator.ignore(&raw.judge.ignore)?,
         fail_on_js_error: raw.judge.fail_on_js_error,
+        expect_selector: raw
+            .judge
+            .expect_selector
+            .as_ref()
+            .map(|s| validator.text_value(s, "expect_selector"))
+            .transpose()?,
         count: raw
             .judge
             .count
@@ -277,7 +286,7 @@ mod tests {
                 timeout: Duration::from_secs(5)
             }
         );
-        assert_eq!(s.count.as_ref().unwrap().len(), 4);
+        assert_eq!(s.count.as_ref().unwrap().len(), 6);
         assert_eq!(s.version.expect.as_deref(), Some("2.4.1"));
         let rollout = s.slo.for_phase(Phase::Rollout).unwrap();
         assert_eq!(rollout.min_success_percent, 99.5);
@@ -500,7 +509,8 @@ mod tests {
     fn judge_version_and_slo_are_checked() {
         let e = error("[judge]\ncount = [\"timeout\", \"prober_error\"]\n");
         assert!(
-            e.contains("line 2, column 21") && e.contains("missing_asset, http_error"),
+            e.contains("line 2, column 21")
+                && e.contains("missing_asset, wrong_content, http_error"),
             "{e}"
         );
         let e = error("[version]\nmeta = \"v\"\njs = \"window.V\"\n");

@@ -120,6 +120,7 @@ pub(super) struct RawLoad {
     pub(super) max_workers: Option<Spanned<i64>>,
     pub(super) duration: Option<Spanned<RawDuration>>,
     pub(super) idle: Option<RawDuration>,
+    pub(super) long_request: Option<Spanned<RawDuration>>,
     pub(super) load_timeout: Option<Spanned<RawDuration>>,
 }
 
@@ -141,6 +142,7 @@ pub(super) struct RawJudge {
     #[serde(default)]
     pub(super) ignore: Vec<Spanned<String>>,
     pub(super) fail_on_js_error: Option<bool>,
+    pub(super) expect_selector: Option<Spanned<String>>,
     pub(super) count: Option<Spanned<Vec<Spanned<String>>>>,
 }
 

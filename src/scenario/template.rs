@@ -27,6 +27,7 @@ workers = 4                 # closed model: 4 users, each loading again and agai
 # max_workers = 8           #   ... at most this many at once (open model only)
 duration = "2m"             # without it: the command line's --duration, or the deploy command's phases
 idle = "500ms"              # network idle this long after the load event ends a load
+long_request = "5s"         # a fetch/XHR open this long is a long poll: not waited for
 load_timeout = "30s"        # a load not idle by then fails as `timeout`
 
 # The user journey after the start URL is idle, one action per [[step]]:
@@ -48,9 +49,11 @@ sleep = "500ms"
 [judge]
 ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true
+expect_selector = "#app *"  # must match a visible element after each load, or `not_rendered`
 # Which failure classes fail a load (default: all of them):
-# missing_asset, http_error, network_error, timeout, js_error.
-count = ["missing_asset", "http_error", "network_error", "timeout"]
+# missing_asset, wrong_content, http_error, network_error, timeout, not_rendered,
+# blank_page, step_failed, js_error.
+count = ["missing_asset", "wrong_content", "http_error", "network_error", "timeout", "not_rendered"]
 
 [version]
 header = "X-App-Version"    # response header with the app version; or meta = "app-version",

@@ -218,6 +218,11 @@ impl Validator<'_> {
                 .map(|d| self.positive(d, "duration"))
                 .transpose()?,
             idle: raw.idle.as_ref().map(|d| d.0),
+            long_request: raw
+                .long_request
+                .as_ref()
+                .map(|d| self.positive(d, "long_request"))
+                .transpose()?,
             load_timeout: raw
                 .load_timeout
                 .as_ref()
@@ -336,7 +341,11 @@ impl Validator<'_> {
         }
     }
 
-    fn text_value(&self, raw: &Spanned<String>, what: &str) -> Result<String, UsageError> {
+    pub(super) fn text_value(
+        &self,
+        raw: &Spanned<String>,
+        what: &str,
+    ) -> Result<String, UsageError> {
         if raw.get_ref().trim().is_empty() {
             return Err(self.at(raw.span(), format!("{what} is empty")));
         }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod content;
 mod deploy;
 mod interrupt;
 mod modes;

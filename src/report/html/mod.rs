@@ -130,7 +130,7 @@ fn summary(out: &mut String, r: &Report) {
 <div class="stat" data-stat="p50"><b>{p50:.0} ms</b>p50 load</div>
 <div class="stat" data-stat="p95"><b>{p95:.0} ms</b>p95 load</div>
 <div class="stat" data-stat="max"><b>{max:.0} ms</b>slowest load</div>
-<div class="stat" data-stat="requests"><b>{requests}</b>requests</div>
+<div class="stat" data-stat="requests"><b>{requests}</b>requests</div>{long_lived}
 </div>
 "#,
         loads = s.loads,
@@ -141,6 +141,14 @@ fn summary(out: &mut String, r: &Report) {
         p95 = s.load_ms.p95,
         max = s.load_ms.max,
         requests = s.requests,
+        long_lived = if s.long_lived_requests > 0 {
+            format!(
+                "\n<div class=\"stat\" data-stat=\"long_lived_requests\" title=\"event streams, WebSockets and long polls the loads did not wait for\"><b>{}</b>long-lived requests</div>",
+                s.long_lived_requests
+            )
+        } else {
+            String::new()
+        },
     );
     if !r.phases.is_empty() {
         out.push_str(
@@ -484,6 +492,7 @@ mod tests {
                 Outcome::Ok => vec![],
             },
             requests: 12,
+            long_lived_requests: 0,
             version: version.map(str::to_string),
             served_by: vec![],
         }

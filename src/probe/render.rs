@@ -1,0 +1,71 @@
+//! What the page shows when its load is done: the render check reads it in the page, the judge
+//! decides what it means.
+
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use serde::Deserialize;
+
+use crate::model::Render;
+
+/// Visible: laid out with an area, and not hidden by style. Text counts as content wherever it
+/// is; an element counts when it has an area of its own (a canvas, an image, a styled box).
+const READ_RENDER: &str = r#"(() => {
+  const visible = (e) => {
+    const box = e.getBoundingClientRect();
+    if (box.width <= 0 || box.height <= 0) return false;
+    const style = getComputedStyle(e);
+    return style.visibility !== 'hidden' && style.opacity !== '0';
+  };
+  const selector = SELECTOR;
+  let matched = false;
+  if (selector !== null) {
+    try {
+      matched = Array.from(document.querySelectorAll(selector)).some(visible);
+    } catch (e) {
+      return { invalid: String(e.message || e) };
+    }
+  }
+  const body = document.body;
+  const text = body ? body.innerText.trim() : '';
+  const blank = !body || (text === '' && !Array.from(body.querySelectorAll('*')).some(visible));
+  return { matched, blank };
+})()"#;
+
+#[derive(Deserialize)]
+struct Read {
+    #[serde(default)]
+    matched: bool,
+    #[serde(default)]
+    blank: bool,
+    invalid: Option<String>,
+}
+
+/// Reads what the page shows. Err: the prober could not tell (CDP failed), or the selector is
+/// not CSS, which is the user's mistake and not the site's.
+pub(super) async fn read(
+    page: &Page,
+    selector: Option<&str>,
+    limit: Duration,
+) -> Result<Render, String> {
+    let literal = serde_json::to_string(&selector).map_err(|e| e.to_string())?;
+    let script = READ_RENDER.replace("SELECTOR", &literal);
+    let result = tokio::time::timeout(limit, page.evaluate_expression(script))
+        .await
+        .map_err(|_| format!("reading what the page shows: no answer within {limit:?}"))?
+        .map_err(|e| format!("reading what the page shows: {e}"))?;
+    let read: Read = result
+        .into_value()
+        .map_err(|e| format!("reading what the page shows: {e}"))?;
+    if let Some(why) = read.invalid {
+        return Err(format!(
+            "--expect-selector {:?} is not a valid CSS selector: {why}",
+            selector.unwrap_or_default()
+        ));
+    }
+    Ok(Render {
+        selector: selector.map(str::to_string),
+        matched: read.matched,
+        blank: read.blank,
+    })
+}
