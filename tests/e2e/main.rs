@@ -14,3 +14,4 @@ mod scenarios;
 mod simulator;
 mod site;
 mod staying_power;
+mod streams;
