@@ -148,6 +148,7 @@ async fn probe_rollout(
 fn mode_dir(mode: Mode) -> &'static str {
     match mode {
         Mode::Naive => "naive",
+        Mode::SpaFallback => "spa-fallback",
         Mode::SharedAssets => "shared-assets",
         Mode::Steady => "steady",
         Mode::NoReadiness => "no-readiness",
