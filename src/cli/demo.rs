@@ -1,5 +1,6 @@
-//! `rollprobe demo`: the product in one command, without a cluster. Probes a naive rollout and
-//! a fixed one on the embedded simulator and shows the two verdicts side by side.
+//! `rollprobe demo`: the product in one command, without a cluster. Probes a naive rollout, the
+//! same rollout behind an SPA fallback, and a fixed one on the embedded simulator and shows the
+//! three verdicts side by side.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use crate::sim::{Mode, SimConfig, Simulator};
 #[derive(Args, Debug)]
 #[command(after_help = "Example:\n  rollprobe demo --out ./rollprobe-demo")]
 pub struct DemoArgs {
-    /// Where both runs' reports go
+    /// Where the runs' reports go
     #[arg(long, default_value = "rollprobe-demo")]
     pub out: PathBuf,
 
@@ -31,7 +32,7 @@ pub struct DemoArgs {
     pub workers: u16,
 
     /// How long each simulated rollout takes, in seconds
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 10)]
     pub rollout: u64,
 
     #[arg(long, env = "CHROMIUM", value_name = "PATH", help = format!(
@@ -45,19 +46,40 @@ pub struct DemoArgs {
     pub quiet: bool,
 }
 
-/// Short phases: the demo is for watching, and each run takes under half a minute.
+/// Short phases: the demo is for watching, and each run takes about 20 s.
 const BASELINE: Duration = Duration::from_secs(3);
-const SETTLE: Duration = Duration::from_secs(4);
+const SETTLE: Duration = Duration::from_secs(3);
 
-const MODES: [(Mode, &str); 2] = [
-    (Mode::Naive, "naive rollout"),
-    (Mode::SharedAssets, "shared-assets rollout"),
+struct DemoRun {
+    mode: Mode,
+    title: &'static str,
+    /// What a newcomer should see; any other verdict is a bug in rollprobe.
+    expect: Status,
+}
+
+/// The classic failure, the same failure with its 404s hidden, and the fix.
+const RUNS: [DemoRun; 3] = [
+    DemoRun {
+        mode: Mode::Naive,
+        title: "naive rollout",
+        expect: Status::Fail,
+    },
+    DemoRun {
+        mode: Mode::SpaFallback,
+        title: "naive rollout behind an SPA fallback",
+        expect: Status::Fail,
+    },
+    DemoRun {
+        mode: Mode::SharedAssets,
+        title: "shared-assets rollout",
+        expect: Status::Pass,
+    },
 ];
 
 pub async fn demo(args: DemoArgs) -> Result<i32> {
     let signal = signals::stop_on_signals()?;
     let mut reports = Vec::new();
-    for (mode, title) in MODES {
+    for DemoRun { mode, title, .. } in RUNS {
         if *signal.borrow() {
             break;
         }
@@ -73,20 +95,37 @@ pub async fn demo(args: DemoArgs) -> Result<i32> {
         reports.push((title, dir, report));
     }
     print!("{}", side_by_side(&reports));
-
     let verdicts: Vec<Status> = reports.iter().map(|(_, _, r)| r.verdict.status).collect();
-    if verdicts == [Status::Fail, Status::Pass] {
+    Ok(closing(&verdicts, &args.out))
+}
+
+/// Prints what the verdicts show; the exit code says whether they were the expected ones.
+fn closing(verdicts: &[Status], out: &Path) -> i32 {
+    if verdicts.iter().copied().eq(RUNS.iter().map(|r| r.expect)) {
         println!(
-            "\nThe naive rollout hurt users; the shared-assets rollout did not. Reports are under {}/.",
-            args.out.display()
+            "\nThe naive rollout hurt users, and so did the same rollout behind an SPA fallback: the \
+             missing scripts and stylesheets came back 200 as index.html instead of 404, and the pages \
+             broke all the same. The shared-assets rollout hurt no one. Reports are under {}/.",
+            out.display()
         );
-        Ok(EXIT_PASS)
-    } else {
-        println!(
-            "\nUnexpected verdicts {verdicts:?}: expected the naive rollout to fail and the fixed one to pass."
-        );
-        Ok(EXIT_SITE_FAILED)
+        return EXIT_PASS;
     }
+    let runs: Vec<String> = RUNS
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let got = verdicts.get(i).map_or("not run", |v| text::status_word(*v));
+            let want = text::status_word(run.expect);
+            let note = if got == want {
+                String::new()
+            } else {
+                format!(" (expected {want})")
+            };
+            format!("{} {got}{note}", run.title)
+        })
+        .collect();
+    println!("\nUnexpected verdicts: {}.", runs.join(", "));
+    EXIT_SITE_FAILED
 }
 
 async fn probe_rollout(
@@ -148,6 +187,7 @@ async fn probe_rollout(
 fn mode_dir(mode: Mode) -> &'static str {
     match mode {
         Mode::Naive => "naive",
+        Mode::SpaFallback => "spa-fallback",
         Mode::SharedAssets => "shared-assets",
         Mode::Steady => "steady",
         Mode::NoReadiness => "no-readiness",
@@ -209,7 +249,7 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
     rows
 }
 
-/// The two runs as columns: what a newcomer compares at a glance.
+/// The runs as columns: what a newcomer compares at a glance.
 fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
     const WIDTH: usize = 44;
     let columns: Vec<(String, Vec<String>)> = reports
@@ -241,4 +281,19 @@ fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::{Fail, Pass};
+
+    #[test]
+    fn only_both_naive_runs_failing_and_the_fix_passing_is_the_expected_outcome() {
+        let out = Path::new("rollprobe-demo");
+        assert_eq!(closing(&[Fail, Fail, Pass], out), EXIT_PASS);
+        // The SPA fallback hiding the misses from the prober, and an interrupted demo.
+        assert_eq!(closing(&[Fail, Pass, Pass], out), EXIT_SITE_FAILED);
+        assert_eq!(closing(&[Fail, Fail], out), EXIT_SITE_FAILED);
+    }
 }

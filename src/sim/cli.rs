@@ -151,5 +151,6 @@ mod tests {
     #[test]
     fn modes_parse_in_kebab_case() {
         assert_eq!(config(&["--mode", "no-readiness"]).mode, Mode::NoReadiness);
+        assert_eq!(config(&["--mode", "spa-fallback"]).mode, Mode::SpaFallback);
     }
 }

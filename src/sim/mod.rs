@@ -30,6 +30,9 @@ pub enum Mode {
     Steady,
     /// Each pod serves only its own build: cross-version 404s on hashed assets.
     Naive,
+    /// Like `naive`, behind an SPA fallback (nginx `try_files $uri /index.html`):
+    /// the other build's hashed assets come back 200 as the pod's own index.html.
+    SpaFallback,
     /// Every pod serves both builds' assets: versions mix without failures.
     SharedAssets,
     /// New pods receive traffic before they listen: 502s.

@@ -1,5 +1,6 @@
 //! One app replica: a static site serving a bundle, whose serving behaviour
-//! (which assets it has, how fast it answers) depends on the failure mode.
+//! (which assets it has, what it answers for the others, how fast it answers)
+//! depends on the failure mode.
 
 use super::{
     Mode,
@@ -85,12 +86,18 @@ fn routes(name: &str, version: &'static str, mode: Mode) -> RouteTable {
         _ => (Duration::ZERO, Duration::ZERO),
     };
     let served: Vec<Bundle> = match mode {
-        // Each image ships only its own build: the classic cross-version 404.
-        Mode::Naive | Mode::Steady => vec![app::bundle(version)],
+        // Each image ships only its own build: the classic cross-version miss.
+        Mode::Naive | Mode::Steady | Mode::SpaFallback => vec![app::bundle(version)],
         // Every other mode uses the shared-assets fix, isolating its own failure.
         _ => app::VERSIONS.map(app::bundle).into(),
     };
     let own = app::bundle(version);
+    let unknown = match mode {
+        // What makes deep links to client-side routes work also answers a missing
+        // asset: the page, with 200, where the browser expected a script or stylesheet.
+        Mode::SpaFallback => Route::html("", own.index_html.clone()),
+        _ => Route::not_found(),
+    };
     let mut routes = vec![
         Route::html("/", own.index_html.clone()),
         Route::html("/index.html", own.index_html),
@@ -106,8 +113,5 @@ fn routes(name: &str, version: &'static str, mode: Mode) -> RouteTable {
             .delay(delay)
             .pause_midway(pause)
     };
-    RouteTable::with_not_found(
-        routes.into_iter().map(finish).collect(),
-        finish(Route::not_found()),
-    )
+    RouteTable::with_not_found(routes.into_iter().map(finish).collect(), finish(unknown))
 }

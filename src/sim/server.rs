@@ -1,12 +1,12 @@
 //! Accept loop and connection lifecycle shared by ingress, pods, test sites
 //! and the control API: keep-alive, graceful drain, and abrupt kill (RST).
 
-use super::http::{Request, Response, read_request, write_response};
+use super::http::{Body, Request, Response, read_request, write_response};
 use anyhow::Context;
 use futures::future::BoxFuture;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 use tokio::{
-    io::BufReader,
+    io::{AsyncRead, AsyncWrite, BufReader},
     net::{TcpListener, TcpSocket, TcpStream},
     sync::watch,
     task::{JoinHandle, JoinSet},
@@ -186,6 +186,9 @@ async fn session(
         let head_only = request.is_head();
         let keep_alive = request.keep_alive();
         let response = handler(request).await;
+        if response.body.ends_with_connection() {
+            return open_ended(&mut read, &mut write, response, head_only, &mut stop).await;
+        }
         let keep_alive = keep_alive && *stop.borrow() == Stop::Running;
         if write_response(&mut write, response, head_only, keep_alive)
             .await
@@ -199,4 +202,38 @@ async fn session(
             return Outcome::Close;
         }
     }
+}
+
+/// Serves a response that ends only with its connection (an event stream, an
+/// upgraded protocol) until the client hangs up or the server stops. Either way
+/// the connection closes cleanly: a drain must not wait for a body without end.
+async fn open_ended<R, W>(
+    read: &mut R,
+    write: &mut W,
+    response: Response,
+    head_only: bool,
+    stop: &mut watch::Receiver<Stop>,
+) -> Outcome
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let upgraded = matches!(response.body, Body::Upgrade { .. });
+    let serve = async {
+        let written = write_response(write, response, head_only, false).await;
+        if upgraded && written.is_ok() {
+            // The head was all: the other protocol is the client's to speak.
+            std::future::pending::<()>().await;
+        }
+    };
+    // Reading also notices a client that hung up between two writes; what it sent
+    // after the request (WebSocket frames) has no one to answer it.
+    let mut discard = tokio::io::sink();
+    tokio::select! {
+        _ = serve => {}
+        _ = tokio::io::copy(read, &mut discard) => {}
+        // A kill is `connection`'s to answer, with a reset.
+        _ = stop.wait_for(|s| *s == Stop::Drain) => {}
+    }
+    Outcome::Close
 }

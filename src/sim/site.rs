@@ -1,11 +1,26 @@
 //! A tiny static HTTP/1.1 server: a fixed table of routes, each with an
-//! optional delay. Pods are sites; tests use it to serve custom pages.
+//! optional delay. Pods are sites; tests use it to serve custom pages, and the
+//! requests that stay open while the page is up (an event stream, a WebSocket).
 
 use super::{
-    http::{Body, Headers, Request, Response},
+    http::{Body, Headers, Request, Response, websocket_accept},
     server::{Handler, Server, handler},
 };
 use std::{collections::HashMap, sync::Arc, time::Duration};
+
+/// How often an event stream sends: often enough that a test sees ticks quickly.
+const TICK_EVERY: Duration = Duration::from_secs(1);
+
+/// How a route answers, beyond its status, type and body.
+#[derive(Clone, Debug)]
+enum Answer {
+    /// The body, once.
+    Once,
+    /// The body again and again, this far apart, without end.
+    Repeat(Duration),
+    /// A WebSocket handshake; 400 for a request that is not one.
+    WebSocket,
+}
 
 #[derive(Clone, Debug)]
 pub struct Route {
@@ -19,6 +34,7 @@ pub struct Route {
     pub delay: Duration,
     /// Pause between the two halves of the body (zero: send in one go).
     pub pause_midway: Duration,
+    answer: Answer,
 }
 
 impl Route {
@@ -31,6 +47,26 @@ impl Route {
             headers: Headers::new(),
             delay: Duration::ZERO,
             pause_midway: Duration::ZERO,
+            answer: Answer::Once,
+        }
+    }
+
+    /// Server-sent events without end, like a page's live feed: `data: tick` at
+    /// once and every second after, until the client goes away or the server stops.
+    pub fn event_stream(path: &str) -> Route {
+        Route {
+            answer: Answer::Repeat(TICK_EVERY),
+            ..Route::new(path, "text/event-stream", "data: tick\n\n")
+        }
+    }
+
+    /// Accepts a WebSocket (101 with its `Sec-WebSocket-Accept`) and holds it
+    /// open, discarding what the client sends, until the client closes or the
+    /// server stops. A request without the upgrade headers gets 400.
+    pub fn websocket(path: &str) -> Route {
+        Route {
+            answer: Answer::WebSocket,
+            ..Route::new(path, "", "").status(101)
         }
     }
 
@@ -63,15 +99,38 @@ impl Route {
         self
     }
 
-    fn respond(&self) -> Response {
+    fn respond(&self, req: &Request) -> Response {
+        let body = match self.answer {
+            Answer::Once => Body::Full {
+                data: self.body.clone(),
+                pause_midway: self.pause_midway,
+            },
+            Answer::Repeat(every) => Body::Repeat {
+                chunk: self.body.clone(),
+                every,
+            },
+            Answer::WebSocket => return self.handshake(req),
+        };
         let mut headers = vec![("Content-Type".to_string(), self.content_type.clone())];
         headers.extend(self.headers.iter().cloned());
         Response {
             status: self.status,
             headers,
-            body: Body::Full {
-                data: self.body.clone(),
-                pause_midway: self.pause_midway,
+            body,
+        }
+    }
+
+    fn handshake(&self, req: &Request) -> Response {
+        let Some(accept) = websocket_accept(req) else {
+            return Response::text(400, "expected a WebSocket upgrade\n");
+        };
+        let mut headers = self.headers.clone();
+        headers.push(("Sec-WebSocket-Accept".into(), accept));
+        Response {
+            status: self.status,
+            headers,
+            body: Body::Upgrade {
+                protocol: "websocket".into(),
             },
         }
     }
@@ -100,7 +159,7 @@ impl RouteTable {
             async move {
                 let route = table.routes.get(req.path()).unwrap_or(&table.not_found);
                 tokio::time::sleep(route.delay).await;
-                route.respond()
+                route.respond(&req)
             }
         })
     }

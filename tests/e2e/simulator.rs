@@ -118,6 +118,54 @@ async fn naive_404s_old_assets_on_new_pods() {
 }
 
 #[tokio::test]
+async fn spa_fallback_answers_old_assets_on_new_pods_with_their_index_page() {
+    let outcomes = v1_asset_during_rollout(Mode::SpaFallback).await;
+    let replies: Vec<&Reply> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(replies.len(), outcomes.len(), "no broken connection");
+    for reply in replies {
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let v2 = reply.header("x-app-version") == Some("v2");
+        let content_type = if v2 {
+            "text/html; charset=utf-8"
+        } else {
+            "text/css; charset=utf-8"
+        };
+        assert_eq!(
+            reply.header("content-type"),
+            Some(content_type),
+            "{reply:?}"
+        );
+        if v2 {
+            assert!(
+                reply
+                    .body
+                    .contains(r#"<meta name="app-version" content="v2">"#)
+            );
+            assert!(reply.header("x-pod").is_some_and(|p| p.starts_with("v2-")));
+            assert_eq!(reply.header("cache-control"), Some("no-store"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_spa_fallback_answers_unknown_paths_with_the_page() {
+    for (mode, status) in [
+        (Mode::Steady, 404),
+        (Mode::Naive, 404),
+        (Mode::SpaFallback, 200),
+    ] {
+        let (sim, port) = start(mode, 1.0).await;
+        let reply = get(port, "/assets/gone-0123abcd.js").await.unwrap();
+        assert_eq!(reply.status, status, "{mode:?}");
+        let page = reply
+            .body
+            .contains(r#"<meta name="app-version" content="v1">"#);
+        assert_eq!(page, status == 200, "{mode:?}: {}", reply.body);
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn shared_assets_serve_old_assets_everywhere() {
     let outcomes = v1_asset_during_rollout(Mode::SharedAssets).await;
     let failures: Vec<_> = outcomes

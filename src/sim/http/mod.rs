@@ -4,9 +4,11 @@
 
 mod request;
 mod response;
+mod websocket;
 
 pub use request::{Request, read_request, write_request};
 pub use response::{Body, Response, ResponseHead, read_response_head, reason, write_response};
+pub use websocket::websocket_accept;
 
 use std::io;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};

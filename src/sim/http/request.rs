@@ -31,16 +31,18 @@ impl Request {
         self.method.eq_ignore_ascii_case("HEAD")
     }
 
+    /// Whether the comma-separated header `name` lists `token` (case-insensitive).
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.header(name)
+            .is_some_and(|v| v.split(',').any(|x| x.trim().eq_ignore_ascii_case(token)))
+    }
+
     /// HTTP/1.1 defaults to persistent connections, HTTP/1.0 to closing.
     pub fn keep_alive(&self) -> bool {
-        let token = |t: &str| {
-            self.header("connection")
-                .is_some_and(|v| v.split(',').any(|x| x.trim().eq_ignore_ascii_case(t)))
-        };
         if self.http10 {
-            token("keep-alive")
+            self.has_token("connection", "keep-alive")
         } else {
-            !token("close")
+            !self.has_token("connection", "close")
         }
     }
 }

@@ -19,14 +19,27 @@ pub enum Body {
         reader: BufReader<TcpStream>,
         len: u64,
     },
+    /// `chunk` right away and again every `every`, without end (an event stream):
+    /// close-delimited, it ends when the client goes away or the server stops.
+    Repeat { chunk: Vec<u8>, every: Duration },
+    /// Nothing: after a 101 the connection speaks `protocol`, and stays open
+    /// until the client goes away or the server stops.
+    Upgrade { protocol: String },
 }
 
 impl Body {
-    fn len(&self) -> u64 {
+    /// `None`: the body ends only with the connection.
+    fn len(&self) -> Option<u64> {
         match self {
-            Body::Full { data, .. } => data.len() as u64,
-            Body::Upstream { len, .. } => *len,
+            Body::Full { data, .. } => Some(data.len() as u64),
+            Body::Upstream { len, .. } => Some(*len),
+            Body::Repeat { .. } | Body::Upgrade { .. } => None,
         }
+    }
+
+    /// Such a response keeps its connection to itself: no keep-alive, no next request.
+    pub fn ends_with_connection(&self) -> bool {
+        self.len().is_none()
     }
 }
 
@@ -61,6 +74,7 @@ impl Response {
 
 pub fn reason(status: u16) -> &'static str {
     match status {
+        101 => "Switching Protocols",
         200 => "OK",
         204 => "No Content",
         301 => "Moved Permanently",
@@ -77,26 +91,16 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Always frames with Content-Length so clients can detect truncation.
+/// Frames every body that has an end with Content-Length so clients can detect
+/// truncation. A [`Body::Repeat`] is written until writing fails; a
+/// [`Body::Upgrade`] returns after the head.
 pub async fn write_response<W: AsyncWrite + Unpin>(
     w: &mut W,
     resp: Response,
     head_only: bool,
     keep_alive: bool,
 ) -> io::Result<()> {
-    let mut headers: Headers = resp
-        .headers
-        .into_iter()
-        .filter(|(k, _)| !is_hop_by_hop(k))
-        .collect();
-    if !is_bodyless(resp.status) {
-        headers.push(("Content-Length".into(), resp.body.len().to_string()));
-    }
-    let connection = if keep_alive { "keep-alive" } else { "close" };
-    headers.push(("Connection".into(), connection.into()));
-    let status_line = format!("HTTP/1.1 {} {}", resp.status, reason(resp.status));
-    let mut out = head_text(&status_line, &headers).into_bytes();
-    out.extend_from_slice(b"\r\n");
+    let mut out = head_bytes(&resp, keep_alive);
     if head_only {
         w.write_all(&out).await?;
         return w.flush().await;
@@ -124,8 +128,42 @@ pub async fn write_response<W: AsyncWrite + Unpin>(
                 ));
             }
         }
+        Body::Repeat { chunk, every } => loop {
+            out.extend_from_slice(&chunk);
+            w.write_all(&out).await?;
+            w.flush().await?;
+            out.clear();
+            tokio::time::sleep(every).await;
+        },
+        Body::Upgrade { .. } => w.write_all(&out).await?,
     }
     w.flush().await
+}
+
+/// Status line, end-to-end headers and the framing headers, up to the blank line.
+fn head_bytes(resp: &Response, keep_alive: bool) -> Vec<u8> {
+    let mut headers: Headers = resp
+        .headers
+        .iter()
+        .filter(|(k, _)| !is_hop_by_hop(k))
+        .cloned()
+        .collect();
+    if let (false, Some(len)) = (is_bodyless(resp.status), resp.body.len()) {
+        headers.push(("Content-Length".into(), len.to_string()));
+    }
+    let connection = match &resp.body {
+        Body::Upgrade { protocol } => {
+            headers.push(("Upgrade".into(), protocol.clone()));
+            "Upgrade"
+        }
+        _ if keep_alive => "keep-alive",
+        _ => "close",
+    };
+    headers.push(("Connection".into(), connection.into()));
+    let status_line = format!("HTTP/1.1 {} {}", resp.status, reason(resp.status));
+    let mut out = head_text(&status_line, &headers).into_bytes();
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// Statuses that never carry a body (RFC 9110 §6.4.1).
@@ -142,8 +180,9 @@ pub struct ResponseHead {
     pub body_len: u64,
 }
 
-/// Parses a status line and headers. Our peers always send Content-Length,
-/// so a body without one is treated as a protocol error.
+/// Parses a status line and headers. Pods frame every body with Content-Length
+/// (only test sites stream, and never behind the ingress), so a body without
+/// one is treated as a protocol error.
 pub async fn read_response_head<R: AsyncBufRead + Unpin>(
     r: &mut R,
     request_was_head: bool,

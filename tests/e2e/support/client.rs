@@ -4,7 +4,7 @@
 use rollprobe::sim::http::{Headers, header, read_response_head};
 use std::{io, time::Duration};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
 };
 
@@ -59,6 +59,51 @@ pub async fn get(port: u16, path: &str) -> io::Result<Reply> {
 
 pub async fn post(port: u16, path: &str) -> io::Result<Reply> {
     Client::connect(port).await?.request("POST", path).await
+}
+
+/// A GET with extra headers whose answer has no end (an event stream, a WebSocket),
+/// which `Client` cannot frame: the head as a reply without body, and the connection
+/// to go on reading.
+pub async fn open(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> io::Result<(Reply, BufReader<TcpStream>)> {
+    let mut conn = BufReader::new(TcpStream::connect(("127.0.0.1", port)).await?);
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    conn.get_mut()
+        .write_all(format!("{req}\r\n").as_bytes())
+        .await?;
+    let status_line = read_line(&mut conn).await?;
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, status_line.clone()))?;
+    let mut reply = Reply {
+        status,
+        headers: Headers::new(),
+        body: String::new(),
+    };
+    loop {
+        let line = read_line(&mut conn).await?;
+        let Some((name, value)) = line.split_once(':') else {
+            return Ok((reply, conn));
+        };
+        reply.headers.push((name.into(), value.trim().into()));
+    }
+}
+
+/// One line without its CRLF; the end of the stream is an error.
+pub async fn read_line(conn: &mut BufReader<TcpStream>) -> io::Result<String> {
+    let mut line = String::new();
+    if conn.read_line(&mut line).await? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 pub fn port_of(url: &str) -> u16 {
