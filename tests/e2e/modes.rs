@@ -45,6 +45,38 @@ async fn steady_has_no_failure() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spa_fallback_hides_the_404_but_not_from_rollprobe() {
+    let (run, sim) = probe_mode(Mode::SpaFallback, 10, &[]).await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.classes().contains(&"wrong_content".to_string()),
+        "{:?}",
+        run.failures()
+    );
+    assert!(
+        !run.recorded_classes()
+            .contains(&"missing_asset".to_string()),
+        "every status was 200: {:?}",
+        run.failures()
+    );
+    let failures = run.json()["failures"].as_array().unwrap();
+    let cross_version = failures
+        .iter()
+        .filter(|f| f["class"] == "wrong_content")
+        .filter_map(|f| f["diagnosis"].as_str())
+        .find(|d| d.contains("backend with its index.html"));
+    let diagnosis = cross_version.expect("a diagnosis names both versions");
+    assert!(
+        diagnosis == "index.html from v1, asset answered by a v2 backend with its index.html"
+            || diagnosis
+                == "index.html from v2, asset answered by a v1 backend with its index.html",
+        "{diagnosis}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn naive_rollout_misses_hashed_assets_inside_the_rollout_window() {
     let (run, sim) = probe_mode(Mode::Naive, 12, &[]).await;
     let (start, end) = sim.rollout_window().expect("the rollout ran");

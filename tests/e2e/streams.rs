@@ -162,3 +162,42 @@ new WebSocket("ws://127.0.0.1:{}/live");
         "{failures:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_stream_and_websocket_pages_end_at_render_plus_idle() {
+    let site = Site::start(vec![
+        Route::html(
+            "/sse",
+            r#"<!doctype html><p>dashboard</p><script>new EventSource("/events");</script>"#,
+        ),
+        Route::html(
+            "/ws",
+            r#"<!doctype html><p>chat</p><script>new WebSocket("ws://" + location.host + "/live");</script>"#,
+        ),
+        Route::event_stream("/events"),
+        Route::websocket("/live"),
+    ])
+    .await
+    .unwrap();
+    // With a 20 s long-request threshold, a load that waited for its stream would take over
+    // 20 s: a page that ends in seconds ended at render plus idle.
+    let args = ["--loads", "2", "--long-request", "20s"];
+    let sse = probe(&site.url("/sse"), &args).await;
+    let ws = probe(&site.url("/ws"), &args).await;
+    site.shutdown().await;
+
+    for (run, what) in [(&sse, "event stream"), (&ws, "WebSocket")] {
+        assert_code(run, 0);
+        assert_eq!(
+            run.json()["summary"]["long_lived_requests"],
+            2,
+            "one {what} per load, counted"
+        );
+        for load in run.json()["loads"].as_array().unwrap() {
+            let ms = load["duration_ms"].as_f64().unwrap();
+            // Rendering a two-line page plus the 500 ms idle window takes about a second here;
+            // the bound leaves room for a busy machine.
+            assert!(ms < 10_000.0, "a {what} page took {ms} ms");
+        }
+    }
+}
