@@ -443,6 +443,100 @@ mod tests {
         );
     }
 
+    fn answered(resource_type: &str, url: &str, mime: &str) -> Request {
+        Request {
+            url: url.into(),
+            mime_type: Some(mime.into()),
+            ..request(resource_type, Some(200), None, false)
+        }
+    }
+
+    #[test]
+    fn content_of_the_wrong_kind() {
+        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        let wrong = Some(FailureClass::WrongContent);
+        let js = "http://127.0.0.1:1/assets/app-3f9a1c.js";
+        assert_eq!(class(answered("Script", js, "text/html")), wrong);
+        assert_eq!(class(answered("Stylesheet", js, "text/html")), wrong);
+        assert_eq!(class(answered("Font", js, "text/html")), wrong);
+        assert_eq!(
+            class(answered("Other", js, "text/html")),
+            wrong,
+            "a modulepreload of a .js URL"
+        );
+        assert_eq!(class(answered("Script", js, "text/javascript")), None);
+        assert_eq!(
+            class(answered("Script", js, "text/plain")),
+            None,
+            "a classic script runs as text/plain: no user suffers"
+        );
+        assert_eq!(
+            class(answered("Fetch", "http://127.0.0.1:1/api", "text/html")),
+            None
+        );
+        let refused = Request {
+            refused: Some("Failed to load module script: ...".into()),
+            ..answered("Script", js, "text/plain")
+        };
+        assert_eq!(
+            class(refused.clone()),
+            wrong,
+            "a module refused for its type"
+        );
+        // Under nosniff a refused stylesheet is an abort without a response.
+        let aborted = Request {
+            status: None,
+            error: Some("net::ERR_ABORTED".into()),
+            canceled: true,
+            ..refused.clone()
+        };
+        assert_eq!(class(aborted), wrong);
+        let orb = request("Script", None, Some(BLOCKED_BY_ORB), false);
+        assert_eq!(class(orb), wrong);
+        let nosniff = Request {
+            blocked: Some("content-type".into()),
+            ..request("Script", None, Some("net::ERR_BLOCKED_BY_RESPONSE"), false)
+        };
+        assert_eq!(class(nosniff), wrong);
+        // CSP logs a refusal naming the URL too, but it is a block of its own kind.
+        let csp = Request {
+            blocked: Some("csp".into()),
+            refused: Some("Refused to load the script".into()),
+            ..request("Script", None, Some("blocked: csp"), false)
+        };
+        assert_eq!(class(csp), Some(FailureClass::NetworkError));
+    }
+
+    #[test]
+    fn long_lived_requests_and_websockets() {
+        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        let cut = Request {
+            long_lived: true,
+            ..request(
+                "EventSource",
+                Some(200),
+                Some("net::ERR_CONNECTION_RESET"),
+                false,
+            )
+        };
+        assert_eq!(class(cut), None, "cut after it was open: apps reconnect");
+        let never_opened = request(
+            "EventSource",
+            None,
+            Some("net::ERR_CONNECTION_REFUSED"),
+            false,
+        );
+        assert_eq!(class(never_opened), Some(FailureClass::NetworkError));
+        let handshake = request(
+            "WebSocket",
+            None,
+            Some("Error during WebSocket handshake: Unexpected response code: 404"),
+            false,
+        );
+        assert_eq!(class(handshake), Some(FailureClass::HttpError));
+        assert!(made_by_page("wss://127.0.0.1:1/live", "WebSocket"));
+    }
+
     fn observed(requests: Vec<Request>) -> Observation {
         let mut obs = Observation::start(
             7,

@@ -3,10 +3,11 @@
 
 use crate::model::{Report, RunRecord};
 
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "steady",
     "naive",
     "no-drain",
+    "spa-fallback",
     "failed-step",
     "failing-baseline",
 ];
