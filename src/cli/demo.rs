@@ -251,10 +251,17 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
 
 /// The runs as columns: what a newcomer compares at a glance.
 fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
-    const WIDTH: usize = 44;
     let columns: Vec<(String, Vec<String>)> = reports
         .iter()
         .map(|(title, dir, r)| (title.to_string(), column(r, dir)))
+        .collect();
+    // Each column as wide as its widest line, so a long one never runs into its neighbour.
+    let widths: Vec<usize> = columns
+        .iter()
+        .map(|(title, rows)| {
+            let widest = rows.iter().chain([title]).map(|c| c.chars().count());
+            widest.max().unwrap_or(0) + 3
+        })
         .collect();
     let height = columns
         .iter()
@@ -263,13 +270,13 @@ fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
         .unwrap_or(0);
     let mut out = String::from("\n");
     for i in 0..=height {
-        for (title, rows) in &columns {
+        for ((title, rows), width) in columns.iter().zip(&widths) {
             let cell = if i == 0 {
                 title.clone()
             } else {
                 rows.get(i - 1).cloned().unwrap_or_default()
             };
-            out.push_str(&format!("{cell:<WIDTH$}"));
+            out.push_str(&format!("{cell:<width$}"));
         }
         out = out.trim_end().to_string();
         out.push('\n');
