@@ -35,7 +35,10 @@ Examples:
   kill -TERM $PROBE; wait $PROBE
 
   # Ignore analytics, fail on uncaught JS errors too, allow 0.1 % failed loads:
-  rollprobe run https://staging.example.com/ --ignore googletagmanager.com --fail-on-js-error --slo 99.9";
+  rollprobe run https://staging.example.com/ --ignore googletagmanager.com --fail-on-js-error --slo 99.9
+
+  # The app must mount into #app; a live dashboard long-polls, so stop waiting for fetches after 3 s:
+  rollprobe run https://staging.example.com/ --expect-selector '#app *' --long-request 3s";
 
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
