@@ -14,7 +14,7 @@ use crate::browser::{BrowserOptions, Supervisor};
 use crate::clock::{self, sleep_until_opt};
 use crate::cpu;
 use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
-use crate::model::{Observation, Phase, PhaseSpan, RunFacts, Settings};
+use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings};
 use crate::probe::{self, LoadSettings};
 
 #[derive(Clone, Debug)]
@@ -87,28 +87,26 @@ pub async fn run_workers(
     mut control: Control,
     progress: watch::Sender<Snapshot>,
 ) -> Result<RunOutcome> {
-    let supervisor = Arc::new(Supervisor::start(cfg.browser.clone()).await?);
-    if let Some(ready) = control.ready.take() {
+    let started_at = SystemTime::now();
+    // Without a browser the run still ends with its reports: no load, no verdict but
+    // inconclusive, and the reason in the notes. The driver is not told to go on, so a wrapped
+    // deploy command does not start while nobody watches.
+    let browser = start_browser(&cfg, &mut control).await;
+    if let (Ok(_), Some(ready)) = (&browser, control.ready.take()) {
         let _ = ready.send(());
     }
-    let started_at = SystemTime::now();
     let (cpu_stop, cpu_stop_rx) = watch::channel(false);
     let cpu_samples = tokio::spawn(cpu::sample(cpu_stop_rx));
     let t0 = std::time::Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
     let counters = Arc::new(Counters::default());
-    // Only the workers hold the shared state: the channel closes when the last of them is done.
-    let shared = Arc::new(Shared {
-        supervisor: supervisor.clone(),
-        settings: cfg.load.clone(),
-        max_loads: cfg.max_loads,
-        counters: counters.clone(),
-        phase: control.phase.clone(),
-        stop: control.stop.clone(),
-        tx,
-    });
-    let mut workers = spawn_workers(cfg.model, &shared);
-    drop(shared);
+    let mut workers = match &browser {
+        Ok(supervisor) => start_workers(&cfg, supervisor, &control, &counters, tx),
+        Err(_) => {
+            drop(tx);
+            JoinSet::new()
+        }
+    };
 
     let mut collected = Collected {
         recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.several()),
@@ -120,7 +118,8 @@ pub async fn run_workers(
             ended_at_ms: 0,
         }],
     };
-    let interrupted = collect(&cfg, &mut control, &mut rx, &mut collected, &progress).await;
+    let interrupted = collect(&cfg, &mut control, &mut rx, &mut collected, &progress).await
+        || *control.stop.borrow() == Stop::Interrupt;
     // Whatever still runs after the grace period is abandoned, not waited for.
     let abandoned = counters.in_flight.load(Ordering::SeqCst);
     workers.abort_all();
@@ -131,10 +130,9 @@ pub async fn run_workers(
     }
     let finished_at = SystemTime::now();
     collected.end_phase(clock::unix_ms(finished_at));
-    let browser_outages = supervisor.outages();
     cpu_stop.send_replace(true);
     let cpu = cpu_samples.await.unwrap_or_default();
-    supervisor.shutdown().await;
+    let (browser_outages, browser_fault) = stop_browser(browser).await;
     let duration_s = t0.elapsed().as_secs_f64();
     let Collected {
         recorder,
@@ -155,9 +153,57 @@ pub async fn run_workers(
             skipped_starts: counters.skipped.load(Ordering::SeqCst),
             cpu,
             deploy: None,
+            browser_fault,
         },
         observations: kept,
     })
+}
+
+/// The workers, sharing the browser. Only they hold the shared state: the observation channel
+/// closes when the last of them is done.
+fn start_workers(
+    cfg: &RunConfig,
+    supervisor: &Arc<Supervisor>,
+    control: &Control,
+    counters: &Arc<Counters>,
+    tx: mpsc::UnboundedSender<Observation>,
+) -> JoinSet<()> {
+    let shared = Arc::new(Shared {
+        supervisor: supervisor.clone(),
+        settings: cfg.load.clone(),
+        max_loads: cfg.max_loads,
+        counters: counters.clone(),
+        phase: control.phase.clone(),
+        stop: control.stop.clone(),
+        tx,
+    });
+    spawn_workers(cfg.model, &shared)
+}
+
+/// The browser the workers share, or why there is none: it could not start, or the run was
+/// stopped (Ctrl-C, SIGTERM) while it was starting.
+async fn start_browser(cfg: &RunConfig, control: &mut Control) -> Result<Arc<Supervisor>, String> {
+    let mut stop = control.stop.clone();
+    tokio::select! {
+        started = Supervisor::start(cfg.browser.clone()) => {
+            started.map(Arc::new).map_err(|e| format!("{e:#}"))
+        }
+        _ = stop.wait_for(|s| *s == Stop::Interrupt) => {
+            Err("stopped while Chromium was starting".to_string())
+        }
+    }
+}
+
+/// Shuts the browser down: its outages over the run, or why there was none.
+async fn stop_browser(browser: Result<Arc<Supervisor>, String>) -> (Vec<Outage>, Option<String>) {
+    match browser {
+        Ok(supervisor) => {
+            let outages = supervisor.outages();
+            supervisor.shutdown().await;
+            (outages, None)
+        }
+        Err(fault) => (Vec::new(), Some(fault)),
+    }
 }
 
 /// Takes observations and phase changes until the workers are done or the grace period after a

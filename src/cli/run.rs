@@ -108,7 +108,7 @@ pub struct RunArgs {
     pub idle: Option<Duration>,
 
     #[arg(long, value_parser = crate::clock::parse_duration, value_name = "DURATION", help = format!(
-        "A fetch or XHR still open after this long is a long poll: the load stops waiting for it (event streams and WebSockets are never waited for) [default: {}]",
+        "A fetch or XHR still open after this long is a long poll: the load stops waiting for it (as for an event stream once open, and any WebSocket) [default: {}]",
         defaults::shown(defaults::LONG_REQUEST)
     ))]
     pub long_request: Option<Duration>,
@@ -208,6 +208,9 @@ pub enum Driver {
 }
 
 pub async fn probe(args: RunArgs) -> Result<i32> {
+    // First of all: a signal at any later moment, even while Chromium starts, ends the run with
+    // its reports instead of killing it.
+    let signal = signals::stop_on_signals()?;
     let plan = Plan::resolve(&args.options())?;
     args.outputs.check()?;
     let driver = match &plan.stop {
@@ -221,7 +224,6 @@ pub async fn probe(args: RunArgs) -> Result<i32> {
         }),
         Stop::After(duration) => Driver::For(*duration),
     };
-    let signal = signals::stop_on_signals()?;
     let report = probe_and_report(plan, driver, signal, !args.quiet).await?;
     args.outputs.write(&report)?;
     print!("{}", report::text::render(&report));

@@ -15,7 +15,7 @@ pub struct Parts {
     pub finished_at_ms: u64,
     pub interrupted: bool,
     pub summary: Summary,
-    /// Each phase with loads, in phase order.
+    /// Each phase of the run, in phase order (one without loads is inconclusive).
     pub phases: Vec<(PhaseSpan, Summary)>,
     /// Checks decided elsewhere (a merge's shards); the final version is checked here.
     pub checks: Vec<Check>,
@@ -54,6 +54,16 @@ pub fn assemble(p: Parts) -> Report {
         .any(|ph| ph.phase == Phase::Baseline && ph.verdict.status == Status::Fail);
     if baseline_failed && !notes.iter().any(|n| n == BASELINE_FAILED) {
         notes.push(BASELINE_FAILED.to_string());
+    }
+    for ph in &phases {
+        let judged = verdict::judged_loads(&ph.summary);
+        if (1..verdict::MIN_EVIDENCE_LOADS).contains(&judged) {
+            notes.push(format!(
+                "thin evidence: the {} verdict rests on {judged} load(s), fewer than {}: probe longer or with more --workers",
+                ph.phase,
+                verdict::MIN_EVIDENCE_LOADS
+            ));
+        }
     }
     let failed_checks: Vec<String> = checks
         .iter()

@@ -31,7 +31,13 @@ impl Rules {
 
 /// Whether failures of this class counted against the site in a run with these settings.
 pub fn counted_in(settings: &Settings, class: FailureClass) -> bool {
-    counts(class, settings.fail_on_js_error, settings.count.as_deref())
+    // One render check runs: the selector's, or the blank-page check without one.
+    let checked = match class {
+        FailureClass::NotRendered => settings.expect_selector.is_some(),
+        FailureClass::BlankPage => settings.expect_selector.is_none(),
+        _ => true,
+    };
+    checked && counts(class, settings.fail_on_js_error, settings.count.as_deref())
 }
 
 /// Whether failures of this class make a load fail. JS errors are always recorded but only
@@ -155,12 +161,7 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
         .iter()
         .filter(|r| !rules.ignore.matches(&r.url))
         .filter_map(|r| {
-            let (class, message) = request_failure(r)?;
-            // What came back says more than Chromium's error about content of the wrong kind.
-            let error = match class {
-                FailureClass::WrongContent => came_back(r),
-                _ => r.error.clone(),
-            };
+            let (class, message, error) = request_failure(r)?;
             Some(Failure {
                 load_id: obs.id,
                 phase: obs.phase,
@@ -262,61 +263,67 @@ fn is_html(mime: &str) -> bool {
     matches!(mime, "text/html" | "application/xhtml+xml")
 }
 
-/// What a wrongly answered asset got instead, in a word or two: its MIME type, or how the
-/// browser stopped it.
-fn came_back(r: &Request) -> Option<String> {
-    r.blocked
-        .as_ref()
-        .map(|b| format!("blocked: {b}"))
-        .or_else(|| r.error.clone().filter(|e| e == BLOCKED_BY_ORB))
-        .or_else(|| r.mime_type.clone())
-        .or_else(|| r.refused.as_ref().map(|_| "refused".to_string()))
-}
-
 /// How Chromium reports a cross-origin asset it blocked for its content (ORB).
 const BLOCKED_BY_ORB: &str = "net::ERR_BLOCKED_BY_ORB";
 
-/// A script, stylesheet or font answered with content of another kind, however Chromium showed
-/// it: the MIME type of a 2xx answer, a block for the content (`nosniff`, ORB, integrity), or
-/// its own message refusing the response (whose wording changes between versions, so it is
-/// matched by the URL it names, not by its words).
-fn wrong_content(r: &Request) -> Option<String> {
-    let kind = asked_for(r)?;
+/// A script, stylesheet, font or event stream answered with content of another kind, however
+/// Chromium showed it: the MIME type of a 2xx answer, a block for the content (`nosniff`, ORB,
+/// integrity), or its own message refusing the response (whose wording changes between
+/// versions, so it is matched by the URL it names, not by its words). Gives the message and, in
+/// a word or two, what came back instead.
+fn wrong_content(r: &Request) -> Option<(String, String)> {
     let url = &r.url;
-    if r.error.as_deref() == Some(BLOCKED_BY_ORB)
-        || matches!(r.blocked.as_deref(), Some("content-type" | "integrity"))
-    {
-        let why = r
-            .blocked
-            .as_deref()
-            .or(r.error.as_deref())
-            .unwrap_or_default();
-        return Some(format!(
-            "{kind} {url} was blocked by the browser for its content ({why})"
-        ));
-    }
     let answered = r.status.filter(|s| (200..300).contains(s));
-    if let (Some(status), Some(mime)) = (answered, r.mime_type.as_deref().filter(|m| is_html(m))) {
-        return Some(format!(
-            "{kind} {url} answered {status} {mime} (an HTML page, probably the SPA fallback)"
-        ));
+    let mime = r.mime_type.as_deref().unwrap_or("no type");
+    if r.resource_type == "EventSource" {
+        // The browser closes a stream that is not one; the page's live updates never come.
+        // (204 is the server's way of saying "no stream here".)
+        let refused = answered.is_some_and(|s| s != 204) && mime != "text/event-stream";
+        return refused.then(|| {
+            let status = r.status.unwrap_or_default();
+            let what = format!("Event stream {url} answered {status} {mime}");
+            (format!("{what}, not text/event-stream"), mime.to_string())
+        });
     }
-    // Refused before its body arrived (a stylesheet under nosniff), Chromium records an abort.
+    let kind = asked_for(r)?;
+    // A 404 the browser also blocked is still a missing asset: the status is the truth.
+    let blocked = r.error.as_deref() == Some(BLOCKED_BY_ORB)
+        || matches!(r.blocked.as_deref(), Some("content-type" | "integrity"));
+    if blocked && (r.status.is_none() || answered.is_some()) {
+        let what = r
+            .blocked
+            .as_ref()
+            .map_or_else(|| BLOCKED_BY_ORB.to_string(), |b| format!("blocked: {b}"));
+        let message = format!("{kind} {url} was blocked by the browser for its content ({what})");
+        return Some((message, what));
+    }
+    if let (Some(status), true) = (answered, is_html(mime)) {
+        let message = format!(
+            "{kind} {url} answered {status} {mime} (an HTML page, probably the SPA fallback)"
+        );
+        return Some((message, mime.to_string()));
+    }
+    // Refused once its body arrived, the request ends cleanly; refused before (a stylesheet
+    // under nosniff), Chromium records an abort without a response.
     let aborted = r.status.is_none()
         && r.error
             .as_deref()
             .is_some_and(|e| cancelled_by_page(e, r.canceled));
+    let clean = answered.is_some() && r.error.is_none();
     match &r.refused {
-        Some(text) if answered.is_some() || aborted => {
-            Some(format!("{kind} {url} was refused by the browser: {text}"))
-        }
+        Some(text) if clean || aborted => Some((
+            format!("{kind} {url} was refused by the browser: {text}"),
+            "refused".to_string(),
+        )),
         _ => None,
     }
 }
 
-fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
-    if let Some(message) = wrong_content(r) {
-        return Some((FailureClass::WrongContent, message));
+/// The request's failure: its class, the message, and the error to report (for wrong content,
+/// what came back instead, which says more than Chromium's error).
+fn request_failure(r: &Request) -> Option<(FailureClass, String, Option<String>)> {
+    if let Some((message, came_back)) = wrong_content(r) {
+        return Some((FailureClass::WrongContent, message, Some(came_back)));
     }
     if let Some(status) = r.status.filter(|s| *s >= 400) {
         // A 404 script also ends in loadingFailed ERR_ABORTED: the status is the truth, and the
@@ -335,6 +342,7 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
         return Some((
             class,
             format!("{} {} answered {status}{served_by}", r.resource_type, r.url),
+            r.error.clone(),
         ));
     }
     let error = r.error.as_ref()?;
@@ -354,6 +362,7 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String)> {
     Some((
         class,
         format!("{} {} failed: {error}", r.resource_type, r.url),
+        Some(error.clone()),
     ))
 }
 
@@ -401,7 +410,7 @@ mod tests {
 
     #[test]
     fn request_classes() {
-        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        let class = |r: Request| request_failure(&r).map(|(c, _, _)| c);
         assert_eq!(
             class(request("Script", Some(404), Some("net::ERR_ABORTED"), true)),
             Some(FailureClass::MissingAsset)
@@ -453,7 +462,7 @@ mod tests {
 
     #[test]
     fn content_of_the_wrong_kind() {
-        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        let class = |r: Request| request_failure(&r).map(|(c, _, _)| c);
         let wrong = Some(FailureClass::WrongContent);
         let js = "http://127.0.0.1:1/assets/app-3f9a1c.js";
         assert_eq!(class(answered("Script", js, "text/html")), wrong);
@@ -505,13 +514,41 @@ mod tests {
             ..request("Script", None, Some("blocked: csp"), false)
         };
         assert_eq!(class(csp), Some(FailureClass::NetworkError));
+        // A CORS failure on a module is logged naming the URL, but fails as a network error.
+        let cors = Request {
+            refused: Some("Access to script at '...' blocked by CORS policy".into()),
+            error: Some("net::ERR_FAILED".into()),
+            ..answered("Script", js, "text/javascript")
+        };
+        assert_eq!(class(cors), Some(FailureClass::NetworkError));
+        let orb_404 = Request {
+            status: Some(404),
+            ..request("Script", None, Some(BLOCKED_BY_ORB), false)
+        };
+        assert_eq!(
+            class(orb_404),
+            Some(FailureClass::MissingAsset),
+            "the status is the truth"
+        );
+        let events = "http://127.0.0.1:1/events";
+        assert_eq!(class(answered("EventSource", events, "text/html")), wrong);
+        assert_eq!(
+            class(answered("EventSource", events, "text/event-stream")),
+            None
+        );
+        let no_stream = Request {
+            status: Some(204),
+            ..answered("EventSource", events, "text/plain")
+        };
+        assert_eq!(class(no_stream), None, "204: the server says there is none");
     }
 
     #[test]
     fn long_lived_requests_and_websockets() {
-        let class = |r: Request| request_failure(&r).map(|(c, _)| c);
+        let class = |r: Request| request_failure(&r).map(|(c, _, _)| c);
         let cut = Request {
             long_lived: true,
+            mime_type: Some("text/event-stream".into()),
             ..request(
                 "EventSource",
                 Some(200),

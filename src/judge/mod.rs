@@ -42,7 +42,7 @@ pub fn run_report(settings: Settings, facts: RunFacts, recorded: Recorded) -> Re
             suspect_timeouts += 1;
         }
     }
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = facts.browser_fault.iter().cloned().collect();
     if let Some(d) = &facts.deploy {
         notes.extend(assemble::deploy_notes(d, &recorded.loads));
     }

@@ -222,7 +222,11 @@ impl Recorder {
             outcome: judgement.outcome,
             classes,
             requests: obs.requests.len() as u32,
-            long_lived_requests: obs.requests.iter().filter(|r| r.long_lived).count() as u32,
+            long_lived_requests: obs
+                .requests
+                .iter()
+                .filter(|r| r.long_lived && !self.rules.ignore.matches(&r.url))
+                .count() as u32,
             version: obs.version.clone(),
             served_by,
         };
@@ -255,10 +259,14 @@ impl Recorder {
         &self.overall.snapshot
     }
 
-    /// Everything recorded, ready for the report: the whole run and each phase that had loads.
-    pub fn finish(self, duration_s: f64, spans: &[PhaseSpan]) -> Recorded {
+    /// Everything recorded, ready for the report: the whole run and each phase it had, with
+    /// loads or without (a phase without a finished load is judged as having no evidence).
+    pub fn finish(mut self, duration_s: f64, spans: &[PhaseSpan]) -> Recorded {
         let loads = self.loads;
         let spans = phase_spans(spans);
+        for span in &spans {
+            self.phases.entry(span.phase).or_default();
+        }
         let phases = self
             .phases
             .into_iter()
@@ -291,10 +299,10 @@ impl Recorder {
     }
 }
 
-/// What the recorder kept, ready for the report: the whole run and each phase that had loads.
+/// What the recorder kept, ready for the report: the whole run and each of its phases.
 pub struct Recorded {
     pub summary: Summary,
-    /// Each phase with loads, in phase order, with its span.
+    /// Each phase the run had or a load belonged to, in phase order, with its span.
     pub phases: Vec<(PhaseSpan, Summary)>,
     /// Loads cut short by an interrupt, which are not judged.
     pub abandoned: u64,

@@ -8,9 +8,20 @@ use crate::model::{
 /// Above this share of loads lost to the prober's own faults, a clean result proves little.
 const MAX_PROBER_ERROR_SHARE: f64 = 0.2;
 
+/// A phase whose verdict rests on fewer judged loads than this gets a "thin evidence" note: one
+/// or two lucky loads can miss a mixed-version window of several seconds.
+pub const MIN_EVIDENCE_LOADS: u64 = 5;
+
+const NOTHING_MEASURED: &str = "no load finished: nothing was measured";
+
+/// The loads a verdict rests on: those that said something about the site.
+pub fn judged_loads(summary: &Summary) -> u64 {
+    summary.ok + summary.failed
+}
+
 /// Met when the failures fit either allowance of the SLO: the percentage or the absolute count.
 fn slo_met(slo: &Slo, summary: &Summary) -> bool {
-    let judged = summary.ok + summary.failed;
+    let judged = judged_loads(summary);
     let success = if judged == 0 {
         100.0
     } else {
@@ -53,7 +64,7 @@ pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
             Status::Inconclusive,
             EXIT_INCONCLUSIVE,
             if summary.loads == 0 {
-                "no load completed".to_string()
+                NOTHING_MEASURED.to_string()
             } else {
                 format!("the prober failed on all {} loads", summary.loads)
             },
@@ -128,6 +139,13 @@ pub fn overall(
             format!("the deploy command failed (exit {code}); the site itself passed"),
         );
     }
+    if phases.is_empty() {
+        return verdict(
+            Status::Inconclusive,
+            EXIT_INCONCLUSIVE,
+            NOTHING_MEASURED.to_string(),
+        );
+    }
     if let Some((p, v)) = phases
         .iter()
         .find(|(_, v)| v.status == Status::Inconclusive)
@@ -182,6 +200,12 @@ mod tests {
     fn no_good_load_is_no_evidence() {
         let v = decide(&summary(0, 0, 0), &Slo::default());
         assert_eq!((v.status, v.exit_code), (Status::Inconclusive, 3));
+        assert_eq!(v.reason, "no load finished: nothing was measured");
+        let nothing = overall(&[], &summary(0, 0, 0), &[], None);
+        assert_eq!(
+            (nothing.status, nothing.exit_code),
+            (Status::Inconclusive, 3)
+        );
         let v = decide(&summary(0, 0, 4), &Slo::default());
         assert_eq!(v.reason, "the prober failed on all 4 loads");
         // A fifth of the loads lost to the prober is the most a pass may carry.

@@ -209,7 +209,9 @@ pub struct Observation {
     pub prober_error: Option<String>,
     /// Set when a journey step failed: which and why.
     pub step_failed: Option<String>,
-    /// What the page showed when its load and journey were done; absent when they were not.
+    /// What the page showed at the end of a load that got its document (the judge ignores it
+    /// when a step failed or the document was an error); absent when the load timed out or the
+    /// prober failed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub render: Option<Render>,
     /// App version of the document, when a version source is configured.

@@ -45,6 +45,9 @@ pub struct RunFacts {
     pub skipped_starts: u64,
     pub cpu: Vec<CpuSample>,
     pub deploy: Option<DeployRecord>,
+    /// Why there was no browser at all: it could not start, or the run was stopped first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub browser_fault: Option<String>,
 }
 
 /// A run saved before judging (`run --save-observations`): the judge's whole input. The

@@ -84,6 +84,7 @@ impl Plan {
     pub fn resolve(o: &Options) -> Result<Plan> {
         let file = o.scenario.as_deref().map(scenario::load).transpose()?;
         let file = file.as_ref();
+        let max_loads = max_loads(o)?;
         let targets = targets(o, file)?;
         let executable = browser::resolve_executable(o.chromium.as_deref())?;
         let mut ignore = o.ignore.clone();
@@ -110,9 +111,9 @@ impl Plan {
                 LoadModel::Closed { .. } => None,
             },
             duration_s: matches!(stop, Stop::After(Some(_))).then_some(duration.as_secs_f64()),
-            max_loads: o.max_loads,
+            max_loads,
             idle_ms: idle.as_millis() as u64,
-            long_request_ms: long_request.as_millis() as u64,
+            long_request_ms: Some(long_request.as_millis() as u64),
             load_timeout_ms: load_timeout.as_millis() as u64,
             expect_selector: expect_selector.clone(),
             ignore,
@@ -145,7 +146,7 @@ impl Plan {
                 load,
                 settings,
                 model,
-                max_loads: o.max_loads,
+                max_loads,
                 browser: BrowserOptions {
                     executable,
                     cdp_timeout: defaults::CDP_TIMEOUT,
@@ -169,6 +170,16 @@ impl Plan {
         self.run.settings.duration_s = None;
         self
     }
+}
+
+fn max_loads(o: &Options) -> Result<Option<u64>> {
+    if o.max_loads == Some(0) {
+        return Err(UsageError(
+            "--loads 0 would measure nothing: give at least 1, or leave it out to probe for --duration".into(),
+        )
+        .into());
+    }
+    Ok(o.max_loads)
 }
 
 /// The render check's selector: the flag, then the file.
@@ -196,7 +207,7 @@ struct Timing {
 }
 
 fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
-    Ok(Timing {
+    let timing = Timing {
         idle: o.idle.or(spec.idle).unwrap_or(defaults::IDLE),
         load_timeout: positive(
             o.load_timeout.or(spec.load_timeout),
@@ -213,7 +224,17 @@ fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
             "--duration",
             defaults::DURATION,
         )?,
-    })
+    };
+    // Every load would wait out its idle window past its own deadline: all of them timeouts.
+    if timing.idle >= timing.load_timeout {
+        return Err(UsageError(format!(
+            "an idle window of {} cannot end a load within its {} timeout: give a shorter --idle or a longer --load-timeout",
+            defaults::shown(timing.idle),
+            defaults::shown(timing.load_timeout)
+        ))
+        .into());
+    }
+    Ok(timing)
 }
 
 /// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.

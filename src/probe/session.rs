@@ -58,12 +58,16 @@ impl Session<'_> {
                 .tracker
                 .next_long_request()
                 .map(tokio::time::Instant::from_std);
+            // In this order: the deadline holds whatever the page does, and an event that is
+            // ready counts before a timer, so a request that finished at the threshold is not
+            // taken for a long one.
             tokio::select! {
+                biased;
+                _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
                 ev = self.events.next() => self.apply(ev)?,
                 _ = sleep_until_opt(idle_at) => return Ok(()),
                 // A request just became long-lived: the load may be quiet without it.
                 _ = sleep_until_opt(long_at) => self.tracker.update_quiet(),
-                _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
             }
         }
     }

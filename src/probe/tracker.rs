@@ -43,29 +43,28 @@ impl Entry {
         made_by_page(&self.url, &self.resource_type)
     }
 
-    fn in_flight(&self) -> bool {
+    fn open(&self) -> bool {
         self.started.is_some() && self.ended.is_none()
     }
 
-    /// A fetch or XHR can be a long poll: it stops holding the load once it is long-lived.
-    fn may_poll(&self) -> bool {
-        matches!(self.resource_type.as_str(), "Fetch" | "XHR") && !self.long_lived
+    /// A fetch or XHR can be a long poll, and an event stream can be held back by a buffering
+    /// proxy: either stops holding the load at the long-request threshold.
+    fn may_turn_long(&self) -> bool {
+        matches!(self.resource_type.as_str(), "Fetch" | "XHR" | "EventSource") && !self.long_lived
     }
 }
 
-/// The browser said it refused a response: the message names the request by id, by URL, or
-/// quotes the URL in its text, depending on the check and on Chromium's version.
-struct Refusal {
+/// An error the browser logged about the page's resources, where it says it refused one: the
+/// message names the resource in its `url`, or quotes the URL in its text, depending on the
+/// check and on Chromium's version.
+struct BrowserError {
     text: String,
     url: Option<String>,
-    request_id: Option<String>,
 }
 
-impl Refusal {
-    fn names(&self, id: &str, url: &str) -> bool {
-        self.request_id.as_deref() == Some(id)
-            || self.url.as_deref() == Some(url)
-            || self.text.contains(&format!("'{url}'"))
+impl BrowserError {
+    fn names(&self, url: &str) -> bool {
+        self.url.as_deref() == Some(url) || self.text.contains(&format!("'{url}'"))
     }
 }
 
@@ -74,7 +73,7 @@ pub(super) struct Tracker {
     pub(super) ignore: UrlFilter,
     pub(super) version_header: Option<String>,
     long_request: Duration,
-    refusals: Vec<Refusal>,
+    browser_errors: Vec<BrowserError>,
     pub(super) order: Vec<String>,
     entries: HashMap<String, Entry>,
     pub(super) loader_id: Option<String>,
@@ -97,7 +96,7 @@ impl Tracker {
             ignore: settings.ignore.clone(),
             version_header: settings.version_header.clone(),
             long_request: settings.long_request,
-            refusals: Vec::new(),
+            browser_errors: Vec::new(),
             order: Vec::new(),
             entries: HashMap::new(),
             loader_id: None,
@@ -150,14 +149,11 @@ impl Tracker {
                 entry.error.get_or_insert_with(|| e.error_message.clone());
                 entry.ended.get_or_insert(*e.timestamp.inner());
             }
+            // Closed without an error: by the page itself (Chromium reports the server's
+            // failures as frame errors).
             PageEvent::SocketClosed(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.ended.get_or_insert(*e.timestamp.inner());
-                if entry.status != Some(101) {
-                    entry
-                        .error
-                        .get_or_insert_with(|| "closed before its handshake completed".into());
-                }
             }
             PageEvent::Log(e) => self.logged(&e.entry),
             PageEvent::Lifecycle(e) => {
@@ -179,12 +175,15 @@ impl Tracker {
 
     fn sent(&mut self, e: &EventRequestWillBeSent) {
         let entry = self.entry(e.request_id.inner());
-        entry.url = e.request.url.clone();
+        // A redirect reuses the request id: the URL the page asked for is the one to report (a
+        // bundle redirected to /index.html is still that bundle).
+        if entry.url.is_empty() {
+            entry.url = e.request.url.clone();
+        }
         entry.method = e.request.method.clone();
         if let Some(kind) = &e.r#type {
             entry.resource_type = kind.as_ref().to_string();
         }
-        // A redirect reuses the request id: keep the first start, follow the new URL.
         if entry.started.is_none() {
             entry.started = Some((*e.timestamp.inner(), *e.wall_time.inner()));
             entry.seen = Some(Instant::now());
@@ -202,9 +201,11 @@ impl Tracker {
         entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
         entry.mime_type = Some(e.response.mime_type.clone()).filter(|m| !m.is_empty());
         entry.content_type = header_value(&e.response.headers, "content-type");
-        // An event stream is open once its response arrived; the load does not wait for its
-        // end, which never comes.
-        entry.long_lived |= entry.resource_type == "EventSource";
+        // An event stream is open once it is answered as one; the load does not wait for its
+        // end, which never comes. Any other answer is the browser's to refuse, and the judge's.
+        entry.long_lived |= entry.resource_type == "EventSource"
+            && entry.status == Some(200)
+            && entry.mime_type.as_deref() == Some("text/event-stream");
     }
 
     fn failed(&mut self, e: &EventLoadingFailed) {
@@ -235,13 +236,9 @@ impl Tracker {
             LogEntrySource::Javascript | LogEntrySource::Security
         );
         if entry.level == LogEntryLevel::Error && refused_by_browser {
-            self.refusals.push(Refusal {
+            self.browser_errors.push(BrowserError {
                 text: entry.text.clone(),
                 url: entry.url.clone(),
-                request_id: entry
-                    .network_request_id
-                    .as_ref()
-                    .map(|id| id.inner().clone()),
             });
         }
     }
@@ -290,9 +287,9 @@ impl Tracker {
     /// The requests the load waits for. Documents, scripts, stylesheets, fonts and images
     /// always hold it, so a hanging asset is still a timeout; WebSockets never do, and event
     /// streams and long polls stop holding it once they are long-lived.
-    fn in_flight(&self) -> impl Iterator<Item = &Entry> {
+    fn holding(&self) -> impl Iterator<Item = &Entry> {
         self.entries.values().filter(|e| {
-            e.in_flight()
+            e.open()
                 && !e.long_lived
                 && e.resource_type != "WebSocket"
                 && e.judged()
@@ -304,7 +301,7 @@ impl Tracker {
     pub(super) fn next_long_request(&self) -> Option<Instant> {
         self.entries
             .values()
-            .filter(|e| e.in_flight() && e.may_poll())
+            .filter(|e| e.open() && e.may_turn_long())
             .filter_map(|e| e.seen)
             .min()
             .map(|seen| seen + self.long_request)
@@ -314,7 +311,7 @@ impl Tracker {
         let now = Instant::now();
         let threshold = self.long_request;
         for e in self.entries.values_mut() {
-            if e.in_flight() && e.may_poll() && e.seen.is_some_and(|s| s + threshold <= now) {
+            if e.open() && e.may_turn_long() && e.seen.is_some_and(|s| s + threshold <= now) {
                 e.long_lived = true;
             }
         }
@@ -329,7 +326,7 @@ impl Tracker {
     /// Network idle starts when the document has loaded and no request is in flight.
     pub(super) fn update_quiet(&mut self) {
         self.mark_long_requests();
-        let quiet = self.document_loaded() && self.in_flight().next().is_none();
+        let quiet = self.document_loaded() && self.holding().next().is_none();
         match (quiet, self.quiet_since) {
             (true, None) => self.quiet_since = Some(Instant::now()),
             (false, Some(_)) => self.quiet_since = None,
@@ -353,7 +350,7 @@ impl Tracker {
 
     /// Which deadline the load missed, and what was still going on.
     fn why_timed_out(&self, load_timeout: std::time::Duration) -> String {
-        let pending: Vec<&str> = self.in_flight().map(|e| e.url.as_str()).collect();
+        let pending: Vec<&str> = self.holding().map(|e| e.url.as_str()).collect();
         let during = self
             .step
             .as_ref()
@@ -410,7 +407,7 @@ impl Tracker {
             }
             let start_ms = e.started.map_or(0.0, |s| offset_ms(s.0));
             let refused = (e.resource_type != "Document")
-                .then(|| self.refusals.iter().find(|r| r.names(id, &e.url)))
+                .then(|| self.browser_errors.iter().find(|r| r.names(&e.url)))
                 .flatten()
                 .map(|r| r.text.clone());
             obs.requests.push(Request {

@@ -9,6 +9,7 @@ use junit_report::{
 use super::Exporter;
 use super::text::{self, status_word, time_of};
 use crate::judge::counted_in;
+use crate::judge::verdict::judged_loads;
 use crate::model::{FailingResource, FailureClass, PhaseReport, Report, Status};
 
 /// Culprits listed one testcase each per phase; the JSON report has the rest.
@@ -99,7 +100,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         .add_testcases(cases)
         .set_timestamp(timestamp(phase.started_at_ms))
         .set_system_out(&format!(
-            "{}{}: {}\n{}",
+            "{}{}: {}\nthe verdict rests on {} judged load(s)\n{}",
             if report.interrupted {
                 "INTERRUPTED RUN (Ctrl-C or SIGTERM): results cover the loads finished before the stop\n"
             } else {
@@ -107,6 +108,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
             },
             status_word(phase.verdict.status),
             phase.verdict.reason,
+            judged_loads(s),
             text::failing_resources(report, &s.failing_resources, usize::MAX)
         ));
     suite.build()

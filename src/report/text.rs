@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::judge::counted_in;
+use crate::judge::verdict::judged_loads;
 use crate::model::{FailingResource, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
@@ -35,15 +36,15 @@ pub fn render(report: &Report) -> String {
         "  load time p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {} requests",
         s.load_ms.p50, s.load_ms.p95, s.load_ms.max, s.requests
     );
-    if s.long_lived_requests > 0 {
+    if let (n @ 1.., Some(ms)) = (s.long_lived_requests, report.settings.long_request_ms) {
         let _ = writeln!(
             out,
-            "  streams   {} long-lived requests (event streams, WebSockets, fetches open over {}) were not waited for",
-            s.long_lived_requests,
-            crate::defaults::shown(Duration::from_millis(report.settings.long_request_ms))
+            "  streams   {n} long-lived requests (event streams, WebSockets, fetches open over {}): loads did not wait for them to end",
+            crate::defaults::shown(Duration::from_millis(ms))
         );
     }
     phase_lines(&mut out, report);
+    evidence_line(&mut out, report);
     deploy_and_versions(&mut out, report);
     for check in &report.checks {
         let mark = if check.passed { "ok  " } else { "FAIL" };
@@ -88,6 +89,27 @@ fn phase_lines(out: &mut String, report: &Report) {
             by_class(&s.failed_loads_by_class)
         );
     }
+}
+
+/// How many loads each verdict rests on: prober errors and abandoned loads say nothing.
+fn evidence_line(out: &mut String, report: &Report) {
+    let per_phase: Vec<String> = report
+        .phases
+        .iter()
+        .map(|p| {
+            let n = judged_loads(&p.summary);
+            if report.phases.len() > 1 {
+                format!("{} {n}", p.phase)
+            } else {
+                n.to_string()
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  evidence  the verdict rests on {} judged load(s)",
+        per_phase.join(", ")
+    );
 }
 
 /// How the deploy command ended, and the versions served.

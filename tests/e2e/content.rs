@@ -280,3 +280,31 @@ async fn an_invalid_selector_is_the_probers_problem_not_the_sites() {
         .to_string();
     assert!(message.contains("not a valid CSS selector"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_refused_for_its_type_and_stream_answered_with_html_are_wrong_content() {
+    // Not HTML, so only the browser's own refusal shows it: a module served as text/plain.
+    let site = Site::start(vec![
+        Route::html(
+            "/",
+            r#"<!doctype html><p>shop</p><script type="module" src="/assets/app.js"></script>
+<script>new EventSource("/events");</script>"#,
+        ),
+        Route::new("/assets/app.js", "text/plain", "export default 1;"),
+        Route::html("/events", index_html()),
+    ])
+    .await
+    .unwrap();
+    let run = probe(&site.url("/"), &["--loads", "1"]).await;
+    let expected = vec![site.url("/assets/app.js"), site.url("/events")];
+    site.shutdown().await;
+
+    assert_code(&run, 1);
+    assert_eq!(wrong_content_urls(&run), expected, "{:?}", run.failures());
+    let module = run
+        .failures()
+        .into_iter()
+        .find(|f| f.1.ends_with("/assets/app.js"))
+        .unwrap();
+    assert_eq!(module.2, "200", "{module:?}");
+}

@@ -224,14 +224,36 @@ async fn port_chromium_refuses_is_a_usage_error_not_downtime() {
 }
 
 #[tokio::test]
-async fn chromium_that_does_not_start_is_a_usage_error() {
+async fn chromium_that_does_not_start_is_inconclusive_with_reports() {
     let run = probe("http://127.0.0.1:8/", &["--chromium", "/bin/true"]).await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["verdict"]["status"], "inconclusive");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("could not start /bin/true"), "{notes}");
     assert!(
-        run.stderr.contains("could not start /bin/true"),
+        run.stdout.contains("could not start /bin/true"),
         "{}",
-        run.stderr
+        run.stdout
     );
+}
+
+#[tokio::test]
+async fn settings_that_cannot_work_are_usage_errors() {
+    for args in [
+        &["--loads", "0"][..],
+        &["--idle", "10s", "--load-timeout", "5s"],
+        &["--load-timeout", "0s"],
+        &["--rate", "0/s"],
+        &["--duration", "0s"],
+    ] {
+        let run = probe("http://127.0.0.1:8/", args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.json.is_none(),
+            "{args:?}: no report for a run that never started"
+        );
+    }
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rollprobe::sim::{Mode, SimConfig, Simulator};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rollprobe");
+pub const BIN: &str = env!("CARGO_BIN_EXE_rollprobe");
 
 /// The binary with any arguments and environment: the one way the tests start it. No stdin,
 /// output captured, killed when dropped, and bounded in time so a hang fails the test.
