@@ -175,12 +175,16 @@ async fn probe_rollout(
         sim.shutdown().await;
     }
     let report = report?;
-    Outputs {
+    let errors = Outputs {
         json: Some(dir.join("report.json")),
         junit: Some(dir.join("report.xml")),
         html: Some(dir.join("report.html")),
     }
-    .write(&report)?;
+    .check()?
+    .write(&report);
+    if let Some(e) = errors.first() {
+        anyhow::bail!("{e}");
+    }
     Ok(report)
 }
 

@@ -33,6 +33,7 @@ pub struct MergeArgs {
 }
 
 pub async fn merge_reports(args: MergeArgs) -> Result<i32> {
+    let destinations = args.outputs.check()?;
     let mut shards = Vec::new();
     for path in &args.inputs {
         let report = report::json::read(path).map_err(|e| UsageError(format!("{e:#}")))?;
@@ -42,9 +43,5 @@ pub async fn merge_reports(args: MergeArgs) -> Result<i32> {
         });
     }
     let merged = merge::merge(shards)?;
-    args.outputs
-        .write(&merged)
-        .map_err(|e| UsageError(format!("{e:#}")))?;
-    print!("{}", report::text::render(&merged));
-    Ok(merged.verdict.exit_code)
+    Ok(destinations.finish(&merged, merged.verdict.exit_code))
 }

@@ -91,32 +91,89 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    /// Fails before any work when a report path cannot be a file.
-    pub fn check(&self) -> Result<(), UsageError> {
-        for path in [&self.json, &self.junit, &self.html].into_iter().flatten() {
-            if path.is_dir() {
-                return Err(UsageError(format!(
-                    "report path {} is a directory; give a file name",
-                    path.display()
-                )));
+    /// Checks every report path before any work, so a typo costs no probing run.
+    pub fn check(&self) -> Result<Destinations, UsageError> {
+        use crate::report::write::Destination;
+        let mut list = Vec::new();
+        for (path, format) in [
+            (&self.json, Format::Json),
+            (&self.junit, Format::Junit),
+            (&self.html, Format::Html),
+        ] {
+            if let Some(path) = path {
+                list.push((format, path.clone(), Destination::check(path)?));
             }
         }
-        Ok(())
+        if list.iter().filter(|(_, _, d)| d.is_stdout()).count() > 1 {
+            return Err(UsageError(
+                "only one report can go to standard output (`-` or /dev/stdout)".into(),
+            ));
+        }
+        Ok(Destinations { list })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Format {
+    Json,
+    Junit,
+    Html,
+}
+
+/// The reports' checked destinations.
+pub struct Destinations {
+    list: Vec<(
+        Format,
+        std::path::PathBuf,
+        crate::report::write::Destination,
+    )>,
+}
+
+impl Destinations {
+    /// Writes every report, prints the text summary (to stderr when a report takes stdout, so a
+    /// pipe gets the report alone) and returns the exit code: `verdict_code`, or 2 when a report
+    /// could not be written, unless the site failed, which wins.
+    pub fn finish(&self, report: &crate::model::Report, verdict_code: i32) -> i32 {
+        let errors = self.write(report);
+        for e in &errors {
+            eprintln!("rollprobe: error: {e}");
+        }
+        let failed = !errors.is_empty();
+        let summary = crate::report::text::render(report);
+        if self.to_stdout() {
+            eprint!("{summary}");
+        } else {
+            print!("{summary}");
+        }
+        match (failed, verdict_code) {
+            (true, code) if code != crate::model::EXIT_SITE_FAILED => EXIT_USAGE,
+            (_, code) => code,
+        }
     }
 
-    pub fn write(&self, report: &crate::model::Report) -> anyhow::Result<()> {
-        use crate::report::{Exporter, html::Html, json::Json, junit::Junit, write};
-        let formats: [(&Option<std::path::PathBuf>, &dyn Exporter); 3] = [
-            (&self.json, &Json),
-            (&self.junit, &Junit),
-            (&self.html, &Html),
-        ];
-        for (path, exporter) in formats {
-            if let Some(path) = path {
-                let bytes = exporter.render(report)?;
-                write::atomically(path, |out| Ok(out.write_all(&bytes)?))?;
+    /// Writes every report; one that cannot be written does not cost the others. Gives what
+    /// went wrong, naming the path.
+    pub fn write(&self, report: &crate::model::Report) -> Vec<String> {
+        use crate::report::{Exporter, html::Html, json::Json, junit::Junit};
+        let mut errors = Vec::new();
+        for (format, path, destination) in &self.list {
+            let exporter: &dyn Exporter = match format {
+                Format::Json => &Json,
+                Format::Junit => &Junit,
+                Format::Html => &Html,
+            };
+            if let Err(e) = exporter
+                .render(report)
+                .and_then(|bytes| destination.write(&bytes))
+            {
+                errors.push(format!("report {}: {e:#}", path.display()));
             }
         }
-        Ok(())
+        errors
+    }
+
+    /// Whether standard output carries a report, so nothing else may be printed there.
+    fn to_stdout(&self) -> bool {
+        self.list.iter().any(|(_, _, d)| d.is_stdout())
     }
 }

@@ -212,7 +212,7 @@ pub async fn probe(args: RunArgs) -> Result<i32> {
     // its reports instead of killing it.
     let signal = signals::stop_on_signals()?;
     let plan = Plan::resolve(&args.options())?;
-    args.outputs.check()?;
+    let destinations = args.outputs.check()?;
     let driver = match &plan.stop {
         Stop::Deploy { argv, log } => Driver::Deploy(DeployPlan {
             deployment: Deployment::Command {
@@ -225,9 +225,7 @@ pub async fn probe(args: RunArgs) -> Result<i32> {
         Stop::After(duration) => Driver::For(*duration),
     };
     let report = probe_and_report(plan, driver, signal, !args.quiet).await?;
-    args.outputs.write(&report)?;
-    print!("{}", report::text::render(&report));
-    Ok(report.verdict.exit_code)
+    Ok(destinations.finish(&report, report.verdict.exit_code))
 }
 
 impl RunArgs {

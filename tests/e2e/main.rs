@@ -6,6 +6,7 @@ mod support;
 
 mod content;
 mod deploy;
+mod destinations;
 mod interrupt;
 mod modes;
 mod reports;
