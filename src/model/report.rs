@@ -201,8 +201,16 @@ impl FailingResource {
     /// `404`, or the net error text: how the resource failed, in one word.
     pub fn how(&self) -> String {
         match (&self.status, &self.error) {
-            // A body cut after a 200 is a network error: the error is what happened.
-            (_, Some(error)) if self.class == FailureClass::NetworkError => error.clone(),
+            // A body cut after a 200 is a network error: the error is what happened (and a
+            // certificate error has no answer at all).
+            (_, Some(error))
+                if matches!(
+                    self.class,
+                    FailureClass::NetworkError | FailureClass::TlsError
+                ) =>
+            {
+                error.clone()
+            }
             // `200 text/html`: the status alone would look like success.
             (Some(status), Some(what)) if self.class == FailureClass::WrongContent => {
                 format!("{status} {what}")

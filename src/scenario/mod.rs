@@ -286,7 +286,7 @@ mod tests {
                 timeout: Duration::from_secs(5)
             }
         );
-        assert_eq!(s.count.as_ref().unwrap().len(), 6);
+        assert_eq!(s.count.as_ref().unwrap().len(), 7);
         assert_eq!(s.version.expect.as_deref(), Some("2.4.1"));
         let rollout = s.slo.for_phase(Phase::Rollout).unwrap();
         assert_eq!(rollout.min_success_percent, 99.5);

@@ -51,9 +51,9 @@ ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true
 expect_selector = "#app *"  # must match a visible element after each load, or `not_rendered`
 # Which failure classes fail a load (default: all of them):
-# missing_asset, wrong_content, http_error, network_error, timeout, not_rendered,
+# missing_asset, wrong_content, http_error, network_error, tls_error, timeout, not_rendered,
 # blank_page, step_failed, js_error.
-count = ["missing_asset", "wrong_content", "http_error", "network_error", "timeout", "not_rendered"]
+count = ["missing_asset", "wrong_content", "http_error", "network_error", "tls_error", "timeout", "not_rendered"]
 
 [version]
 header = "X-App-Version"    # response header with the app version; or meta = "app-version",
