@@ -149,6 +149,7 @@ impl Plan {
                 browser: BrowserOptions {
                     executable,
                     cdp_timeout: defaults::CDP_TIMEOUT,
+                    trust: browser::Trust::System,
                 },
                 grace: defaults::GRACE.min(load_timeout),
                 limits: Limits::default(),
