@@ -118,6 +118,31 @@ pub struct Settings {
     /// Phases with an SLO of their own (from a scenario file).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub slo_by_phase: BTreeMap<Phase, Slo>,
+    /// How server certificates were checked; omitted when like a browser.
+    #[serde(skip_serializing_if = "Certificates::is_checked", default)]
+    pub certificates: Certificates,
+    /// With `certificates: trusted`: each certificate accepted besides those the system trusts.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub trusted_certs: Vec<String>,
+}
+
+/// How a run checked server certificates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certificates {
+    /// Like a user's browser: a certificate it refuses is a `tls_error`.
+    #[default]
+    Checked,
+    /// Any certificate accepted (`--insecure`): certificate errors went unseen.
+    Insecure,
+    /// Checked, but the `--trust-cert` certificates were accepted too.
+    Trusted,
+}
+
+impl Certificates {
+    pub fn is_checked(&self) -> bool {
+        *self == Certificates::Checked
+    }
 }
 
 /// Reports written before the setting existed waited for every request: as if unbounded.
@@ -128,6 +153,24 @@ fn default_long_request_ms() -> u64 {
 impl Settings {
     pub fn slo_for(&self, phase: Phase) -> Slo {
         self.slo_by_phase.get(&phase).copied().unwrap_or(self.slo)
+    }
+
+    /// A line for people when certificates were not fully checked, as the summary and the
+    /// HTML report say it; None when they were checked like a browser.
+    pub fn certificate_caveat(&self) -> Option<String> {
+        let n = self.trusted_certs.len();
+        match self.certificates {
+            Certificates::Checked => None,
+            Certificates::Insecure => Some(
+                "NOT checked: any certificate was accepted (insecure), certificate errors went unseen"
+                    .to_string(),
+            ),
+            Certificates::Trusted => Some(format!(
+                "checked, also trusting {n} certificate{} (--trust-cert): {}",
+                if n == 1 { "" } else { "s" },
+                self.trusted_certs.join("; ")
+            )),
+        }
     }
 }
 

@@ -20,6 +20,9 @@ headers = { "X-Env" = "staging" }
 # headers = { "X-Env" = "staging", "Authorization" = { env = "STAGING_TOKEN" } }
 # cookies = { session = { env = "STAGING_SESSION" } }
 # basic_auth = { username = "ci", password = { env = "STAGING_PASSWORD" } }
+# Certificates are checked like a browser checks them: one it refuses fails as `tls_error`.
+# insecure = true           # accept any certificate (a staging site's self-signed one); or, on the
+                            # command line, --trust-cert FILE accepts just that certificate
 
 [load]
 workers = 4                 # closed model: 4 users, each loading again and again (1 to 64)
