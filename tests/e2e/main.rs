@@ -15,3 +15,4 @@ mod simulator;
 mod site;
 mod staying_power;
 mod streams;
+mod tls;
