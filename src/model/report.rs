@@ -126,17 +126,17 @@ pub struct Settings {
     pub trusted_certs: Vec<String>,
 }
 
-/// How a run checked server certificates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How a run checked server certificates, strictest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certificates {
     /// Like a user's browser: a certificate it refuses is a `tls_error`.
     #[default]
     Checked,
-    /// Any certificate accepted (`--insecure`): certificate errors went unseen.
-    Insecure,
     /// Checked, but the `--trust-cert` certificates were accepted too.
     Trusted,
+    /// Any certificate accepted (`--insecure`): certificate errors went unseen.
+    Insecure,
 }
 
 impl Certificates {
