@@ -63,6 +63,7 @@ async fn main() -> Result<()> {
         Chromium::launch(&BrowserOptions {
             executable,
             cdp_timeout: CDP_TIMEOUT,
+            trust: Default::default(),
         })
         .await?,
     );

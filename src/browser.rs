@@ -56,6 +56,22 @@ pub struct BrowserOptions {
     pub executable: PathBuf,
     /// Bound on any single CDP call; a call past it means the browser is wedged.
     pub cdp_timeout: Duration,
+    /// Which server certificates the browser accepts.
+    pub trust: Trust,
+}
+
+/// Which server certificates the browser accepts. By default it checks them as a user's
+/// browser does, so a certificate error is the site's failure (`tls_error`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// What the system trusts, like a user's browser.
+    #[default]
+    System,
+    /// Any certificate (`--insecure`): a staging site nobody issued a certificate for.
+    Any,
+    /// Also the certificates with these public keys (SHA-256 of the DER SubjectPublicKeyInfo,
+    /// base64), from `--trust-cert`: a self-signed staging certificate, or a private CA's.
+    Spki(Vec<String>),
 }
 
 /// One running Chromium process and the task that polls its CDP connection.
@@ -76,42 +92,7 @@ impl Chromium {
             .prefix("rollprobe-profile-")
             .tempdir()
             .context("creating a Chromium profile directory")?;
-        let config = BrowserConfig::builder()
-            .chrome_executable(&opts.executable)
-            .user_data_dir(profile.path())
-            .no_sandbox()
-            .disable_cache()
-            .request_timeout(opts.cdp_timeout)
-            .launch_timeout(Duration::from_secs(30))
-            .viewport(None)
-            // chromiumoxide adds the leading dashes itself and merges values of one key.
-            .args([
-                "disable-gpu",
-                "disable-quic",
-                "no-first-run",
-                "disable-background-networking",
-                "disable-component-update",
-                "disable-sync",
-                "disable-extensions",
-                "disable-default-apps",
-                "no-default-browser-check",
-                "mute-audio",
-            ])
-            // Chromium opens WebUI omnibox popups for every new context, each in its own
-            // renderer: more than half the CPU of a fresh-context load goes there without this.
-            .arg((
-                "disable-features",
-                &[
-                    "WebUIOmniboxPopup",
-                    "WebUIOmniboxAimPopup",
-                    "WebUIOmniboxFullPopup",
-                    "OptimizationHints",
-                    "MediaRouter",
-                ][..],
-            ))
-            .build()
-            .map_err(anyhow::Error::msg)?;
-
+        let config = config(opts, profile.path())?;
         let (mut browser, mut handler) = Browser::launch(config)
             .await
             .with_context(|| format!("launching {}", opts.executable.display()))?;
@@ -166,6 +147,58 @@ impl Chromium {
         }
         self.handler.abort();
     }
+}
+
+/// The launch flags of a prober's browser.
+fn config(opts: &BrowserOptions, profile: &Path) -> Result<BrowserConfig> {
+    let builder = BrowserConfig::builder()
+        .chrome_executable(&opts.executable)
+        .user_data_dir(profile)
+        .no_sandbox()
+        .disable_cache()
+        // chromiumoxide has every page ignore certificate errors unless told otherwise; a
+        // prober must see the warning its users would see.
+        .respect_https_errors()
+        .request_timeout(opts.cdp_timeout)
+        .launch_timeout(Duration::from_secs(30))
+        .viewport(None)
+        // chromiumoxide adds the leading dashes itself and merges values of one key.
+        .args([
+            "disable-gpu",
+            "disable-quic",
+            "no-first-run",
+            "disable-background-networking",
+            "disable-component-update",
+            "disable-sync",
+            "disable-extensions",
+            "disable-default-apps",
+            "no-default-browser-check",
+            "mute-audio",
+        ])
+        // Chromium opens WebUI omnibox popups for every new context, each in its own
+        // renderer: more than half the CPU of a fresh-context load goes there without this.
+        .arg((
+            "disable-features",
+            &[
+                "WebUIOmniboxPopup",
+                "WebUIOmniboxAimPopup",
+                "WebUIOmniboxFullPopup",
+                "OptimizationHints",
+                "MediaRouter",
+            ][..],
+        ));
+    // Launch flags, not CDP: they hold for every browser context, page, frame and worker the
+    // browser ever opens, from its first request (Chromium honours the SPKI list only with a
+    // --user-data-dir, which we always give).
+    let builder = match &opts.trust {
+        Trust::System => builder,
+        Trust::Any => builder.arg("ignore-certificate-errors"),
+        Trust::Spki(hashes) => builder.arg((
+            "ignore-certificate-errors-spki-list",
+            &hashes.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        )),
+    };
+    builder.build().map_err(anyhow::Error::msg)
 }
 
 /// Hands workers the current browser, relaunching it when it died: the first worker to ask

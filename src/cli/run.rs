@@ -163,6 +163,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "VERSION")]
     pub expect_version: Option<String>,
 
+    /// Accept any server certificate (a staging site's self-signed one): certificate errors
+    /// are then not `tls_error`, and the report says certificates were not checked
+    #[arg(long, conflicts_with = "trust_cert")]
+    pub insecure: bool,
+
+    /// Also accept this certificate (PEM, one or more per file): a self-signed staging
+    /// certificate, or the one a private CA issued the server. Matched by public key; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub trust_cert: Vec<PathBuf>,
+
     #[command(flatten)]
     pub outputs: Outputs,
 
@@ -258,6 +268,8 @@ impl RunArgs {
             version_js: self.version_js.clone(),
             expect_version: self.expect_version.clone(),
             chromium: self.chromium.clone(),
+            insecure: self.insecure,
+            trust_certs: self.trust_cert.clone(),
             save_observations: self.save_observations.clone(),
         }
     }

@@ -352,6 +352,20 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String, Option<String>)
     if cancelled_by_page(error, r.canceled) || error == BLOCKED_BY_PROBER || r.long_lived {
         return None;
     }
+    if certificate_error(error) {
+        let seen = match r.resource_type.as_str() {
+            "Document" => "users see a full-page certificate warning instead of the page",
+            _ => "the browser refused it, as it would for any user",
+        };
+        return Some((
+            FailureClass::TlsError,
+            format!(
+                "{} {} failed the certificate check: {error} ({seen})",
+                r.resource_type, r.url
+            ),
+            Some(error.clone()),
+        ));
+    }
     // A WebSocket handshake the server answered with anything but 101 has no status in CDP,
     // only Chromium's message; without a net error in it, the server refused it.
     let class = if r.resource_type == "WebSocket" && !error.contains("net::ERR_") {
@@ -364,6 +378,21 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String, Option<String>)
         format!("{} {} failed: {error}", r.resource_type, r.url),
         Some(error.clone()),
     ))
+}
+
+/// Chromium's errors for a server certificate it refused (`net::ERR_CERT_AUTHORITY_INVALID`,
+/// `ERR_CERT_DATE_INVALID`, `ERR_CERT_COMMON_NAME_INVALID`, `ERR_CERTIFICATE_TRANSPARENCY_REQUIRED`,
+/// ...) or a TLS handshake that failed (`ERR_SSL_PROTOCOL_ERROR`,
+/// `ERR_SSL_VERSION_OR_CIPHER_MISMATCH`, `ERR_BAD_SSL_CLIENT_AUTH_CERT`, ...). Matched anywhere
+/// in the text: a WebSocket's error is a sentence around it.
+fn certificate_error(error: &str) -> bool {
+    [
+        "net::ERR_CERT",
+        "net::ERR_SSL_",
+        "net::ERR_BAD_SSL_CLIENT_AUTH_CERT",
+    ]
+    .iter()
+    .any(|code| error.contains(code))
 }
 
 #[cfg(test)]
@@ -458,6 +487,107 @@ mod tests {
             mime_type: Some(mime.into()),
             ..request(resource_type, Some(200), None, false)
         }
+    }
+
+    #[test]
+    fn certificate_errors_are_tls_errors() {
+        let class = |r: Request| request_failure(&r).map(|(c, _, _)| c);
+        let tls = Some(FailureClass::TlsError);
+        for error in [
+            "net::ERR_CERT_AUTHORITY_INVALID",
+            "net::ERR_CERT_DATE_INVALID",
+            "net::ERR_CERT_COMMON_NAME_INVALID",
+            "net::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
+            "net::ERR_SSL_PROTOCOL_ERROR",
+            "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH",
+            "net::ERR_BAD_SSL_CLIENT_AUTH_CERT",
+        ] {
+            for kind in ["Document", "Script", "Stylesheet", "Fetch", "Image"] {
+                assert_eq!(
+                    class(request(kind, None, Some(error), false)),
+                    tls,
+                    "{kind} {error}"
+                );
+            }
+        }
+        let socket = request(
+            "WebSocket",
+            None,
+            Some("Error in connection establishment: net::ERR_CERT_DATE_INVALID"),
+            false,
+        );
+        assert_eq!(class(socket), tls);
+        // Not certificate errors: still network errors.
+        for error in ["net::ERR_CONNECTION_REFUSED", "net::ERR_CONNECTION_RESET"] {
+            assert_eq!(
+                class(request("Document", None, Some(error), false)),
+                Some(FailureClass::NetworkError)
+            );
+        }
+    }
+
+    #[test]
+    fn a_certificate_error_fails_the_load_and_names_url_and_error() {
+        let mut document = request(
+            "Document",
+            None,
+            Some("net::ERR_CERT_AUTHORITY_INVALID"),
+            false,
+        );
+        document.url = "https://127.0.0.1:8443/".into();
+        let mut obs = Observation::start(3, 0, crate::model::Phase::Run, document.url.clone(), 0);
+        obs.requests = vec![document];
+        let j = judge(&obs, &Rules::default());
+        assert_eq!(
+            j.outcome,
+            Outcome::Failed,
+            "it counts against the site by default"
+        );
+        let [f] = &j.failures[..] else {
+            panic!("one failure: {:?}", j.failures)
+        };
+        assert_eq!(f.class, FailureClass::TlsError);
+        assert_eq!(f.url, "https://127.0.0.1:8443/");
+        assert_eq!(f.error.as_deref(), Some("net::ERR_CERT_AUTHORITY_INVALID"));
+        assert!(
+            f.message.contains("https://127.0.0.1:8443/")
+                && f.message.contains("net::ERR_CERT_AUTHORITY_INVALID")
+                && f.message.contains("full-page certificate warning"),
+            "{}",
+            f.message
+        );
+
+        let mut script = request("Script", None, Some("net::ERR_CERT_DATE_INVALID"), false);
+        script.url = "https://cdn.example.com/app.js".into();
+        let j = judge(&observed(vec![script]), &Rules::default());
+        assert_eq!(j.outcome, Outcome::Failed, "a subresource counts too");
+        assert_eq!(j.failures[0].class, FailureClass::TlsError);
+        assert!(
+            j.failures[0]
+                .message
+                .contains("Script https://cdn.example.com/app.js")
+                && j.failures[0].message.contains("net::ERR_CERT_DATE_INVALID"),
+            "{}",
+            j.failures[0].message
+        );
+        let rules = Rules {
+            counted: Some(vec![FailureClass::MissingAsset]),
+            ..Rules::default()
+        };
+        assert_eq!(
+            judge(
+                &observed(vec![request(
+                    "Script",
+                    None,
+                    Some("net::ERR_CERT_DATE_INVALID"),
+                    false
+                )]),
+                &rules
+            )
+            .outcome,
+            Outcome::Ok,
+            "[judge] count without tls_error leaves it recorded only"
+        );
     }
 
     #[test]

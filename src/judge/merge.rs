@@ -10,8 +10,8 @@ use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
 use crate::error::UsageError;
 use crate::model::{
-    Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats, Report,
-    SCHEMA_VERSION, Settings, Truncation, phase_spans,
+    Certificates, Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats,
+    Report, SCHEMA_VERSION, Settings, Truncation, phase_spans,
 };
 
 /// One input: where it came from (for messages and notes) and the report itself.
@@ -32,6 +32,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
     let mut settings = first.report.settings.clone();
     settings.target = first.report.target.clone();
     settings.workers = shards.iter().map(|s| s.report.settings.workers).sum();
+    (settings.certificates, settings.trusted_certs) = loosest_certificates(&shards);
     let started_at_ms = shards
         .iter()
         .map(|s| s.report.started_at_ms)
@@ -197,6 +198,25 @@ fn shards_spans(shards: &[Shard]) -> Vec<PhaseSpan> {
 
 /// Checks other than the final version (which is checked again on all loads): each passes only
 /// if it passed in every shard that ran it.
+/// Certificates as loosely as the loosest shard checked them: a merged report never claims
+/// more checking than its loads had.
+fn loosest_certificates(shards: &[Shard]) -> (Certificates, Vec<String>) {
+    let loosest = shards
+        .iter()
+        .map(|s| s.report.settings.certificates)
+        .max()
+        .unwrap_or_default();
+    let mut trusted: Vec<String> = Vec::new();
+    if loosest == Certificates::Trusted {
+        for cert in shards.iter().flat_map(|s| &s.report.settings.trusted_certs) {
+            if !trusted.contains(cert) {
+                trusted.push(cert.clone());
+            }
+        }
+    }
+    (loosest, trusted)
+}
+
 fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
     let mut checks: Vec<Check> = Vec::new();
     for shard in shards {
@@ -348,6 +368,23 @@ mod tests {
                 .iter()
                 .any(|n| n.starts_with("the baseline already failed"))
         );
+    }
+
+    #[test]
+    fn the_merged_report_checked_certificates_as_loosely_as_its_loosest_shard() {
+        let mut trusting = shard("naive");
+        trusting.report.settings.certificates = Certificates::Trusted;
+        trusting.report.settings.trusted_certs =
+            vec!["c.pem: CN=staging (spki sha256/AAAA)".into()];
+        let merged = merge(vec![shard("steady"), trusting]).unwrap();
+        assert_eq!(merged.settings.certificates, Certificates::Trusted);
+        assert_eq!(merged.settings.trusted_certs.len(), 1);
+        let mut insecure = shard("naive");
+        insecure.report.settings.certificates = Certificates::Insecure;
+        let merged = merge(vec![shard("steady"), insecure]).unwrap();
+        assert_eq!(merged.settings.certificates, Certificates::Insecure);
+        let merged = merge(vec![shard("steady"), shard("naive")]).unwrap();
+        assert_eq!(merged.settings.certificates, Certificates::Checked);
     }
 
     #[test]

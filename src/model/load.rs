@@ -18,6 +18,9 @@ pub enum FailureClass {
     HttpError,
     /// The request got no HTTP answer: refused, reset, empty response, cut body, ...
     NetworkError,
+    /// The server's certificate was refused as a browser refuses it (untrusted issuer, expired,
+    /// wrong name, ...): on the document, the user sees a full-page warning.
+    TlsError,
     /// The document did not load, or the network never went idle, within the load timeout.
     Timeout,
     /// No visible element matched `--expect-selector` when the load ended: the app did not mount.
@@ -33,11 +36,12 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    pub const ALL: [FailureClass; 10] = [
+    pub const ALL: [FailureClass; 11] = [
         FailureClass::MissingAsset,
         FailureClass::WrongContent,
         FailureClass::HttpError,
         FailureClass::NetworkError,
+        FailureClass::TlsError,
         FailureClass::Timeout,
         FailureClass::NotRendered,
         FailureClass::BlankPage,
@@ -52,6 +56,7 @@ impl FailureClass {
             FailureClass::WrongContent => "wrong_content",
             FailureClass::HttpError => "http_error",
             FailureClass::NetworkError => "network_error",
+            FailureClass::TlsError => "tls_error",
             FailureClass::Timeout => "timeout",
             FailureClass::NotRendered => "not_rendered",
             FailureClass::BlankPage => "blank_page",

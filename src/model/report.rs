@@ -119,11 +119,54 @@ pub struct Settings {
     /// Phases with an SLO of their own (from a scenario file).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub slo_by_phase: BTreeMap<Phase, Slo>,
+    /// How server certificates were checked; omitted when like a browser.
+    #[serde(skip_serializing_if = "Certificates::is_checked", default)]
+    pub certificates: Certificates,
+    /// With `certificates: trusted`: each certificate accepted besides those the system trusts.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub trusted_certs: Vec<String>,
+}
+
+/// How a run checked server certificates, strictest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certificates {
+    /// Like a user's browser: a certificate it refuses is a `tls_error`.
+    #[default]
+    Checked,
+    /// Checked, but the `--trust-cert` certificates were accepted too.
+    Trusted,
+    /// Any certificate accepted (`--insecure`): certificate errors went unseen.
+    Insecure,
+}
+
+impl Certificates {
+    pub fn is_checked(&self) -> bool {
+        *self == Certificates::Checked
+    }
 }
 
 impl Settings {
     pub fn slo_for(&self, phase: Phase) -> Slo {
         self.slo_by_phase.get(&phase).copied().unwrap_or(self.slo)
+    }
+
+    /// A line for people when certificates were not fully checked, as the summary and the
+    /// HTML report say it; None when they were checked like a browser.
+    pub fn certificate_caveat(&self) -> Option<String> {
+        let n = self.trusted_certs.len();
+        match self.certificates {
+            Certificates::Checked => None,
+            Certificates::Insecure => Some(
+                "NOT checked: any certificate was accepted (insecure), certificate errors went unseen"
+                    .to_string(),
+            ),
+            Certificates::Trusted => Some(format!(
+                "checked, also trusting {n} certificate{} (--trust-cert): {}",
+                if n == 1 { "" } else { "s" },
+                self.trusted_certs.join("; ")
+            )),
+        }
     }
 }
 
@@ -197,8 +240,16 @@ impl FailingResource {
     /// `404`, or the net error text: how the resource failed, in one word.
     pub fn how(&self) -> String {
         match (&self.status, &self.error) {
-            // A body cut after a 200 is a network error: the error is what happened.
-            (_, Some(error)) if self.class == FailureClass::NetworkError => error.clone(),
+            // A body cut after a 200 is a network error: the error is what happened (and a
+            // certificate error has no answer at all).
+            (_, Some(error))
+                if matches!(
+                    self.class,
+                    FailureClass::NetworkError | FailureClass::TlsError
+                ) =>
+            {
+                error.clone()
+            }
             // `200 text/html`: the status alone would look like success.
             (Some(status), Some(what)) if self.class == FailureClass::WrongContent => {
                 format!("{status} {what}")

@@ -3,6 +3,7 @@
 //! plan: the workers `run`, the judge `settings`, the driver `stop`.
 
 mod block;
+mod trust;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +54,10 @@ pub struct Options {
     pub version_js: Option<String>,
     pub expect_version: Option<String>,
     pub chromium: Option<PathBuf>,
+    /// Accept any server certificate (`--insecure`); false leaves it to the scenario file.
+    pub insecure: bool,
+    /// Also accept these certificates (`--trust-cert`, PEM files).
+    pub trust_certs: Vec<PathBuf>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -86,10 +91,9 @@ impl Plan {
         let file = file.as_ref();
         let max_loads = max_loads(o)?;
         let targets = targets(o, file)?;
-        let executable = browser::resolve_executable(o.chromium.as_deref())?;
-        let mut ignore = o.ignore.clone();
-        ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
-        let ignore_filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
+        let certs = trust::resolve(o, file)?;
+        let browser = browser_options(o, certs.trust)?;
+        let (ignore, ignore_filter) = ignores(o, file)?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
         let model = load_model(o, &spec);
         let Timing {
@@ -124,6 +128,8 @@ impl Plan {
             count: file.and_then(|f| f.count.clone()),
             slo,
             slo_by_phase,
+            certificates: certs.certificates,
+            trusted_certs: certs.trusted,
         };
         let (headers, cookies) = file.map(request).unwrap_or_default();
         let load = LoadSettings {
@@ -147,10 +153,7 @@ impl Plan {
                 settings,
                 model,
                 max_loads,
-                browser: BrowserOptions {
-                    executable,
-                    cdp_timeout: defaults::CDP_TIMEOUT,
-                },
+                browser,
                 grace: defaults::GRACE.min(load_timeout),
                 limits: Limits::default(),
                 keep_observations: o.save_observations.is_some(),
@@ -180,6 +183,23 @@ fn max_loads(o: &Options) -> Result<Option<u64>> {
         .into());
     }
     Ok(o.max_loads)
+}
+
+/// The browser to launch, and which certificates it accepts.
+fn browser_options(o: &Options, trust: browser::Trust) -> Result<BrowserOptions> {
+    Ok(BrowserOptions {
+        executable: browser::resolve_executable(o.chromium.as_deref())?,
+        cdp_timeout: defaults::CDP_TIMEOUT,
+        trust,
+    })
+}
+
+/// URLs not judged or waited for: the flags' patterns, then the file's.
+fn ignores(o: &Options, file: Option<&Scenario>) -> Result<(Vec<String>, UrlFilter)> {
+    let mut ignore = o.ignore.clone();
+    ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
+    let filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
+    Ok((ignore, filter))
 }
 
 /// The render check's selector: the flag, then the file.

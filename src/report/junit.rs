@@ -213,6 +213,7 @@ fn question(class: FailureClass) -> &'static str {
         FailureClass::WrongContent => "no assets answered with the wrong content",
         FailureClass::HttpError => "no HTTP errors",
         FailureClass::NetworkError => "no network errors",
+        FailureClass::TlsError => "no certificate errors",
         FailureClass::Timeout => "no timeouts",
         FailureClass::NotRendered => "the app renders the expected element",
         FailureClass::BlankPage => "no blank pages",

@@ -36,6 +36,9 @@ pub fn render(report: &Report) -> String {
         "  load time p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {} requests",
         s.load_ms.p50, s.load_ms.p95, s.load_ms.max, s.requests
     );
+    if let Some(caveat) = report.settings.certificate_caveat() {
+        let _ = writeln!(out, "  certs     {caveat}");
+    }
     if let (n @ 1.., Some(ms)) = (s.long_lived_requests, report.settings.long_request_ms) {
         let _ = writeln!(
             out,
@@ -245,6 +248,49 @@ mod tests {
         let steady = super::render(&fixtures::report("steady"));
         assert!(steady.starts_with("PASS: "), "{steady}");
         assert!(!steady.contains("failing resources"), "{steady}");
+    }
+
+    #[test]
+    fn certificates_not_fully_checked_are_said_in_the_summary_and_the_settings() {
+        use crate::model::Certificates;
+        let mut r = fixtures::report("steady");
+        let checked = super::render(&r);
+        assert!(!checked.contains("certs"), "{checked}");
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(
+            json["settings"].get("certificates").is_none(),
+            "the default is omitted"
+        );
+
+        r.settings.certificates = Certificates::Insecure;
+        let text = super::render(&r);
+        assert!(
+            text.contains("\n  certs     NOT checked: any certificate was accepted (insecure)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["settings"]["certificates"], "insecure");
+
+        r.settings.certificates = Certificates::Trusted;
+        r.settings.trusted_certs = vec!["c.pem: CN=staging (spki sha256/AAAA)".into()];
+        let text = super::render(&r);
+        assert!(
+            text.contains(
+                "certs     checked, also trusting 1 certificate (--trust-cert): c.pem: CN=staging"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["settings"]["certificates"], "trusted");
+        assert_eq!(
+            json["settings"]["trusted_certs"][0],
+            "c.pem: CN=staging (spki sha256/AAAA)"
+        );
+        let html = crate::report::html::render(&r);
+        assert!(
+            html.contains("certificates checked, also trusting 1 certificate"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Scenario {
     /// Cookie name and value, set for each target's origin; sorted by name.
     pub cookies: Vec<(String, Secret)>,
     pub basic_auth: Option<BasicAuth>,
+    /// `[request] insecure`: accept any server certificate (a staging site's self-signed one).
+    pub insecure: Option<bool>,
     pub load: LoadSpec,
     pub steps: Vec<Step>,
     pub ignore: Vec<String>,
@@ -218,6 +220,7 @@ pub fn parse_with_env(
         headers,
         cookies,
         basic_auth,
+        insecure: raw.request.insecure,
         load: validator.load_spec(&raw.load)?,
         steps: raw
             .step
@@ -286,7 +289,7 @@ mod tests {
                 timeout: Duration::from_secs(5)
             }
         );
-        assert_eq!(s.count.as_ref().unwrap().len(), 6);
+        assert_eq!(s.count.as_ref().unwrap().len(), 7);
         assert_eq!(s.version.expect.as_deref(), Some("2.4.1"));
         let rollout = s.slo.for_phase(Phase::Rollout).unwrap();
         assert_eq!(rollout.min_success_percent, 99.5);
@@ -363,6 +366,21 @@ mod tests {
             assert!(!shown.contains("s3cr3t"), "secret leaked: {shown}");
         }
         assert!(s.summary().contains("$STAGING_PASSWORD"), "{}", s.summary());
+    }
+
+    #[test]
+    fn insecure_is_a_request_setting() {
+        let s = parse_text("[request]\ninsecure = true\n").unwrap();
+        assert_eq!(s.insecure, Some(true));
+        assert!(
+            s.summary()
+                .contains("request: insecure: any certificate accepted"),
+            "{}",
+            s.summary()
+        );
+        assert_eq!(parse_text("").unwrap().insecure, None);
+        let e = error("[request]\ninsecure = \"yes\"\n");
+        assert!(e.contains("line 2") && e.contains("bool"), "{e}");
     }
 
     #[test]

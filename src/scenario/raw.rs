@@ -44,6 +44,7 @@ pub(super) struct RawRequest {
     #[serde(default)]
     pub(super) cookies: SecretMap,
     pub(super) basic_auth: Option<Spanned<RawBasicAuth>>,
+    pub(super) insecure: Option<bool>,
 }
 
 #[derive(Deserialize)]

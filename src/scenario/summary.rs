@@ -63,6 +63,11 @@ impl Scenario {
                 auth.password.describe()
             ));
         }
+        match self.insecure {
+            Some(true) => parts.push("insecure: any certificate accepted".to_string()),
+            Some(false) => parts.push("certificates checked".to_string()),
+            None => {}
+        }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
 

@@ -20,6 +20,9 @@ headers = { "X-Env" = "staging" }
 # headers = { "X-Env" = "staging", "Authorization" = { env = "STAGING_TOKEN" } }
 # cookies = { session = { env = "STAGING_SESSION" } }
 # basic_auth = { username = "ci", password = { env = "STAGING_PASSWORD" } }
+# Certificates are checked like a browser checks them: one it refuses fails as `tls_error`.
+# insecure = true           # accept any certificate (a staging site's self-signed one); or, on the
+                            # command line, --trust-cert FILE accepts just that certificate
 
 [load]
 workers = 4                 # closed model: 4 users, each loading again and again (1 to 64)
@@ -51,9 +54,9 @@ ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true
 expect_selector = "#app *"  # must match a visible element after each load, or `not_rendered`
 # Which failure classes fail a load (default: all of them):
-# missing_asset, wrong_content, http_error, network_error, timeout, not_rendered,
+# missing_asset, wrong_content, http_error, network_error, tls_error, timeout, not_rendered,
 # blank_page, step_failed, js_error.
-count = ["missing_asset", "wrong_content", "http_error", "network_error", "timeout", "not_rendered"]
+count = ["missing_asset", "wrong_content", "http_error", "network_error", "tls_error", "timeout", "not_rendered"]
 
 [version]
 header = "X-App-Version"    # response header with the app version; or meta = "app-version",

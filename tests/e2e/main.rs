@@ -16,3 +16,4 @@ mod simulator;
 mod site;
 mod staying_power;
 mod streams;
+mod tls;

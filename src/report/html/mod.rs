@@ -398,6 +398,9 @@ fn footer(out: &mut String, r: &Report) {
     if let Some(v) = &s.version_source {
         settings.push(format!("version from {v}"));
     }
+    if let Some(caveat) = s.certificate_caveat() {
+        settings.push(format!("certificates {caveat}"));
+    }
     if r.truncated.failures_dropped > 0 || r.truncated.detailed_loads_dropped > 0 {
         settings.push(format!(
             "{} failures and {} load details not kept",
