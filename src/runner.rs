@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use crate::browser::{BrowserOptions, Supervisor};
 use crate::clock::{self, sleep_until_opt};
 use crate::cpu;
+use crate::error::UsageError;
 use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
 use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings};
 use crate::probe::{self, LoadSettings};
@@ -91,7 +92,7 @@ pub async fn run_workers(
     // Without a browser the run still ends with its reports: no load, no verdict but
     // inconclusive, and the reason in the notes. The driver is not told to go on, so a wrapped
     // deploy command does not start while nobody watches.
-    let browser = start_browser(&cfg, &mut control).await;
+    let browser = start_browser(&cfg, &mut control).await?;
     if let (Ok(_), Some(ready)) = (&browser, control.ready.take()) {
         let _ = ready.send(());
     }
@@ -181,17 +182,37 @@ fn start_workers(
 }
 
 /// The browser the workers share, or why there is none: it could not start, or the run was
-/// stopped (Ctrl-C, SIGTERM) while it was starting.
-async fn start_browser(cfg: &RunConfig, control: &mut Control) -> Result<Arc<Supervisor>, String> {
+/// stopped (Ctrl-C, SIGTERM) while it was starting. Err: the browser refuses a setting.
+async fn start_browser(
+    cfg: &RunConfig,
+    control: &mut Control,
+) -> Result<Result<Arc<Supervisor>, String>> {
     let mut stop = control.stop.clone();
-    tokio::select! {
-        started = Supervisor::start(cfg.browser.clone()) => {
-            started.map(Arc::new).map_err(|e| format!("{e:#}"))
-        }
+    let supervisor = tokio::select! {
+        started = Supervisor::start(cfg.browser.clone()) => match started {
+            Ok(supervisor) => Arc::new(supervisor),
+            Err(e) => return Ok(Err(format!("{e:#}"))),
+        },
         _ = stop.wait_for(|s| *s == Stop::Interrupt) => {
-            Err("stopped while Chromium was starting".to_string())
+            return Ok(Err("stopped while Chromium was starting".to_string()));
         }
+    };
+    if let Err(e) = check_with_browser(cfg, &supervisor).await {
+        supervisor.shutdown().await;
+        return Err(e);
     }
+    Ok(Ok(supervisor))
+}
+
+/// The user's settings the browser itself must accept, checked once before any load.
+async fn check_with_browser(cfg: &RunConfig, supervisor: &Supervisor) -> Result<()> {
+    let Some(selector) = &cfg.load.expect_selector else {
+        return Ok(());
+    };
+    let chromium = supervisor.get().await?;
+    crate::probe::check_selector(&chromium, selector, cfg.load.cdp_timeout)
+        .await
+        .map_err(|e| UsageError(e).into())
 }
 
 /// Shuts the browser down: its outages over the run, or why there was none.

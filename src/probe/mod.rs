@@ -22,6 +22,7 @@ use crate::filter::UrlFilter;
 use crate::model::Observation;
 use crate::scenario::Step;
 use crate::target::Targets;
+pub use render::check_selector;
 use session::drive;
 use tracker::Tracker;
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use serde::Deserialize;
 
+use crate::browser::Chromium;
 use crate::model::Render;
 
 /// Visible: laid out with an area, and not hidden by style. Text counts as content wherever it
@@ -20,11 +21,7 @@ const READ_RENDER: &str = r#"(() => {
   const selector = SELECTOR;
   let matched = false;
   if (selector !== null) {
-    try {
-      matched = Array.from(document.querySelectorAll(selector)).some(visible);
-    } catch (e) {
-      return { invalid: String(e.message || e) };
-    }
+    matched = Array.from(document.querySelectorAll(selector)).some(visible);
   }
   const body = document.body;
   const text = body ? body.innerText.trim() : '';
@@ -38,11 +35,43 @@ struct Read {
     matched: bool,
     #[serde(default)]
     blank: bool,
-    invalid: Option<String>,
 }
 
-/// Reads what the page shows. Err: the prober could not tell (CDP failed), or the selector is
-/// not CSS, which is the user's mistake and not the site's.
+/// Whether the browser takes `selector` as CSS. A selector it refuses would fail every load as
+/// the prober's fault, when the mistake is the user's: better said once, before the run.
+pub async fn check_selector(
+    chromium: &Chromium,
+    selector: &str,
+    limit: Duration,
+) -> Result<(), String> {
+    let literal = serde_json::to_string(selector).map_err(|e| e.to_string())?;
+    let script = format!(
+        "(() => {{ try {{ document.querySelector({literal}); return ''; }} catch (e) {{ return String(e.message || e); }} }})()"
+    );
+    let page = super::cdp(
+        limit,
+        "opening a page",
+        chromium.browser.new_page("about:blank"),
+    )
+    .await?;
+    let refused = super::cdp(
+        limit,
+        "checking --expect-selector",
+        page.evaluate_expression(script),
+    )
+    .await
+    .map(|r| r.into_value::<String>().unwrap_or_default());
+    let _ = tokio::time::timeout(limit, page.close()).await;
+    match refused? {
+        why if why.is_empty() => Ok(()),
+        why => Err(format!(
+            "--expect-selector {selector:?} is not a valid CSS selector: {why}"
+        )),
+    }
+}
+
+/// Reads what the page shows (the selector was checked before the run). Err: the prober could
+/// not tell.
 pub(super) async fn read(
     page: &Page,
     selector: Option<&str>,
@@ -57,12 +86,6 @@ pub(super) async fn read(
     let read: Read = result
         .into_value()
         .map_err(|e| format!("reading what the page shows: {e}"))?;
-    if let Some(why) = read.invalid {
-        return Err(format!(
-            "--expect-selector {:?} is not a valid CSS selector: {why}",
-            selector.unwrap_or_default()
-        ));
-    }
     Ok(Render {
         selector: selector.map(str::to_string),
         matched: read.matched,

@@ -263,7 +263,7 @@ async fn app_that_mounts_passes_with_and_without_the_selector() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_selector_is_the_probers_problem_not_the_sites() {
+async fn an_invalid_selector_is_a_usage_error_not_the_sites_failure() {
     let site = Site::start(mounting_app()).await.unwrap();
     let run = probe(
         &site.url("/"),
@@ -272,13 +272,13 @@ async fn an_invalid_selector_is_the_probers_problem_not_the_sites() {
     .await;
     site.shutdown().await;
 
-    assert_code(&run, 3);
-    assert!(run.classes().is_empty(), "{:?}", run.classes());
-    let message = run.json()["failures"][0]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(message.contains("not a valid CSS selector"), "{message}");
+    assert_code(&run, 2);
+    assert!(
+        run.stderr.contains("not a valid CSS selector"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.json.is_none(), "no report for a run that never started");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
