@@ -15,8 +15,8 @@ use crate::clock::{self, sleep_until_opt};
 use crate::cpu;
 use crate::error::UsageError;
 use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
-use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings};
-use crate::probe::{self, LoadSettings};
+use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings, TabRound};
+use crate::probe::{self, LoadSettings, TabContext, TabPlan};
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -32,6 +32,8 @@ pub struct RunConfig {
     pub limits: Limits,
     /// Keep every observation for the outcome (`--save-observations`), not only the digest.
     pub keep_observations: bool,
+    /// Users who keep the app open across the deploy.
+    pub open_tabs: Option<TabPlan>,
 }
 
 /// How loads are started.
@@ -101,34 +103,35 @@ pub async fn run_workers(
     let t0 = std::time::Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
     let counters = Arc::new(Counters::default());
-    let mut workers = match &browser {
+    let workers = match &browser {
         Ok(supervisor) => start_workers(&cfg, supervisor, &control, &counters, tx),
         Err(_) => {
             drop(tx);
             JoinSet::new()
         }
     };
-
-    let mut collected = Collected {
-        recorder: Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.several()),
-        keep: cfg.keep_observations,
-        kept: Vec::new(),
-        phases: vec![PhaseSpan {
-            phase: *control.phase.borrow_and_update(),
-            started_at_ms: clock::unix_ms(started_at),
-            ended_at_ms: 0,
-        }],
+    let (round_tx, mut round_rx) = mpsc::unbounded_channel::<TabRound>();
+    let tabs = match (&browser, &cfg.open_tabs) {
+        (Ok(supervisor), Some(plan)) => start_tabs(&cfg.load, plan, supervisor, &control, round_tx),
+        _ => JoinSet::new(),
     };
-    let interrupted = collect(&cfg, &mut control, &mut rx, &mut collected, &progress).await
+
+    let first_phase = *control.phase.borrow_and_update();
+    let mut collected = Collected::new(&cfg, first_phase, started_at);
+    let interrupted = collect(
+        &cfg,
+        &mut control,
+        (&mut rx, &mut round_rx),
+        &mut collected,
+        &progress,
+    )
+    .await
         || *control.stop.borrow() == Stop::Interrupt;
     // Whatever still runs after the grace period is abandoned, not waited for.
     let abandoned = counters.in_flight.load(Ordering::SeqCst);
-    workers.abort_all();
-    while workers.join_next().await.is_some() {}
-    // Loads that completed in the same instant are not lost.
-    while let Ok(obs) = rx.try_recv() {
-        collected.take(obs);
-    }
+    collected
+        .last(&mut [workers, tabs], &mut rx, &mut round_rx)
+        .await;
     let finished_at = SystemTime::now();
     collected.end_phase(clock::unix_ms(finished_at));
     cpu_stop.send_replace(true);
@@ -179,6 +182,48 @@ fn start_workers(
         tx,
     });
     spawn_workers(cfg.model, &shared)
+}
+
+fn recorder(cfg: &RunConfig) -> Recorder {
+    let recorder = Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.several());
+    match &cfg.open_tabs {
+        Some(plan) => recorder.with_tabs(&cfg.settings, plan.count, plan.every.as_secs_f64()),
+        None => recorder,
+    }
+}
+
+/// The open tabs, each a user of its own with the app open until the run stops. A tab is on
+/// the browser that was up when it opened: if that one dies, the tab is lost, as a user's
+/// would be, and its last round books that as the prober's fault.
+fn start_tabs(
+    settings: &LoadSettings,
+    plan: &TabPlan,
+    supervisor: &Arc<Supervisor>,
+    control: &Control,
+    tx: mpsc::UnboundedSender<TabRound>,
+) -> JoinSet<()> {
+    let mut tabs = JoinSet::new();
+    for tab in 0..plan.count {
+        let (settings, plan) = (settings.clone(), plan.clone());
+        let (supervisor, tx) = (supervisor.clone(), tx.clone());
+        let (phase, mut stop) = (control.phase.clone(), control.stop.clone());
+        tabs.spawn(async move {
+            let Ok(chromium) = supervisor.get().await else {
+                return;
+            };
+            let cx = TabContext {
+                settings: &settings,
+                plan: &plan,
+                tab,
+                phase,
+            };
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s != Stop::Running).await;
+            };
+            probe::keep_open(chromium, cx, stopped, |round| tx.send(round).is_ok()).await;
+        });
+    }
+    tabs
 }
 
 /// The browser the workers share, or why there is none: it could not start, or the run was
@@ -232,10 +277,14 @@ async fn stop_browser(browser: Result<Arc<Supervisor>, String>) -> (Vec<Outage>,
 async fn collect(
     cfg: &RunConfig,
     control: &mut Control,
-    rx: &mut mpsc::UnboundedReceiver<Observation>,
+    (rx, rounds): (
+        &mut mpsc::UnboundedReceiver<Observation>,
+        &mut mpsc::UnboundedReceiver<TabRound>,
+    ),
     collected: &mut Collected,
     progress: &watch::Sender<Snapshot>,
 ) -> bool {
+    let mut tabs_open = true;
     let mut interrupted = false;
     let mut stopping = false;
     let mut give_up_at: Option<tokio::time::Instant> = None;
@@ -247,6 +296,10 @@ async fn collect(
                     progress.send_replace(collected.recorder.snapshot().clone());
                 }
                 None => break,
+            },
+            round = rounds.recv(), if tabs_open => match round {
+                Some(round) => collected.recorder.record_round(round),
+                None => tabs_open = false,
             },
             changed = control.phase.changed() => {
                 if changed.is_ok() {
@@ -307,6 +360,38 @@ struct Collected {
 }
 
 impl Collected {
+    fn new(cfg: &RunConfig, phase: Phase, started_at: SystemTime) -> Collected {
+        Collected {
+            recorder: recorder(cfg),
+            keep: cfg.keep_observations,
+            kept: Vec::new(),
+            phases: vec![PhaseSpan {
+                phase,
+                started_at_ms: clock::unix_ms(started_at),
+                ended_at_ms: 0,
+            }],
+        }
+    }
+
+    /// Stops what still runs, keeping the loads and rounds that completed in the same instant.
+    async fn last(
+        &mut self,
+        tasks: &mut [JoinSet<()>],
+        loads: &mut mpsc::UnboundedReceiver<Observation>,
+        rounds: &mut mpsc::UnboundedReceiver<TabRound>,
+    ) {
+        for set in tasks {
+            set.abort_all();
+            while set.join_next().await.is_some() {}
+        }
+        while let Ok(obs) = loads.try_recv() {
+            self.take(obs);
+        }
+        while let Ok(round) = rounds.try_recv() {
+            self.recorder.record_round(round);
+        }
+    }
+
     fn take(&mut self, obs: Observation) {
         if self.keep {
             self.kept.push(obs.clone());

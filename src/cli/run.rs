@@ -132,6 +132,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_on_js_error: bool,
 
+    /// Extra users who open the app during the baseline and keep it open across the deploy,
+    /// fetching its scripts and stylesheets again (or taking the scenario's `[[open_tabs.step]]`)
+    /// every few seconds: the old build's files going away breaks them
+    #[arg(long, value_name = "N")]
+    pub open_tabs: Option<usize>,
+
     /// After each load (and its journey), a visible element must match this CSS selector, or
     /// the load fails as `not_rendered`; without it, pages that end blank fail as `blank_page`
     #[arg(long, value_name = "CSS")]
@@ -261,6 +267,7 @@ impl RunArgs {
             ignore: self.ignore.clone(),
             fail_on_js_error: self.fail_on_js_error,
             expect_selector: self.expect_selector.clone(),
+            open_tabs: self.open_tabs,
             slo_percent: self.slo,
             max_failed_loads: self.max_failed_loads,
             version_header: self.version_header.clone(),

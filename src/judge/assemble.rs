@@ -1,6 +1,7 @@
 //! One report assembly for a single run and for a merge: phase verdicts, checks, notes and the
 //! run's verdict are decided here, from summaries already counted.
 
+use super::tabs::{self, TabParts};
 use super::{verdict, versions};
 use crate::model::{
     Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseReport, PhaseSpan, ProberStats,
@@ -26,6 +27,7 @@ pub struct Parts {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
+    pub open_tabs: Option<TabParts>,
 }
 
 const BASELINE_FAILED: &str =
@@ -48,6 +50,11 @@ pub fn assemble(p: Parts) -> Report {
         .into_iter()
         .collect();
     checks.extend(p.checks);
+    let open_tabs = p.open_tabs.map(|parts| {
+        let (tabs, check) = tabs::assemble(parts, &settings.slo_open_tabs.unwrap_or_default());
+        checks.push(check);
+        tabs
+    });
     let mut notes = p.notes;
     let baseline_failed = phases
         .iter()
@@ -81,6 +88,7 @@ pub fn assemble(p: Parts) -> Report {
         p.deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
     );
     Report {
+        open_tabs,
         schema_version: SCHEMA_VERSION,
         tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
         target: settings.target.clone(),

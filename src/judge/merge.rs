@@ -8,6 +8,7 @@
 
 use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
+use super::tabs::{self, TabParts};
 use crate::error::UsageError;
 use crate::model::{
     Certificates, Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats,
@@ -81,7 +82,21 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         loads,
         failures,
         details,
+        open_tabs: merged_tabs(&shards),
     }))
+}
+
+/// Every shard's open tabs, counted together.
+fn merged_tabs(shards: &[Shard]) -> Option<TabParts> {
+    let max = Limits::default().max_failures;
+    shards
+        .iter()
+        .filter_map(|s| s.report.open_tabs.as_ref())
+        .map(TabParts::of)
+        .reduce(|mut all, next| {
+            all.add(next, max);
+            all
+        })
 }
 
 /// Shards merge into one verdict only if they watched the same target under the same SLO.
@@ -221,7 +236,11 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
     let mut checks: Vec<Check> = Vec::new();
     for shard in shards {
         for c in &shard.report.checks {
-            if c.name.starts_with("final version is ") && settings.expect_version.is_some() {
+            // Decided again on the merged counts.
+            let decided_again = (c.name.starts_with("final version is ")
+                && settings.expect_version.is_some())
+                || c.name == tabs::CHECK;
+            if decided_again {
                 continue;
             }
             match checks.iter_mut().find(|k| k.name == c.name) {

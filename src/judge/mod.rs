@@ -13,6 +13,7 @@ pub mod classify;
 pub(crate) mod fixtures;
 pub mod merge;
 pub mod recorder;
+pub mod tabs;
 pub mod verdict;
 pub mod versions;
 
@@ -52,6 +53,7 @@ pub fn run_report(settings: Settings, facts: RunFacts, recorded: Recorded) -> Re
         ));
     }
     assemble::assemble(Parts {
+        open_tabs: recorded.open_tabs,
         settings,
         started_at_ms: facts.started_at_ms,
         finished_at_ms: facts.finished_at_ms,

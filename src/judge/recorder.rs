@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::classify::{self, Rules};
+use super::tabs::{TabParts, TabsRecorder};
 use crate::model::{
     FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Percentiles,
-    Phase, PhaseSpan, Settings, Summary, Truncation, phase_spans,
+    Phase, PhaseSpan, Settings, Summary, TabRound, Truncation, phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -167,6 +168,7 @@ pub struct Recorder {
     failures: Vec<Failure>,
     details: Vec<LoadDetail>,
     truncated: Truncation,
+    tabs: Option<TabsRecorder>,
 }
 
 impl Recorder {
@@ -186,6 +188,20 @@ impl Recorder {
                 max_detailed_loads: limits.max_detailed_loads,
                 ..Truncation::default()
             },
+            tabs: None,
+        }
+    }
+
+    /// The run has open tabs, whose rounds are recorded too.
+    pub fn with_tabs(mut self, settings: &Settings, tabs: usize, every_s: f64) -> Recorder {
+        let max = self.limits.max_failures;
+        self.tabs = Some(TabsRecorder::new(settings, tabs, every_s, max));
+        self
+    }
+
+    pub fn record_round(&mut self, round: TabRound) {
+        if let Some(tabs) = &mut self.tabs {
+            tabs.take(round);
         }
     }
 
@@ -295,6 +311,7 @@ impl Recorder {
             failures: self.failures,
             details: self.details,
             truncated: self.truncated,
+            open_tabs: self.tabs.map(TabsRecorder::finish),
         }
     }
 }
@@ -310,4 +327,5 @@ pub struct Recorded {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
+    pub open_tabs: Option<TabParts>,
 }

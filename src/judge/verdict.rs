@@ -14,6 +14,22 @@ pub const MIN_EVIDENCE_LOADS: u64 = 5;
 
 const NOTHING_MEASURED: &str = "no load finished: nothing was measured";
 
+/// What a summary counts: page loads, or an open tab's rounds.
+#[derive(Clone, Copy)]
+pub enum Counting {
+    Loads,
+    Rounds,
+}
+
+impl Counting {
+    fn noun(self) -> &'static str {
+        match self {
+            Counting::Loads => "load",
+            Counting::Rounds => "round",
+        }
+    }
+}
+
 /// The loads a verdict rests on: those that said something about the site.
 pub fn judged_loads(summary: &Summary) -> u64 {
     summary.ok + summary.failed
@@ -43,6 +59,11 @@ fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
 }
 
 pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
+    decide_counting(summary, slo, Counting::Loads)
+}
+
+pub fn decide_counting(summary: &Summary, slo: &Slo, counting: Counting) -> Verdict {
+    let noun = counting.noun();
     if summary.failed > 0 && !slo_met(slo, summary) {
         let classes = summary
             .failed_loads_by_class
@@ -54,7 +75,7 @@ pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
             Status::Fail,
             EXIT_SITE_FAILED,
             format!(
-                "{} of {} loads failed ({classes})",
+                "{} of {} {noun}s failed ({classes})",
                 summary.failed, summary.loads
             ),
         );
@@ -64,9 +85,9 @@ pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
             Status::Inconclusive,
             EXIT_INCONCLUSIVE,
             if summary.loads == 0 {
-                NOTHING_MEASURED.to_string()
+                NOTHING_MEASURED.replace("load", noun)
             } else {
-                format!("the prober failed on all {} loads", summary.loads)
+                format!("the prober failed on all {} {noun}s", summary.loads)
             },
         );
     }
@@ -75,24 +96,25 @@ pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
             Status::Inconclusive,
             EXIT_INCONCLUSIVE,
             format!(
-                "the prober failed on {} of {} loads (over {:.0} %): too few good probes to vouch for the site",
+                "the prober failed on {} of {} {noun}s (over {:.0} %): too few good probes to vouch for the site",
                 summary.prober_errors,
                 summary.loads,
                 MAX_PROBER_ERROR_SHARE * 100.0
             ),
         );
     }
-    verdict(Status::Pass, EXIT_PASS, pass_reason(summary))
+    verdict(Status::Pass, EXIT_PASS, pass_reason(summary, counting))
 }
 
-fn pass_reason(summary: &Summary) -> String {
+fn pass_reason(summary: &Summary, counting: Counting) -> String {
+    let noun = counting.noun();
     if summary.failed > 0 {
         format!(
-            "{} of {} loads failed, within the SLO",
+            "{} of {} {noun}s failed, within the SLO",
             summary.failed, summary.loads
         )
     } else {
-        format!("all {} loads succeeded", summary.ok)
+        format!("all {} {noun}s succeeded", summary.ok)
     }
 }
 
@@ -157,7 +179,11 @@ pub fn overall(
         };
         return verdict(Status::Inconclusive, EXIT_INCONCLUSIVE, reason);
     }
-    verdict(Status::Pass, EXIT_PASS, pass_reason(summary))
+    verdict(
+        Status::Pass,
+        EXIT_PASS,
+        pass_reason(summary, Counting::Loads),
+    )
 }
 
 #[cfg(test)]

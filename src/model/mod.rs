@@ -5,11 +5,13 @@
 mod load;
 mod report;
 mod run;
+mod tabs;
 mod verdict;
 mod versions;
 
 pub use load::*;
 pub use report::*;
 pub use run::*;
+pub use tabs::*;
 pub use verdict::*;
 pub use versions::*;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, FailureClass, Load, LoadDetail, Outage, Phase, Slo, Verdict, Versions};
+use super::{
+    Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Slo, Verdict, Versions,
+};
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -39,6 +41,9 @@ pub struct Report {
     /// App versions served over time, when a version source was set.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub versions: Option<Versions>,
+    /// Tabs opened before the deploy and used across it (`--open-tabs`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub open_tabs: Option<OpenTabs>,
     pub prober: ProberStats,
     /// Every load, good or bad, in the order they finished.
     pub loads: Vec<Load>,
@@ -119,6 +124,9 @@ pub struct Settings {
     /// Phases with an SLO of their own (from a scenario file).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub slo_by_phase: BTreeMap<Phase, Slo>,
+    /// The open tabs' SLO (`[slo.open_tabs]`), when not the default: no round may fail.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub slo_open_tabs: Option<Slo>,
     /// How server certificates were checked; omitted when like a browser.
     #[serde(skip_serializing_if = "Certificates::is_checked", default)]
     pub certificates: Certificates,

@@ -18,7 +18,7 @@ use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Phase, Settings, Slo};
-use crate::probe::LoadSettings;
+use crate::probe::{LoadSettings, TabPlan};
 use crate::runner::{LoadModel, RunConfig};
 use crate::scenario::{self, Scenario};
 use crate::target::Targets;
@@ -47,6 +47,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     pub fail_on_js_error: bool,
     pub expect_selector: Option<String>,
+    /// Extra users who keep the app open across the deploy (`--open-tabs`).
+    pub open_tabs: Option<usize>,
     pub slo_percent: Option<f64>,
     pub max_failed_loads: Option<u64>,
     pub version_header: Option<String>,
@@ -128,6 +130,7 @@ impl Plan {
             count: file.and_then(|f| f.count.clone()),
             slo,
             slo_by_phase,
+            slo_open_tabs: file.and_then(|f| f.slo.open_tabs),
             certificates: certs.certificates,
             trusted_certs: certs.trusted,
         };
@@ -157,6 +160,7 @@ impl Plan {
                 grace: defaults::GRACE.min(load_timeout),
                 limits: Limits::default(),
                 keep_observations: o.save_observations.is_some(),
+                open_tabs: open_tabs(o, file)?,
             },
             stop,
             baseline: o.baseline.unwrap_or(defaults::BASELINE),
@@ -200,6 +204,30 @@ fn ignores(o: &Options, file: Option<&Scenario>) -> Result<(Vec<String>, UrlFilt
     ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
     let filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
     Ok((ignore, filter))
+}
+
+/// The open tabs: how many from the flag, then the file; their rounds from the file.
+fn open_tabs(o: &Options, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
+    let spec = file.and_then(|f| f.open_tabs.clone());
+    let count = o
+        .open_tabs
+        .or(spec.as_ref().and_then(|s| s.count))
+        .unwrap_or(0);
+    if count > defaults::MAX_USERS {
+        return Err(UsageError(format!(
+            "--open-tabs {count}: give at most {} (each tab is a browser user)",
+            defaults::MAX_USERS
+        ))
+        .into());
+    }
+    Ok((count > 0).then(|| TabPlan {
+        count,
+        every: spec
+            .as_ref()
+            .and_then(|s| s.every)
+            .unwrap_or(defaults::OPEN_TAB_EVERY),
+        steps: spec.map(|s| s.steps).unwrap_or_default(),
+    }))
 }
 
 /// The render check's selector: the flag, then the file.

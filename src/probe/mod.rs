@@ -24,12 +24,13 @@ use crate::scenario::Step;
 use crate::target::Targets;
 pub use render::check_selector;
 use session::drive;
-use tracker::Tracker;
+pub use tab::{TabContext, TabPlan, keep_open};
 
 mod events;
 mod journey;
 mod render;
 mod session;
+mod tab;
 mod tracker;
 
 /// What every load of a run shares.
@@ -88,8 +89,7 @@ pub async fn load_page(
     let page = match open_page(chromium, settings, &context, &obs.url).await {
         Ok(page) => {
             let deadline = t0 + settings.load_timeout;
-            let mut tracker = Tracker::new(settings);
-            drive(&page, &obs.url, settings, deadline, &mut tracker).await;
+            let tracker = drive(&page, &obs.url, settings, deadline).await;
             let completed =
                 !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
             tracker.finish(&mut obs, settings);
@@ -117,7 +117,7 @@ pub async fn load_page(
     obs
 }
 
-async fn open_page(
+pub(super) async fn open_page(
     chromium: &Chromium,
     settings: &LoadSettings,
     context: &BrowserContextId,
@@ -202,7 +202,7 @@ async fn cdp<T>(
 }
 
 /// What the loaded page declares and shows, read once its load and journey are done.
-async fn read_page(page: &Page, settings: &LoadSettings, obs: &mut Observation) {
+pub(super) async fn read_page(page: &Page, settings: &LoadSettings, obs: &mut Observation) {
     let limit = settings.cdp_timeout;
     if let Some(expr) = &settings.version_expr {
         obs.version = page_version(page, expr, limit).await.or(obs.version.take());

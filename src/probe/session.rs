@@ -28,11 +28,37 @@ pub(super) struct Session<'a> {
     pub(super) page: &'a Page,
     settings: &'a LoadSettings,
     events: SelectAll<BoxStream<'static, PageEvent>>,
-    tracker: &'a mut Tracker,
+    pub(super) tracker: Tracker,
     deadline: tokio::time::Instant,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// Starts listening to the page; Err: the prober could not.
+    pub(super) async fn open(
+        page: &'a Page,
+        settings: &'a LoadSettings,
+        deadline: Instant,
+    ) -> Result<Session<'a>, String> {
+        let events = subscribe(page)
+            .await
+            .map_err(|e| format!("listening to page events: {e}"))?;
+        Ok(Session {
+            page,
+            settings,
+            events,
+            tracker: Tracker::new(settings),
+            deadline: tokio::time::Instant::from_std(deadline),
+        })
+    }
+
+    /// A new stretch of the same page (an open tab's next round): its own books and deadline;
+    /// the books kept so far are handed back.
+    pub(super) fn next_round(&mut self, deadline: Instant) -> Tracker {
+        self.deadline = tokio::time::Instant::from_std(deadline);
+        let next = self.tracker.next_round(self.settings);
+        std::mem::replace(&mut self.tracker, next)
+    }
+
     /// Feeds events to the tracker until `work` is done.
     pub(super) async fn during<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Halt> {
         let mut work = std::pin::pin!(work);
@@ -126,35 +152,41 @@ impl Session<'_> {
 }
 
 /// The whole load: the start URL, then the journey's steps, each followed by network idle
-/// where it can start requests.
+/// where it can start requests. Gives the load's books.
 pub(super) async fn drive(
     page: &Page,
     url: &str,
     settings: &LoadSettings,
     deadline: Instant,
-    tracker: &mut Tracker,
-) {
-    let events = match subscribe(page).await {
-        Ok(events) => events,
+) -> Tracker {
+    let mut session = match Session::open(page, settings, deadline).await {
+        Ok(session) => session,
         Err(e) => {
-            tracker.prober_error = Some(format!("listening to page events: {e}"));
-            return;
+            let mut tracker = Tracker::new(settings);
+            tracker.prober_error = Some(e);
+            return tracker;
         }
     };
-    let mut session = Session {
-        page,
-        settings,
-        events,
-        tracker,
-        deadline: tokio::time::Instant::from_std(deadline),
-    };
-    let mut result = session.navigate(url).await;
-    for (i, step) in settings.steps.iter().enumerate() {
+    let result = session.navigate(url).await;
+    walk(&mut session, &settings.steps, url, result).await;
+    session.tracker
+}
+
+/// Takes `steps` in order after `before`, stopping at the first that fails, which the books
+/// then name.
+pub(super) async fn walk(
+    session: &mut Session<'_>,
+    steps: &[crate::scenario::Step],
+    url: &str,
+    before: Result<(), Halt>,
+) {
+    let mut result = before;
+    for (i, step) in steps.iter().enumerate() {
         if result.is_err() {
             break;
         }
         session.tracker.step = Some(format!("step {} ({step})", i + 1));
-        result = journey::take_step(&mut session, step, url).await;
+        result = journey::take_step(session, step, url).await;
     }
     if let Err(Halt::Step(why)) = result {
         let step = session.tracker.step.take().unwrap_or_default();

@@ -112,6 +112,16 @@ impl Tracker {
         }
     }
 
+    /// Fresh books for a later stretch of the same page: the document it shows stays loaded.
+    pub(super) fn next_round(&self, settings: &LoadSettings) -> Tracker {
+        Tracker {
+            loader_id: self.loader_id.clone(),
+            loaded_loaders: self.loaded_loaders.clone(),
+            navigating_to: self.navigating_to.clone(),
+            ..Tracker::new(settings)
+        }
+    }
+
     fn entry(&mut self, id: &str) -> &mut Entry {
         if !self.entries.contains_key(id) {
             self.order.push(id.to_string());

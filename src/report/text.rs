@@ -5,9 +5,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::judge::counted_in;
 use crate::judge::verdict::judged_loads;
-use crate::model::{FailingResource, Report, Status};
+use crate::model::{FailingResource, FailureClass, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
+const SHOWN_TAB_FAILURES: usize = 3;
 
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
@@ -53,6 +54,7 @@ pub fn render(report: &Report) -> String {
         let mark = if check.passed { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
     }
+    open_tabs_lines(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "  note      {note}");
     }
@@ -90,6 +92,60 @@ fn phase_lines(out: &mut String, report: &Report) {
             out,
             "  failed loads by class:{}",
             by_class(&s.failed_loads_by_class)
+        );
+    }
+}
+
+/// The open tabs per phase, and the first failures as the story of the tab.
+fn open_tabs_lines(out: &mut String, report: &Report) {
+    let Some(tabs) = &report.open_tabs else {
+        return;
+    };
+    let phases: Vec<String> = tabs
+        .phases
+        .iter()
+        .map(|p| format!("{} {} of {} failed", p.phase, p.failed, p.rounds))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  tabs      {} open tabs, a round every {:.0}s: {}",
+        tabs.tabs,
+        tabs.every_s,
+        phases.join(", ")
+    );
+    for f in tabs.failures.iter().take(SHOWN_TAB_FAILURES) {
+        let how = f
+            .status
+            .map(|s| s.to_string())
+            .or_else(|| f.error.clone())
+            .unwrap_or_else(|| f.class.to_string());
+        let runs = f.opened_on.as_deref().unwrap_or("the old version");
+        let by = f
+            .answered_by
+            .as_ref()
+            .map(|v| format!(" by {v}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "        tab {} opened on {runs} at {}, asked for {} at {}, answered {how}{by} ({})",
+            f.tab,
+            time_of(f.opened_at_ms),
+            f.url,
+            time_of(f.at_unix_ms),
+            f.class
+        );
+    }
+    if let Some(gone) = tabs.failures.iter().find(|f| {
+        matches!(
+            f.class,
+            FailureClass::MissingAsset | FailureClass::WrongContent
+        )
+    }) {
+        let runs = gone.opened_on.as_deref().unwrap_or("the old version");
+        let _ = writeln!(
+            out,
+            "  diagnosis: a tab runs {runs} and {runs}'s {} is no longer served: its next lazy chunk will fail",
+            gone.url
         );
     }
 }

@@ -46,6 +46,16 @@ pub struct Scenario {
     pub count: Option<Vec<FailureClass>>,
     pub version: VersionSpec,
     pub slo: PhaseSlos,
+    /// `[open_tabs]`: users who keep the app open across the deploy.
+    pub open_tabs: Option<OpenTabsSpec>,
+}
+
+/// Tabs opened during the baseline that stay open, a round of `steps` every `every`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenTabsSpec {
+    pub count: Option<usize>,
+    pub every: Option<Duration>,
+    pub steps: Vec<Step>,
 }
 
 /// A start URL; loads pick targets in proportion to their weights.
@@ -176,6 +186,8 @@ pub struct PhaseSlos {
     pub baseline: Option<Slo>,
     pub rollout: Option<Slo>,
     pub settle: Option<Slo>,
+    /// `[slo.open_tabs]`: the open tabs' rounds.
+    pub open_tabs: Option<Slo>,
 }
 
 impl PhaseSlos {
@@ -243,6 +255,11 @@ pub fn parse_with_env(
             .transpose()?,
         version: validator.version(&raw.version)?,
         slo: validator.slos(&raw.slo)?,
+        open_tabs: raw
+            .open_tabs
+            .as_ref()
+            .map(|t| validator.open_tabs(t))
+            .transpose()?,
     })
 }
 

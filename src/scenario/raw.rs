@@ -25,6 +25,16 @@ pub(super) struct RawScenario {
     pub(super) version: RawVersion,
     #[serde(default)]
     pub(super) slo: RawSlos,
+    pub(super) open_tabs: Option<RawOpenTabs>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOpenTabs {
+    pub(super) count: Option<Spanned<i64>>,
+    pub(super) every: Option<Spanned<RawDuration>>,
+    #[serde(default)]
+    pub(super) step: Vec<Spanned<RawStep>>,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +174,7 @@ pub(super) struct RawSlos {
     pub(super) baseline: Option<RawSlo>,
     pub(super) rollout: Option<RawSlo>,
     pub(super) settle: Option<RawSlo>,
+    pub(super) open_tabs: Option<RawSlo>,
 }
 
 #[derive(Deserialize)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::raw::{
-    RawBasicAuth, RawDuration, RawLoad, RawRequest, RawSecret, RawSlo, RawSlos, RawStep, RawTarget,
-    RawVersion, SecretMap,
+    RawBasicAuth, RawDuration, RawLoad, RawOpenTabs, RawRequest, RawSecret, RawSlo, RawSlos,
+    RawStep, RawTarget, RawVersion, SecretMap,
 };
-use super::{BasicAuth, LoadSpec, PhaseSlos, Secret, Step, Target, VersionSpec};
+use super::{BasicAuth, LoadSpec, OpenTabsSpec, PhaseSlos, Secret, Step, Target, VersionSpec};
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::model::FailureClass;
@@ -266,6 +266,26 @@ impl Validator<'_> {
         Ok(d)
     }
 
+    pub(super) fn open_tabs(&self, raw: &RawOpenTabs) -> Result<OpenTabsSpec, UsageError> {
+        Ok(OpenTabsSpec {
+            count: raw
+                .count
+                .as_ref()
+                .map(|c| self.workers(c, "open_tabs.count"))
+                .transpose()?,
+            every: raw
+                .every
+                .as_ref()
+                .map(|d| self.positive(d, "open_tabs.every"))
+                .transpose()?,
+            steps: raw
+                .step
+                .iter()
+                .map(|s| self.step(s))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
     pub(super) fn step(&self, raw: &Spanned<RawStep>) -> Result<Step, UsageError> {
         let s = raw.get_ref();
         let mut actions = Vec::new();
@@ -451,6 +471,7 @@ impl Validator<'_> {
             baseline: phase(&raw.baseline)?,
             rollout: phase(&raw.rollout)?,
             settle: phase(&raw.settle)?,
+            open_tabs: phase(&raw.open_tabs)?,
         })
     }
 

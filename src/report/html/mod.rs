@@ -542,6 +542,7 @@ mod tests {
             verdict: verdict(Status::Pass, "every load succeeded"),
             summary: summary_of(&loads),
             phases: vec![],
+            open_tabs: None,
             checks: vec![],
             notes: vec![],
             deploy: None,
