@@ -121,7 +121,8 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         failures.push(page_failure(FailureClass::ProberError, why.clone()));
     }
     // A load that saw no document saw nothing: it proves neither success nor failure.
-    let saw_document = obs.requests.iter().any(|r| r.resource_type == "Document");
+    let saw_document =
+        obs.continues_page || obs.requests.iter().any(|r| r.resource_type == "Document");
     if !saw_document && obs.timed_out.is_none() && obs.prober_error.is_none() {
         failures.push(page_failure(
             FailureClass::ProberError,

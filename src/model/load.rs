@@ -221,6 +221,10 @@ pub struct Observation {
     pub render: Option<Render>,
     /// App version of the document, when a version source is configured.
     pub version: Option<String>,
+    /// A later stretch of a page already loaded (an open tab's round): it has no document
+    /// request of its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub continues_page: bool,
     /// The load ended after the run was interrupted (Ctrl-C, SIGTERM).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub after_interrupt: bool,
@@ -248,6 +252,7 @@ impl Observation {
             prober_error: None,
             step_failed: None,
             render: None,
+            continues_page: false,
             version: None,
             after_interrupt: false,
         }

@@ -126,6 +126,7 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
         let books = session.next_round(far_away());
         let lost = books.crashed || books.prober_error.is_some();
         let mut obs = Observation::start(n.into(), cx.tab, started.1, url.into(), started.0);
+        obs.continues_page = true;
         books.finish(&mut obs, settings);
         asked_as(&mut obs, &assets);
         obs.phase = Phase::of_load(started.1, *cx.phase.borrow());
@@ -141,9 +142,10 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
 async fn fetch_again(session: &mut Session<'_>, assets: &[(String, String)]) -> Result<(), Halt> {
     let urls: Vec<&str> = assets.iter().map(|(url, _)| url.as_str()).collect();
     let urls = serde_json::to_string(&urls).unwrap_or_else(|_| "[]".into());
-    // no-cors: a CDN's file is fetched like the page fetched it, without a CORS check.
+    // no-cors: a CDN's file is fetched like the page fetched it, without a CORS check. The
+    // body is read, or Chromium never reports the request finished.
     let script = format!(
-        "Promise.all({urls}.map((u) => fetch(u, {{ cache: 'no-store', mode: 'no-cors' }}).catch(() => null))).then(() => true)"
+        "Promise.all({urls}.map((u) => fetch(u, {{ cache: 'no-store', mode: 'no-cors' }}).then((r) => r.arrayBuffer()).catch(() => null))).then(() => true)"
     );
     let page = session.page;
     session

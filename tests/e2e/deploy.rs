@@ -7,7 +7,7 @@ use crate::support::{Probe, Run, Sim, probe, spa_routes};
 use rollprobe::sim::{Mode, Simulator, Site};
 
 /// A 6 s rollout that waits for the deploy script to trigger it.
-async fn simulator(mode: Mode, stall_after: Option<usize>) -> Simulator {
+pub async fn simulator(mode: Mode, stall_after: Option<usize>) -> Simulator {
     Sim::new(mode)
         .rollout(Duration::from_secs(6))
         .auto_start(false)
@@ -20,7 +20,7 @@ async fn simulator(mode: Mode, stall_after: Option<usize>) -> Simulator {
 
 /// A deploy script: triggers the rollout, waits up to `wait_s` for it, exits `code` when done
 /// and 1 when it timed out. Plain bash, no curl needed.
-fn deploy_script(dir: &std::path::Path, control_url: &str, wait_s: u32, code: i32) -> String {
+pub fn deploy_script(dir: &std::path::Path, control_url: &str, wait_s: u32, code: i32) -> String {
     let port = url::Url::parse(control_url).unwrap().port().unwrap();
     let path = dir.join("deploy.sh");
     std::fs::write(
@@ -52,7 +52,7 @@ fn phase<'a>(run: &'a Run, name: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("phase {name} in {}", run.json()["phases"]))
 }
 
-async fn wrap(sim: &Simulator, script: &str, settle: &str, extra: &[&str]) -> Run {
+pub async fn wrap(sim: &Simulator, script: &str, settle: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "--workers",
         "3",

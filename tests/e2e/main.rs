@@ -16,4 +16,5 @@ mod simulator;
 mod site;
 mod staying_power;
 mod streams;
+mod tabs;
 mod tls;
