@@ -72,6 +72,10 @@ pub struct Control {
     pub stop: watch::Receiver<Stop>,
     /// Told once the browser is up, so phases are not eaten by the browser's start.
     pub ready: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Ctrl-C or SIGTERM. The driver turns it into a stop; once the run is finishing as
+    /// planned (the duration or settle is over) the driver is done, and a signal still cuts
+    /// the finishing loads short.
+    pub signal: watch::Receiver<bool>,
 }
 
 /// What a run leaves for the judge: its facts, its recorded loads, and (when asked to keep
@@ -286,6 +290,7 @@ async fn collect(
 ) -> bool {
     let mut tabs_open = true;
     let mut interrupted = false;
+    let mut signal = control.signal.clone();
     let mut stopping = false;
     let mut give_up_at: Option<tokio::time::Instant> = None;
     loop {
@@ -324,6 +329,11 @@ async fn collect(
                     let at = tokio::time::Instant::now() + grace;
                     give_up_at = Some(give_up_at.map_or(at, |g| g.min(at)));
                 }
+            },
+            _ = signal.wait_for(|s| *s), if stopping && !interrupted => {
+                interrupted = true;
+                let at = tokio::time::Instant::now() + cfg.grace;
+                give_up_at = Some(give_up_at.map_or(at, |g| g.min(at)));
             },
             _ = sleep_until_opt(give_up_at) => break,
         }

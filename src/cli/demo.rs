@@ -245,7 +245,7 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
         let by = if f.versions.is_empty() {
             String::new()
         } else {
-            format!(" from {}", f.versions.join("+"))
+            format!(" answered by {}", f.versions.join("+"))
         };
         rows.push(format!("{} {path}{by} x{}", f.how(), f.count));
     }

@@ -17,9 +17,11 @@ pub use run::RunArgs;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every load succeeded (the verdict passed)
-  1  the site failed: at least one load failed
-  2  usage or configuration error (bad URL, Chromium not found, unwritable report path)
-  3  inconclusive: the prober's own faults prevented a meaningful run
+  1  the site failed: at least one load failed (wins over every other code)
+  2  usage or configuration error (bad URL, Chromium not found, unwritable report path),
+     or a report that could not be written at the end
+  3  inconclusive: no evidence to vouch for the site (no load finished, e.g. stopped first;
+     Chromium could not start; the prober failed on too many loads)
   4  the wrapped deploy command failed, while the site itself passed";
 
 #[derive(Parser, Debug)]
@@ -77,15 +79,16 @@ pub async fn dispatch(cli: Cli) -> i32 {
 /// Where the reports go; `run`, `report` and `merge` all write the same three.
 #[derive(clap::Args, Debug, Default)]
 pub struct Outputs {
-    /// Write the JSON report here
+    /// Write the JSON report here (`-`: standard output, and the summary goes to stderr)
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,
 
-    /// Write a JUnit XML report here
+    /// Write a JUnit XML report here (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
 
-    /// Write a self-contained HTML report here (timeline, failures, versions; no network needed)
+    /// Write a self-contained HTML report here (`-`: standard output; timeline, failures,
+    /// versions; no network needed)
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
 }

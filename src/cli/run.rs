@@ -310,6 +310,7 @@ pub async fn probe_and_report(
         phase: phase_rx,
         stop: stop_rx,
         ready: Some(ready_tx),
+        signal: signal.clone(),
     };
     let drive = async {
         match driver {

@@ -273,7 +273,16 @@ fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
             defaults::DURATION,
         )?,
     };
-    // Every load would wait out its idle window past its own deadline: all of them timeouts.
+    // Every load would wait out its idle window (or every long poll) past its own deadline:
+    // all of them timeouts.
+    if timing.long_request >= timing.load_timeout {
+        return Err(UsageError(format!(
+            "a long-request threshold of {} cannot end a long-polling load within its {} timeout: give a shorter --long-request or a longer --load-timeout",
+            defaults::shown(timing.long_request),
+            defaults::shown(timing.load_timeout)
+        ))
+        .into());
+    }
     if timing.idle >= timing.load_timeout {
         return Err(UsageError(format!(
             "an idle window of {} cannot end a load within its {} timeout: give a shorter --idle or a longer --load-timeout",

@@ -254,14 +254,18 @@ pub fn failing_resources(report: &Report, resources: &[FailingResource], max: us
         let versions = if r.versions.is_empty() {
             String::new()
         } else {
-            format!(" [{}]", r.versions.join(", "))
+            format!(" [answered by {}]", r.versions.join(", "))
         };
+        // A page-level failure has no status or error: its class says it all.
+        let how = Some(r.how())
+            .filter(|h| h != r.class.as_str())
+            .map(|h| h + " ")
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {:>5}x {:<13} {} {}{versions}  ({} .. {})",
+            "    {:>5}x {:<13} {how}{}{versions}  ({} .. {})",
             r.count,
             r.class.as_str(),
-            r.how(),
             r.url,
             time_of(r.first_unix_ms),
             time_of(r.last_unix_ms)

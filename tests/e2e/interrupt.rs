@@ -122,3 +122,23 @@ async fn timeout_signalling_chromium_too_is_inconclusive_with_reports() {
     assert_eq!(report["verdict"]["status"], "inconclusive");
     assert!(junit.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_after_the_duration_still_cuts_the_finishing_loads_short() {
+    let site = slow_site().await;
+    // The duration is over long before the loads (30 s each) could finish: they are finishing
+    // as planned when the signal comes.
+    let probe = Probe::start(&site.url("/"), &["--duration", "2s", "--workers", "2"]);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    probe.signal(libc::SIGTERM);
+    let stopped = Instant::now();
+    let run = probe.finish(Duration::from_secs(40)).await;
+    let took = stopped.elapsed();
+    site.shutdown().await;
+
+    assert_nothing_measured(&run);
+    assert!(
+        took < Duration::from_secs(20),
+        "the 5 s grace, not the 30 s load timeout: stopping took {took:?}"
+    );
+}
