@@ -47,8 +47,11 @@ pub struct DemoArgs {
 }
 
 /// Short phases: the demo is for watching, and each run takes about 20 s.
-const BASELINE: Duration = Duration::from_secs(3);
+const BASELINE: Duration = Duration::from_secs(5);
 const SETTLE: Duration = Duration::from_secs(3);
+/// Users who had the app open before the rollout, a round every 2 s to fit the short phases.
+const OPEN_TABS: usize = 2;
+const OPEN_TAB_EVERY: Duration = Duration::from_secs(2);
 
 struct DemoRun {
     mode: Mode,
@@ -154,6 +157,8 @@ async fn probe_rollout(
         version_header: Some("X-App-Version".into()),
         expect_version: Some("v2".into()),
         chromium: args.chromium.clone(),
+        open_tabs: Some(OPEN_TABS),
+        open_tabs_every: Some(OPEN_TAB_EVERY),
         ..Options::default()
     })?
     .around_own_deploy();
@@ -235,6 +240,11 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
         },
     );
     rows.push(mixed);
+    if let Some(tabs) = &r.open_tabs {
+        let rounds: u64 = tabs.phases.iter().map(|p| p.rounds).sum();
+        let failed: u64 = tabs.phases.iter().map(|p| p.failed).sum();
+        rows.push(format!("open tabs: {failed} of {rounds} rounds failed"));
+    }
     for f in s
         .failing_resources
         .iter()

@@ -138,6 +138,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub open_tabs: Option<usize>,
 
+    #[arg(long, value_parser = crate::clock::parse_duration, value_name = "DURATION", help = format!(
+        "How often each open tab makes a round (over the scenario's `[open_tabs] every`) [default: {}]",
+        defaults::shown(defaults::OPEN_TAB_EVERY)
+    ))]
+    pub open_tabs_every: Option<Duration>,
+
     /// After each load (and its journey), a visible element must match this CSS selector, or
     /// the load fails as `not_rendered`; without it, pages that end blank fail as `blank_page`
     #[arg(long, value_name = "CSS")]
@@ -268,6 +274,7 @@ impl RunArgs {
             fail_on_js_error: self.fail_on_js_error,
             expect_selector: self.expect_selector.clone(),
             open_tabs: self.open_tabs,
+            open_tabs_every: self.open_tabs_every,
             slo_percent: self.slo,
             max_failed_loads: self.max_failed_loads,
             version_header: self.version_header.clone(),

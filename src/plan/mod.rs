@@ -49,6 +49,8 @@ pub struct Options {
     pub expect_selector: Option<String>,
     /// Extra users who keep the app open across the deploy (`--open-tabs`).
     pub open_tabs: Option<usize>,
+    /// How often they make a round (`--open-tabs-every`), over the scenario's `every`.
+    pub open_tabs_every: Option<Duration>,
     pub slo_percent: Option<f64>,
     pub max_failed_loads: Option<u64>,
     pub version_header: Option<String>,
@@ -222,9 +224,9 @@ fn open_tabs(o: &Options, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
     }
     Ok((count > 0).then(|| TabPlan {
         count,
-        every: spec
-            .as_ref()
-            .and_then(|s| s.every)
+        every: o
+            .open_tabs_every
+            .or(spec.as_ref().and_then(|s| s.every))
             .unwrap_or(defaults::OPEN_TAB_EVERY),
         steps: spec.map(|s| s.steps).unwrap_or_default(),
     }))

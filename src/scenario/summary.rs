@@ -23,6 +23,21 @@ impl Scenario {
             lines.push(format!("  version: {version}"));
         }
         lines.push(format!("  slo: {}", self.slo_line()));
+        if let Some(tabs) = &self.open_tabs {
+            let count = tabs
+                .count
+                .map_or("--open-tabs".to_string(), |n| n.to_string());
+            let every =
+                crate::defaults::shown(tabs.every.unwrap_or(crate::defaults::OPEN_TAB_EVERY));
+            let rounds = if tabs.steps.is_empty() {
+                "their scripts and stylesheets fetched again".to_string()
+            } else {
+                format!("{} step(s)", tabs.steps.len())
+            };
+            lines.push(format!(
+                "  open tabs: {count}, a round every {every}: {rounds}"
+            ));
+        }
         lines.join("\n") + "\n"
     }
 

@@ -49,6 +49,14 @@ eval = "document.title.includes('Settings')"   # fails the load unless truthy
 [[step]]
 sleep = "500ms"
 
+# Users who keep the app open across the deploy, a round of their own steps every `every`
+# (without steps: the scripts and stylesheets they loaded, fetched again):
+# [open_tabs]
+# count = 2
+# every = "5s"
+# [[open_tabs.step]]
+# click = "a[href='/reports']"
+
 [judge]
 ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true

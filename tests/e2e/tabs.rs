@@ -53,6 +53,11 @@ async fn tabs_open_across_a_naive_rollout_lose_their_assets() {
     let check = check(&run);
     assert_eq!(check["passed"], false, "{check}");
     assert!(run.stdout.contains("opened on v1 at"), "{}", run.stdout);
+    let html = std::fs::read_to_string(run.html()).unwrap();
+    assert!(
+        html.contains(r#"class="tab-failure""#),
+        "the HTML report lists them"
+    );
     let failed: Vec<String> = run
         .junit_suites()
         .iter()

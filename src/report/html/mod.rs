@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+mod tabs;
 mod timeline;
 
 use super::Exporter;
@@ -79,6 +80,7 @@ pub fn render(report: &Report) -> String {
     summary(&mut out, report);
     timeline::timeline(&mut out, report);
     failures(&mut out, report);
+    tabs::open_tabs(&mut out, report);
     checks(&mut out, report);
     deploy(&mut out, report);
     versions(&mut out, report);
