@@ -335,8 +335,14 @@ pub async fn probe_and_report(
             settings: settings.clone(),
             facts: outcome.facts.clone(),
             observations: outcome.observations,
+            retention: None,
         };
         report::write::atomically(path, |out| Ok(serde_json::to_writer_pretty(out, &record)?))?;
     }
-    Ok(judge::run_report(settings, outcome.facts, outcome.recorded))
+    Ok(judge::run_report(
+        settings,
+        outcome.facts,
+        outcome.recorded,
+        None,
+    ))
 }

@@ -1,10 +1,10 @@
 //! One report assembly for a single run and for a merge: phase verdicts, checks, notes and the
 //! run's verdict are decided here, from summaries already counted.
 
-use super::{verdict, versions};
+use super::{retention, verdict, versions};
 use crate::model::{
     Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseReport, PhaseSpan, ProberStats,
-    Report, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
+    Report, Retention, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
 };
 
 /// A report before its verdicts: what a run's recorder kept, or what merged shards add up to.
@@ -17,7 +17,8 @@ pub struct Parts {
     pub summary: Summary,
     /// Each phase of the run, in phase order (one without loads is inconclusive).
     pub phases: Vec<(PhaseSpan, Summary)>,
-    /// Checks decided elsewhere (a merge's shards); the final version is checked here.
+    /// Checks decided elsewhere (a merge's shards); the final version and retention are
+    /// checked here.
     pub checks: Vec<Check>,
     pub notes: Vec<String>,
     pub deploy: Option<DeployRecord>,
@@ -26,6 +27,8 @@ pub struct Parts {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
+    /// What the retention check found, when it ran (or why it did not).
+    pub retention: Option<Retention>,
 }
 
 const BASELINE_FAILED: &str =
@@ -49,6 +52,13 @@ pub fn assemble(p: Parts) -> Report {
         .collect();
     checks.extend(p.checks);
     let mut notes = p.notes;
+    if let Some(r) = &p.retention {
+        checks.extend(retention::check(r));
+        // A merge already carries its shards' notes.
+        if let Some(note) = retention::note(r).filter(|n| !notes.contains(n)) {
+            notes.push(note);
+        }
+    }
     let baseline_failed = phases
         .iter()
         .any(|ph| ph.phase == Phase::Baseline && ph.verdict.status == Status::Fail);
@@ -67,7 +77,7 @@ pub fn assemble(p: Parts) -> Report {
     }
     let failed_checks: Vec<String> = checks
         .iter()
-        .filter(|c| !c.passed)
+        .filter(|c| c.fails_run())
         .map(|c| c.message.clone())
         .collect();
     let phase_verdicts: Vec<(Phase, Verdict)> = phases
@@ -95,6 +105,7 @@ pub fn assemble(p: Parts) -> Report {
         notes,
         deploy: p.deploy,
         versions: versions::analyse(&p.loads),
+        retention: p.retention,
         prober: p.prober,
         loads: p.loads,
         failures: p.failures,
@@ -116,6 +127,7 @@ fn final_version_check(
         name: format!("final version is {expected}"),
         passed: result.is_ok(),
         message: result.unwrap_or_else(|e| e),
+        warning: false,
     })
 }
 

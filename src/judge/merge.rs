@@ -8,6 +8,7 @@
 
 use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
+use super::retention;
 use crate::error::UsageError;
 use crate::model::{
     Certificates, Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats,
@@ -77,11 +78,21 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         deploy,
         prober: prober_stats(&shards),
         truncated: truncation(&shards),
+        retention: merged_retention(&shards),
         settings,
         loads,
         failures,
         details,
     }))
+}
+
+/// The shards' retention findings as one (gone wins); its check is assembled again from it.
+fn merged_retention(shards: &[Shard]) -> Option<crate::model::Retention> {
+    let found: Vec<&crate::model::Retention> = shards
+        .iter()
+        .filter_map(|s| s.report.retention.as_ref())
+        .collect();
+    retention::merge(&found)
 }
 
 /// Shards merge into one verdict only if they watched the same target under the same SLO.
@@ -222,6 +233,10 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
     for shard in shards {
         for c in &shard.report.checks {
             if c.name.starts_with("final version is ") && settings.expect_version.is_some() {
+                continue;
+            }
+            // Assembled again from the merged retention findings.
+            if c.name == retention::CHECK_NAME {
                 continue;
             }
             match checks.iter_mut().find(|k| k.name == c.name) {

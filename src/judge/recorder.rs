@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::classify::{self, Rules};
+use super::retention::AssetCollector;
 use crate::model::{
-    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Percentiles,
-    Phase, PhaseSpan, Settings, Summary, Truncation, phase_spans,
+    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, OldAssets, Outcome,
+    Percentiles, Phase, PhaseSpan, Settings, Summary, Truncation, phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +17,8 @@ pub struct Limits {
     pub max_failures: usize,
     pub max_detailed_loads: usize,
     pub max_resources: usize,
+    /// Distinct static assets of the first phase kept for the retention check.
+    pub max_old_assets: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +27,7 @@ impl Default for Limits {
             max_failures: crate::defaults::MAX_FAILURES,
             max_detailed_loads: crate::defaults::MAX_DETAILED_LOADS,
             max_resources: crate::defaults::MAX_FAILING_RESOURCES,
+            max_old_assets: crate::defaults::MAX_OLD_ASSETS,
         }
     }
 }
@@ -167,6 +171,7 @@ pub struct Recorder {
     failures: Vec<Failure>,
     details: Vec<LoadDetail>,
     truncated: Truncation,
+    old_assets: AssetCollector,
 }
 
 impl Recorder {
@@ -181,6 +186,7 @@ impl Recorder {
             loads: Vec::new(),
             failures: Vec::new(),
             details: Vec::new(),
+            old_assets: AssetCollector::new(limits.max_old_assets),
             truncated: Truncation {
                 max_failures: limits.max_failures,
                 max_detailed_loads: limits.max_detailed_loads,
@@ -196,6 +202,7 @@ impl Recorder {
             self.abandoned += 1;
             return;
         }
+        self.old_assets.take(&obs, &self.rules);
         let judgement = classify::judge(&obs, &self.rules);
         let mut classes: Vec<FailureClass> = judgement
             .failures
@@ -295,6 +302,7 @@ impl Recorder {
             failures: self.failures,
             details: self.details,
             truncated: self.truncated,
+            old_assets: self.old_assets.finish(),
         }
     }
 }
@@ -310,4 +318,6 @@ pub struct Recorded {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
+    /// The first phase's static assets, for the retention check after probing.
+    pub old_assets: OldAssets,
 }

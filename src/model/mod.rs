@@ -4,12 +4,14 @@
 
 mod load;
 mod report;
+mod retention;
 mod run;
 mod verdict;
 mod versions;
 
 pub use load::*;
 pub use report::*;
+pub use retention::*;
 pub use run::*;
 pub use verdict::*;
 pub use versions::*;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, FailureClass, Load, LoadDetail, Outage, Phase, Slo, Verdict, Versions};
+use super::{
+    Failure, FailureClass, Load, LoadDetail, Outage, Phase, Retention, Slo, Verdict, Versions,
+};
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -39,6 +41,9 @@ pub struct Report {
     /// App versions served over time, when a version source was set.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub versions: Option<Versions>,
+    /// Whether the old version's assets were still served after the deployment, when checked.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retention: Option<Retention>,
     pub prober: ProberStats,
     /// Every load, good or bad, in the order they finished.
     pub loads: Vec<Load>,
@@ -63,6 +68,16 @@ pub struct Check {
     pub name: String,
     pub passed: bool,
     pub message: String,
+    /// Not passed, but only a warning: it does not fail the run (`--retention-required false`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub warning: bool,
+}
+
+impl Check {
+    /// A check that did not pass and fails the run.
+    pub fn fails_run(&self) -> bool {
+        !self.passed && !self.warning
+    }
 }
 
 /// The wrapped deploy command and how it ended.
