@@ -19,6 +19,7 @@ use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Phase, Settings, Slo};
 use crate::probe::LoadSettings;
+use crate::retention::RetentionPlan;
 use crate::runner::{LoadModel, RunConfig};
 use crate::scenario::{self, Scenario};
 use crate::target::Targets;
@@ -58,6 +59,11 @@ pub struct Options {
     pub insecure: bool,
     /// Also accept these certificates (`--trust-cert`, PEM files).
     pub trust_certs: Vec<PathBuf>,
+    /// Check old-asset retention after probing (`--check-retention`); always on around a
+    /// deploy command.
+    pub check_retention: bool,
+    /// Whether gone assets fail the run (`--retention-required`); None: the default.
+    pub retention_required: Option<bool>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -80,6 +86,8 @@ pub struct Plan {
     pub stop: Stop,
     pub baseline: Duration,
     pub settle: Duration,
+    /// The old-asset retention check after probing, when it runs.
+    pub retention: Option<RetentionPlan>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -147,6 +155,7 @@ impl Plan {
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
             expect_selector,
         };
+        let retention = retention(o, &stop, &load, &browser.trust)?;
         Ok(Plan {
             run: RunConfig {
                 load,
@@ -161,6 +170,7 @@ impl Plan {
             stop,
             baseline: o.baseline.unwrap_or(defaults::BASELINE),
             settle: o.settle.unwrap_or(defaults::SETTLE),
+            retention,
             save_observations: o.save_observations.clone(),
         })
     }
@@ -171,8 +181,67 @@ impl Plan {
     /// a duration, end the run, so the report shows no duration.
     pub fn around_own_deploy(mut self) -> Plan {
         self.run.settings.duration_s = None;
+        if self.retention.is_none() {
+            self.retention = Some(retention_plan(
+                defaults::RETENTION_REQUIRED,
+                &self.run.load,
+                &self.run.browser.trust,
+                &self.stop,
+            ));
+        }
         self
     }
+}
+
+/// The retention check, when it runs (around a deploy command, or asked for).
+fn retention(
+    o: &Options,
+    stop: &Stop,
+    load: &LoadSettings,
+    trust: &browser::Trust,
+) -> Result<Option<RetentionPlan>> {
+    let wanted = o.check_retention || matches!(stop, Stop::Deploy { .. });
+    if !wanted && o.retention_required.is_some() {
+        return Err(UsageError(
+            "--retention-required says what a retention check's gone assets mean, and none runs: add --check-retention, or wrap a deploy command after `--`".into(),
+        )
+        .into());
+    }
+    let required = o.retention_required.unwrap_or(defaults::RETENTION_REQUIRED);
+    Ok(wanted.then(|| retention_plan(required, load, trust, stop)))
+}
+
+/// The retention check sends what the browser sent and trusts what it trusted.
+fn retention_plan(
+    required: bool,
+    load: &LoadSettings,
+    trust: &browser::Trust,
+    stop: &Stop,
+) -> RetentionPlan {
+    RetentionPlan {
+        required,
+        attempts: defaults::RETENTION_ATTEMPTS,
+        time_limit: defaults::RETENTION_TIME_LIMIT,
+        request_timeout: defaults::RETENTION_REQUEST_TIMEOUT,
+        concurrency: defaults::RETENTION_CONCURRENCY,
+        headers: load.headers.clone(),
+        cookies: load.cookies.clone(),
+        cookie_hosts: hosts(&load.targets),
+        trust: trust.clone(),
+        version_header: load.version_header.clone(),
+        after_signal: matches!(stop, Stop::After(None)),
+    }
+}
+
+/// The start URLs' hosts: the probe's cookies are theirs.
+fn hosts(targets: &Targets) -> Vec<String> {
+    let mut hosts: Vec<String> = targets
+        .urls()
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_string))
+        .collect();
+    hosts.dedup();
+    hosts
 }
 
 fn max_loads(o: &Options) -> Result<Option<u64>> {
