@@ -177,10 +177,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_cert: Vec<PathBuf>,
 
-    /// After probing, request every static asset the first loads got from the old version
-    /// again (4 times each, 30 s in all): still served, or gone? Always on around a deploy
-    /// command; a signal during it skips it
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "After probing, request every static asset the first loads got from the old version again ({} times each, {} in all): still served, or gone? Always on around a deploy command; a signal skips it",
+        defaults::RETENTION_ATTEMPTS,
+        defaults::shown(defaults::RETENTION_TIME_LIMIT)
+    ))]
     pub check_retention: bool,
 
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help = format!(
@@ -386,12 +387,15 @@ async fn old_assets_retained(
 ) -> Option<Retention> {
     let plan = plan?;
     let old = std::mem::take(&mut outcome.recorded.old_assets);
-    if outcome.facts.interrupted && !plan.after_signal {
-        return Some(retention::not_checked(
-            plan,
-            &old,
-            "the run was interrupted",
-        ));
+    let skip = if outcome.facts.interrupted && !plan.after_signal {
+        Some("the run was interrupted")
+    } else if plan.after_deploy && outcome.facts.deploy.is_none() {
+        Some("probing ended before the deployment did")
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        return Some(retention::not_checked(plan, &old, why));
     }
     if let (Some(console), false) = (console, old.assets.is_empty()) {
         console.line(&format!(

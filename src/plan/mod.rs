@@ -178,17 +178,22 @@ impl Plan {
 
 impl Plan {
     /// The caller drives the deployment itself (the demo's simulated rollout): its phases, not
-    /// a duration, end the run, so the report shows no duration.
+    /// a duration, end the run, so the report shows no duration; old-asset retention is
+    /// checked once it is over.
     pub fn around_own_deploy(mut self) -> Plan {
         self.run.settings.duration_s = None;
-        if self.retention.is_none() {
-            self.retention = Some(retention_plan(
+        let plan = self.retention.take().unwrap_or_else(|| {
+            retention_plan(
                 defaults::RETENTION_REQUIRED,
                 &self.run.load,
                 &self.run.browser.trust,
                 &self.stop,
-            ));
-        }
+            )
+        });
+        self.retention = Some(RetentionPlan {
+            after_deploy: true,
+            ..plan
+        });
         self
     }
 }
@@ -230,6 +235,7 @@ fn retention_plan(
         trust: trust.clone(),
         version_header: load.version_header.clone(),
         after_signal: matches!(stop, Stop::After(None)),
+        after_deploy: matches!(stop, Stop::Deploy { .. }),
     }
 }
 

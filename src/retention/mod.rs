@@ -46,6 +46,8 @@ pub struct RetentionPlan {
     /// A signal is how the run ends as planned (`--until-signal`): the check runs after it
     /// (and a further signal stops it). Otherwise a signal interrupts the run and skips it.
     pub after_signal: bool,
+    /// Around a deploy: the check runs only once the deploy has finished.
+    pub after_deploy: bool,
 }
 
 /// A retention finding that checked nothing, and why.

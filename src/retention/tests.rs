@@ -94,6 +94,7 @@ fn plan(trust: Trust) -> RetentionPlan {
         trust,
         version_header: Some("X-App-Version".into()),
         after_signal: false,
+        after_deploy: false,
     }
 }
 
