@@ -16,27 +16,24 @@ use sha2::{Digest, Sha256};
 
 use crate::browser::Trust;
 
-/// A TLS configuration that accepts the certificates the browser accepted.
+/// A TLS configuration that accepts the certificates the browser accepted. A machine without
+/// system certificates still checks plain-HTTP assets: its HTTPS ones come back unchecked.
 pub fn config(trust: &Trust) -> Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let system = || {
-        rustls_platform_verifier::Verifier::new(provider.clone())
-            .context("loading the system's trusted certificates")
+    let system = || match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => Base::System(v),
+        Err(e) => Base::Unavailable(format!("no system certificates to check against: {e}")),
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match trust {
-        Trust::System => Arc::new(system()?),
-        Trust::Any | Trust::Spki(_) => Arc::new(Lenient {
-            system: match trust {
-                Trust::Spki(_) => Some(system()?),
-                _ => None,
-            },
-            spki: match trust {
-                Trust::Spki(hashes) => hashes.clone(),
-                _ => Vec::new(),
-            },
-            provider: provider.clone(),
-        }),
+    let (base, spki) = match trust {
+        Trust::System => (system(), Vec::new()),
+        Trust::Any => (Base::AnyCertificate, Vec::new()),
+        Trust::Spki(hashes) => (system(), hashes.clone()),
     };
+    let verifier = Arc::new(Verifier {
+        base,
+        spki,
+        provider: provider.clone(),
+    });
     Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS versions")?
@@ -45,11 +42,21 @@ pub fn config(trust: &Trust) -> Result<ClientConfig> {
         .with_no_client_auth())
 }
 
-/// `--insecure` (no `system`: anything goes) or `--trust-cert` (the system's verdict, else a
-/// trusted public key anywhere in the chain).
+/// What a certificate is checked against before the trusted keys.
 #[derive(Debug)]
-struct Lenient {
-    system: Option<rustls_platform_verifier::Verifier>,
+enum Base {
+    /// The system's trusted certificates.
+    System(rustls_platform_verifier::Verifier),
+    /// They could not be loaded: only a trusted key passes.
+    Unavailable(String),
+    /// `--insecure`.
+    AnyCertificate,
+}
+
+/// The base's verdict, else (`--trust-cert`) a trusted public key anywhere in the chain.
+#[derive(Debug)]
+struct Verifier {
+    base: Base,
     spki: Vec<String>,
     provider: Arc<CryptoProvider>,
 }
@@ -60,7 +67,7 @@ pub(super) fn spki_sha256(cert: &CertificateDer<'_>) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(parsed.public_key().raw)))
 }
 
-impl ServerCertVerifier for Lenient {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -69,18 +76,19 @@ impl ServerCertVerifier for Lenient {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let Some(system) = &self.system else {
-            return Ok(ServerCertVerified::assertion());
-        };
-        let refused = match system.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Ok(ok) => return Ok(ok),
-            Err(e) => e,
+        let refused = match &self.base {
+            Base::AnyCertificate => return Ok(ServerCertVerified::assertion()),
+            Base::Unavailable(why) => rustls::Error::General(why.clone()),
+            Base::System(system) => match system.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(ok) => return Ok(ok),
+                Err(e) => e,
+            },
         };
         let trusted = std::iter::once(end_entity)
             .chain(intermediates)
