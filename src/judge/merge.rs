@@ -403,6 +403,46 @@ mod tests {
     }
 
     #[test]
+    fn retention_is_merged_and_checked_once_gone_winning() {
+        use crate::model::{AssetRetention, Kept, Retention};
+        let with = |kept: Kept| {
+            let mut s = shard("steady");
+            let mut r = Retention {
+                required: true,
+                attempts: 4,
+                assets: vec![AssetRetention {
+                    url: "http://a/assets/index-1.js".into(),
+                    resource_type: "Script".into(),
+                    expected_mime: None,
+                    version: None,
+                    kept,
+                    attempts: 4,
+                    gone_attempts: if kept == Kept::Gone { 4 } else { 0 },
+                    how: (kept == Kept::Gone).then(|| "404".into()),
+                    answered_by: Vec::new(),
+                }],
+                ..Retention::default()
+            };
+            retention::sort_into_lists(&mut r);
+            s.report.checks.extend(retention::check(&r));
+            s.report.retention = Some(r);
+            s
+        };
+        let merged = merge(vec![with(Kept::Served), with(Kept::Gone)]).unwrap();
+        let r = merged.retention.as_ref().unwrap();
+        assert_eq!(r.gone, ["http://a/assets/index-1.js"]);
+        assert_eq!(r.assets[0].attempts, 8);
+        let checks: Vec<_> = merged
+            .checks
+            .iter()
+            .filter(|c| c.name == retention::CHECK_NAME)
+            .collect();
+        assert_eq!(checks.len(), 1, "{checks:?}");
+        assert!(checks[0].fails_run());
+        assert_eq!(merged.verdict.exit_code, 1, "{}", merged.verdict.reason);
+    }
+
+    #[test]
     fn shards_of_other_sites_or_slos_do_not_merge() {
         let mut other = shard("naive");
         other.report.target = "http://127.0.0.1:1/".into();
