@@ -35,6 +35,20 @@ pub const WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_FAILURES: usize = 10_000;
 pub const MAX_DETAILED_LOADS: usize = 200;
 pub const MAX_FAILING_RESOURCES: usize = 1_000;
+/// Distinct static assets of the baseline the retention check requests again, at most.
+pub const MAX_OLD_ASSETS: usize = 500;
+
+/// Old-asset retention: gone assets fail the run (`--retention-required`).
+pub const RETENTION_REQUIRED: bool = true;
+/// Requests per asset: a round-robin ingress must reach every backend, and each request opens
+/// its own connection so a per-connection balancer spreads them too.
+pub const RETENTION_ATTEMPTS: u32 = 4;
+/// The whole retention check, every asset and attempt: what is left then is unchecked.
+pub const RETENTION_TIME_LIMIT: Duration = Duration::from_secs(30);
+/// One request of the retention check, connection and response head.
+pub const RETENTION_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests of the retention check in flight at once.
+pub const RETENTION_CONCURRENCY: usize = 8;
 
 /// How help text shows a duration default: `500ms`, `30s`.
 pub fn shown(d: Duration) -> String {

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod report;
+pub mod retention;
 pub mod runner;
 pub mod scenario;
 pub mod signals;

@@ -3,7 +3,9 @@
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-/// A receiver that turns true on the first SIGINT or SIGTERM.
+/// A receiver that turns true on the first SIGINT or SIGTERM. Each further signal is sent
+/// again (still true), so what runs after a stop that a signal asked for (the retention check
+/// of an `--until-signal` run) can be cut short by the next one (`changed()`).
 pub fn stop_on_signals() -> std::io::Result<watch::Receiver<bool>> {
     let (tx, rx) = watch::channel(false);
     let mut int = signal(SignalKind::interrupt())?;
@@ -21,6 +23,7 @@ pub fn stop_on_signals() -> std::io::Result<watch::Receiver<bool>> {
                 _ = int.recv() => {},
                 _ = term.recv() => {},
             }
+            let _ = tx.send(true);
         }
     });
     Ok(rx)

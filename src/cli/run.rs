@@ -13,11 +13,12 @@ use super::Outputs;
 use crate::defaults;
 use crate::deploy::{self, DeployPlan, Deployment};
 use crate::judge::{self, recorder::Snapshot};
-use crate::model::{Phase, Report, RunRecord};
+use crate::model::{Phase, Report, Retention, RunRecord};
 use crate::plan::{Block, Options, Plan, Stop};
 use crate::progress::{self, Console};
 use crate::report;
-use crate::runner::{self, Control};
+use crate::retention::{self, RetentionPlan};
+use crate::runner::{self, Control, RunOutcome};
 use crate::signals;
 
 const EXAMPLES: &str = "\
@@ -38,7 +39,10 @@ Examples:
   rollprobe run https://staging.example.com/ --ignore googletagmanager.com --fail-on-js-error --slo 99.9
 
   # The app must mount into #app; a live dashboard long-polls, so stop waiting for fetches after 3 s:
-  rollprobe run https://staging.example.com/ --expect-selector '#app *' --long-request 3s";
+  rollprobe run https://staging.example.com/ --expect-selector '#app *' --long-request 3s
+
+  # Deploy in another step; when told to stop, check the old version's assets are still served:
+  rollprobe run https://staging.example.com/ --until-signal --check-retention --json report.json";
 
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -185,6 +189,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_cert: Vec<PathBuf>,
 
+    #[arg(long, help = format!(
+        "After probing, request every static asset the first loads got from the old version again ({} times each, {} in all): still served, or gone? Always on around a deploy command; a signal skips it",
+        defaults::RETENTION_ATTEMPTS,
+        defaults::shown(defaults::RETENTION_TIME_LIMIT)
+    ))]
+    pub check_retention: bool,
+
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help = format!(
+        "Whether old assets gone after the deployment fail the run; false: a warning only [default: {}]",
+        defaults::RETENTION_REQUIRED
+    ))]
+    pub retention_required: Option<bool>,
+
     #[command(flatten)]
     pub outputs: Outputs,
 
@@ -284,6 +301,8 @@ impl RunArgs {
             chromium: self.chromium.clone(),
             insecure: self.insecure,
             trust_certs: self.trust_cert.clone(),
+            check_retention: self.check_retention,
+            retention_required: self.retention_required,
             save_observations: self.save_observations.clone(),
         }
     }
@@ -298,6 +317,7 @@ pub async fn probe_and_report(
 ) -> Result<Report> {
     let (cfg, save_observations) = (plan.run, plan.save_observations);
     let settings = cfg.settings.clone();
+    let retention_signal = signal.clone();
     let first_phase = match driver {
         Driver::For(_) => Phase::Run,
         Driver::Deploy(_) => Phase::Baseline,
@@ -307,6 +327,7 @@ pub async fn probe_and_report(
     let (ready_tx, ready_rx) = oneshot::channel();
     let (progress_tx, progress_rx) = watch::channel(Snapshot::default());
     let console = Console::new(show_progress);
+    let retention_console = show_progress.then(|| console.clone());
     let display = tokio::spawn(progress::show(
         console.clone(),
         progress_rx,
@@ -343,6 +364,13 @@ pub async fn probe_and_report(
     let _ = display.await;
     let mut outcome = outcome?;
     outcome.facts.deploy = deploy;
+    let retention = old_assets_retained(
+        plan.retention.as_ref(),
+        &mut outcome,
+        retention_signal,
+        retention_console,
+    )
+    .await;
     if let Some(path) = &save_observations {
         let record = RunRecord {
             target: settings.target.clone(),
@@ -350,8 +378,54 @@ pub async fn probe_and_report(
             settings: settings.clone(),
             facts: outcome.facts.clone(),
             observations: outcome.observations,
+            retention: retention.clone(),
         };
         report::write::atomically(path, |out| Ok(serde_json::to_writer_pretty(out, &record)?))?;
     }
-    Ok(judge::run_report(settings, outcome.facts, outcome.recorded))
+    Ok(judge::run_report(
+        settings,
+        outcome.facts,
+        outcome.recorded,
+        retention,
+    ))
+}
+
+/// The old-asset retention check, once probing is over (the deploy command has exited and the
+/// settle phase ended), when the plan has one. Skipped when a signal cut the run short, unless
+/// a signal is how it ends (`--until-signal`); then only a further signal stops it. Bounded by
+/// its time limit.
+async fn old_assets_retained(
+    plan: Option<&RetentionPlan>,
+    outcome: &mut RunOutcome,
+    mut signal: watch::Receiver<bool>,
+    console: Option<Console>,
+) -> Option<Retention> {
+    let plan = plan?;
+    let old = std::mem::take(&mut outcome.recorded.old_assets);
+    let skip = if outcome.facts.interrupted && !plan.after_signal {
+        Some("the run was interrupted")
+    } else if plan.after_deploy && outcome.facts.deploy.is_none() {
+        Some("probing ended before the deployment did")
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        return Some(retention::not_checked(plan, &old, why));
+    }
+    if let (Some(console), false) = (console, old.assets.is_empty()) {
+        console.line(&format!(
+            "checking that the {} assets of the first loads are still served ({} requests each, at most {})",
+            old.assets.len(),
+            plan.attempts,
+            crate::defaults::shown(plan.time_limit)
+        ));
+    }
+    // The signal that ended the run has been seen: only the next one stops the check.
+    signal.borrow_and_update();
+    let next_signal = async move {
+        if signal.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    Some(retention::check(plan, old, next_signal).await)
 }

@@ -2,10 +2,10 @@
 //! run's verdict are decided here, from summaries already counted.
 
 use super::tabs::{self, TabParts};
-use super::{verdict, versions};
+use super::{retention, verdict, versions};
 use crate::model::{
     Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseReport, PhaseSpan, ProberStats,
-    Report, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
+    Report, Retention, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
 };
 
 /// A report before its verdicts: what a run's recorder kept, or what merged shards add up to.
@@ -18,7 +18,8 @@ pub struct Parts {
     pub summary: Summary,
     /// Each phase of the run, in phase order (one without loads is inconclusive).
     pub phases: Vec<(PhaseSpan, Summary)>,
-    /// Checks decided elsewhere (a merge's shards); the final version is checked here.
+    /// Checks decided elsewhere (a merge's shards); the final version and retention are
+    /// checked here.
     pub checks: Vec<Check>,
     pub notes: Vec<String>,
     pub deploy: Option<DeployRecord>,
@@ -28,10 +29,33 @@ pub struct Parts {
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
     pub open_tabs: Option<TabParts>,
+    /// What the retention check found, when it ran (or why it did not).
+    pub retention: Option<Retention>,
 }
 
 const BASELINE_FAILED: &str =
     "the baseline already failed: the site was failing before the deployment started";
+
+/// What the phases' verdicts rest on: a baseline that already failed, a phase with too few
+/// loads to say much.
+fn evidence_notes(phases: &[PhaseReport], notes: &mut Vec<String>) {
+    let baseline_failed = phases
+        .iter()
+        .any(|ph| ph.phase == Phase::Baseline && ph.verdict.status == Status::Fail);
+    if baseline_failed && !notes.iter().any(|n| n == BASELINE_FAILED) {
+        notes.push(BASELINE_FAILED.to_string());
+    }
+    for ph in phases {
+        let judged = verdict::judged_loads(&ph.summary);
+        if (1..verdict::MIN_EVIDENCE_LOADS).contains(&judged) {
+            notes.push(format!(
+                "thin evidence: the {} verdict rests on {judged} load(s), fewer than {}: probe longer or with more --workers",
+                ph.phase,
+                verdict::MIN_EVIDENCE_LOADS
+            ));
+        }
+    }
+}
 
 pub fn assemble(p: Parts) -> Report {
     let settings = p.settings;
@@ -56,25 +80,17 @@ pub fn assemble(p: Parts) -> Report {
         tabs
     });
     let mut notes = p.notes;
-    let baseline_failed = phases
-        .iter()
-        .any(|ph| ph.phase == Phase::Baseline && ph.verdict.status == Status::Fail);
-    if baseline_failed && !notes.iter().any(|n| n == BASELINE_FAILED) {
-        notes.push(BASELINE_FAILED.to_string());
-    }
-    for ph in &phases {
-        let judged = verdict::judged_loads(&ph.summary);
-        if (1..verdict::MIN_EVIDENCE_LOADS).contains(&judged) {
-            notes.push(format!(
-                "thin evidence: the {} verdict rests on {judged} load(s), fewer than {}: probe longer or with more --workers",
-                ph.phase,
-                verdict::MIN_EVIDENCE_LOADS
-            ));
+    if let Some(r) = &p.retention {
+        checks.extend(retention::check(r));
+        // A merge already carries its shards' notes.
+        if let Some(note) = retention::note(r).filter(|n| !notes.contains(n)) {
+            notes.push(note);
         }
     }
+    evidence_notes(&phases, &mut notes);
     let failed_checks: Vec<String> = checks
         .iter()
-        .filter(|c| !c.passed)
+        .filter(|c| c.fails_run())
         .map(|c| c.message.clone())
         .collect();
     let phase_verdicts: Vec<(Phase, Verdict)> = phases
@@ -103,6 +119,7 @@ pub fn assemble(p: Parts) -> Report {
         notes,
         deploy: p.deploy,
         versions: versions::analyse(&p.loads),
+        retention: p.retention,
         prober: p.prober,
         loads: p.loads,
         failures: p.failures,
@@ -124,6 +141,7 @@ fn final_version_check(
         name: format!("final version is {expected}"),
         passed: result.is_ok(),
         message: result.unwrap_or_else(|e| e),
+        warning: false,
     })
 }
 

@@ -8,6 +8,7 @@
 
 use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
+use super::retention;
 use super::tabs::{self, TabParts};
 use crate::error::UsageError;
 use crate::model::{
@@ -78,6 +79,7 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         deploy,
         prober: prober_stats(&shards),
         truncated: truncation(&shards),
+        retention: merged_retention(&shards),
         settings,
         loads,
         failures,
@@ -97,6 +99,15 @@ fn merged_tabs(shards: &[Shard]) -> Option<TabParts> {
             all.add(next, max);
             all
         })
+}
+
+/// The shards' retention findings as one (gone wins); its check is assembled again from it.
+fn merged_retention(shards: &[Shard]) -> Option<crate::model::Retention> {
+    let found: Vec<&crate::model::Retention> = shards
+        .iter()
+        .filter_map(|s| s.report.retention.as_ref())
+        .collect();
+    retention::merge(&found)
 }
 
 /// Shards merge into one verdict only if they watched the same target under the same SLO.
@@ -241,6 +252,10 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
                 && settings.expect_version.is_some())
                 || c.name == tabs::CHECK;
             if decided_again {
+                continue;
+            }
+            // Assembled again from the merged retention findings.
+            if c.name == retention::CHECK_NAME {
                 continue;
             }
             match checks.iter_mut().find(|k| k.name == c.name) {
@@ -404,6 +419,46 @@ mod tests {
         assert_eq!(merged.settings.certificates, Certificates::Insecure);
         let merged = merge(vec![shard("steady"), shard("naive")]).unwrap();
         assert_eq!(merged.settings.certificates, Certificates::Checked);
+    }
+
+    #[test]
+    fn retention_is_merged_and_checked_once_gone_winning() {
+        use crate::model::{AssetRetention, Kept, Retention};
+        let with = |kept: Kept| {
+            let mut s = shard("steady");
+            let mut r = Retention {
+                required: true,
+                attempts: 4,
+                assets: vec![AssetRetention {
+                    url: "http://a/assets/index-1.js".into(),
+                    resource_type: "Script".into(),
+                    expected_mime: None,
+                    version: None,
+                    kept,
+                    attempts: 4,
+                    gone_attempts: if kept == Kept::Gone { 4 } else { 0 },
+                    how: (kept == Kept::Gone).then(|| "404".into()),
+                    answered_by: Vec::new(),
+                }],
+                ..Retention::default()
+            };
+            retention::sort_into_lists(&mut r);
+            s.report.checks.extend(retention::check(&r));
+            s.report.retention = Some(r);
+            s
+        };
+        let merged = merge(vec![with(Kept::Served), with(Kept::Gone)]).unwrap();
+        let r = merged.retention.as_ref().unwrap();
+        assert_eq!(r.gone, ["http://a/assets/index-1.js"]);
+        assert_eq!(r.assets[0].attempts, 8);
+        let checks: Vec<_> = merged
+            .checks
+            .iter()
+            .filter(|c| c.name == retention::CHECK_NAME)
+            .collect();
+        assert_eq!(checks.len(), 1, "{checks:?}");
+        assert!(checks[0].fails_run());
+        assert_eq!(merged.verdict.exit_code, 1, "{}", merged.verdict.reason);
     }
 
     #[test]

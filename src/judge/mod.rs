@@ -5,6 +5,7 @@
 //! - [`recorder`]: digests loads as they arrive, within bounded memory;
 //! - [`verdict`]: a phase's verdict against its SLO, and the run's;
 //! - [`versions`]: the versions served over time, the mixed window, the final version;
+//! - [`retention`]: the old version's assets to check after a deployment, and the check;
 //! - [`assemble`]: the one report assembly, for a run ([`run_report`]) and a [`merge`].
 
 pub mod assemble;
@@ -13,11 +14,14 @@ pub mod classify;
 pub(crate) mod fixtures;
 pub mod merge;
 pub mod recorder;
+pub mod retention;
 pub mod tabs;
 pub mod verdict;
 pub mod versions;
 
-use crate::model::{CpuSample, FailureClass, ProberStats, Report, RunFacts, RunRecord, Settings};
+use crate::model::{
+    CpuSample, FailureClass, ProberStats, Report, Retention, RunFacts, RunRecord, Settings,
+};
 use assemble::Parts;
 use recorder::{Limits, Recorded, Recorder};
 
@@ -26,8 +30,14 @@ pub use classify::counted_in;
 /// Busy share of all cores above which the machine counts as saturated.
 const SATURATED: f64 = 0.95;
 
-/// The report of a finished run, from what its recorder kept and the run's facts.
-pub fn run_report(settings: Settings, facts: RunFacts, recorded: Recorded) -> Report {
+/// The report of a finished run, from what its recorder kept, the run's facts and what the
+/// retention check found after it.
+pub fn run_report(
+    settings: Settings,
+    facts: RunFacts,
+    recorded: Recorded,
+    retention: Option<Retention>,
+) -> Report {
     let mut failures = recorded.failures;
     let saturated_s = facts.cpu.iter().filter(|s| s.busy >= SATURATED).count() as u64;
     let mut suspect_timeouts = 0;
@@ -74,6 +84,7 @@ pub fn run_report(settings: Settings, facts: RunFacts, recorded: Recorded) -> Re
         failures,
         details: recorded.details,
         truncated: recorded.truncated,
+        retention,
     })
 }
 
@@ -88,7 +99,12 @@ pub fn judge_record(record: &RunRecord) -> Report {
         recorder.record(obs.clone());
     }
     let recorded = recorder.finish(record.facts.duration_s, &record.facts.phases);
-    run_report(settings, record.facts.clone(), recorded)
+    run_report(
+        settings,
+        record.facts.clone(),
+        recorded,
+        record.retention.clone(),
+    )
 }
 
 /// Whether the machine was saturated in the second of `unix_ms` (or the one before, since a

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::classify::{self, Rules};
+use super::retention::AssetCollector;
 use super::tabs::{TabParts, TabsRecorder};
 use crate::model::{
-    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, Outcome, Percentiles,
-    Phase, PhaseSpan, Settings, Summary, TabRound, Truncation, phase_spans,
+    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, OldAssets, Outcome,
+    Percentiles, Phase, PhaseSpan, Settings, Summary, TabRound, Truncation, phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +18,8 @@ pub struct Limits {
     pub max_failures: usize,
     pub max_detailed_loads: usize,
     pub max_resources: usize,
+    /// Distinct static assets of the first phase kept for the retention check.
+    pub max_old_assets: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +28,7 @@ impl Default for Limits {
             max_failures: crate::defaults::MAX_FAILURES,
             max_detailed_loads: crate::defaults::MAX_DETAILED_LOADS,
             max_resources: crate::defaults::MAX_FAILING_RESOURCES,
+            max_old_assets: crate::defaults::MAX_OLD_ASSETS,
         }
     }
 }
@@ -169,6 +173,7 @@ pub struct Recorder {
     details: Vec<LoadDetail>,
     truncated: Truncation,
     tabs: Option<TabsRecorder>,
+    old_assets: AssetCollector,
 }
 
 impl Recorder {
@@ -183,6 +188,7 @@ impl Recorder {
             loads: Vec::new(),
             failures: Vec::new(),
             details: Vec::new(),
+            old_assets: AssetCollector::new(limits.max_old_assets),
             truncated: Truncation {
                 max_failures: limits.max_failures,
                 max_detailed_loads: limits.max_detailed_loads,
@@ -212,6 +218,7 @@ impl Recorder {
             self.abandoned += 1;
             return;
         }
+        self.old_assets.take(&obs, &self.rules);
         let judgement = classify::judge(&obs, &self.rules);
         let mut classes: Vec<FailureClass> = judgement
             .failures
@@ -312,6 +319,7 @@ impl Recorder {
             details: self.details,
             truncated: self.truncated,
             open_tabs: self.tabs.map(TabsRecorder::finish),
+            old_assets: self.old_assets.finish(),
         }
     }
 }
@@ -328,4 +336,6 @@ pub struct Recorded {
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
     pub open_tabs: Option<TabParts>,
+    /// The first phase's static assets, for the retention check after probing.
+    pub old_assets: OldAssets,
 }

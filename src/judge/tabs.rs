@@ -180,6 +180,7 @@ pub fn assemble(parts: TabParts, slo: &Slo) -> (OpenTabs, Check) {
         name: CHECK.to_string(),
         passed: failing.is_empty(),
         message,
+        warning: false,
     };
     let tabs = OpenTabs {
         tabs: parts.tabs,

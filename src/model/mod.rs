@@ -4,6 +4,7 @@
 
 mod load;
 mod report;
+mod retention;
 mod run;
 mod tabs;
 mod verdict;
@@ -11,6 +12,7 @@ mod versions;
 
 pub use load::*;
 pub use report::*;
+pub use retention::*;
 pub use run::*;
 pub use tabs::*;
 pub use verdict::*;

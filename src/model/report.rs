@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Slo, Verdict, Versions,
+    Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Retention, Slo, Verdict,
+    Versions,
 };
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
@@ -44,6 +45,9 @@ pub struct Report {
     /// Tabs opened before the deploy and used across it (`--open-tabs`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub open_tabs: Option<OpenTabs>,
+    /// Whether the old version's assets were still served after the deployment, when checked.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retention: Option<Retention>,
     pub prober: ProberStats,
     /// Every load, good or bad, in the order they finished.
     pub loads: Vec<Load>,
@@ -68,6 +72,16 @@ pub struct Check {
     pub name: String,
     pub passed: bool,
     pub message: String,
+    /// Not passed, but only a warning: it does not fail the run (`--retention-required false`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub warning: bool,
+}
+
+impl Check {
+    /// A check that did not pass and fails the run.
+    pub fn fails_run(&self) -> bool {
+        !self.passed && !self.warning
+    }
 }
 
 /// The wrapped deploy command and how it ended.

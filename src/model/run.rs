@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DeployRecord, Observation, Phase, Settings};
+use super::{DeployRecord, Observation, Phase, Retention, Settings};
 
 /// When a phase began and ended, wall clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +62,10 @@ pub struct RunRecord {
     pub facts: RunFacts,
     /// In the order they arrived.
     pub observations: Vec<Observation>,
+    /// What the retention check found after probing (it requests URLs itself, so its answers
+    /// are part of the judge's input).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retention: Option<Retention>,
 }
 
 /// Each phase's span from possibly several spans of it (several runs, several shards): the

@@ -19,6 +19,7 @@ use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Phase, Settings, Slo};
 use crate::probe::{LoadSettings, TabPlan};
+use crate::retention::RetentionPlan;
 use crate::runner::{LoadModel, RunConfig};
 use crate::scenario::{self, Scenario};
 use crate::target::Targets;
@@ -62,6 +63,11 @@ pub struct Options {
     pub insecure: bool,
     /// Also accept these certificates (`--trust-cert`, PEM files).
     pub trust_certs: Vec<PathBuf>,
+    /// Check old-asset retention after probing (`--check-retention`); always on around a
+    /// deploy command.
+    pub check_retention: bool,
+    /// Whether gone assets fail the run (`--retention-required`); None: the default.
+    pub retention_required: Option<bool>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -84,6 +90,8 @@ pub struct Plan {
     pub stop: Stop,
     pub baseline: Duration,
     pub settle: Duration,
+    /// The old-asset retention check after probing, when it runs.
+    pub retention: Option<RetentionPlan>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -100,14 +108,9 @@ impl Plan {
         let (ignore, ignore_filter) = ignores(o, file)?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
         let model = load_model(o, &spec);
-        let Timing {
-            idle,
-            load_timeout,
-            long_request,
-            duration,
-        } = timing(o, &spec)?;
+        let time = timing(o, &spec)?;
         let expect_selector = expect_selector(o, file)?;
-        let stop = stop_rule(o, duration)?;
+        let stop = stop_rule(o, time.duration)?;
         let version = versions(o, file)?;
         let (slo, slo_by_phase) = slos(o, file)?;
         let settings = Settings {
@@ -118,11 +121,11 @@ impl Plan {
                 LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
                 LoadModel::Closed { .. } => None,
             },
-            duration_s: matches!(stop, Stop::After(Some(_))).then_some(duration.as_secs_f64()),
+            duration_s: matches!(stop, Stop::After(Some(_))).then_some(time.duration.as_secs_f64()),
             max_loads,
-            idle_ms: idle.as_millis() as u64,
-            long_request_ms: Some(long_request.as_millis() as u64),
-            load_timeout_ms: load_timeout.as_millis() as u64,
+            idle_ms: time.idle.as_millis() as u64,
+            long_request_ms: Some(time.long_request.as_millis() as u64),
+            load_timeout_ms: time.load_timeout.as_millis() as u64,
             expect_selector: expect_selector.clone(),
             ignore,
             fail_on_js_error: o.fail_on_js_error
@@ -141,9 +144,9 @@ impl Plan {
             targets,
             headers,
             cookies,
-            idle,
-            long_request,
-            load_timeout,
+            idle: time.idle,
+            long_request: time.long_request,
+            load_timeout: time.load_timeout,
             cdp_timeout: defaults::CDP_TIMEOUT,
             ignore: ignore_filter,
             version_header: version.header,
@@ -152,6 +155,7 @@ impl Plan {
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
             expect_selector,
         };
+        let retention = retention(o, &stop, &load, &browser.trust)?;
         Ok(Plan {
             run: RunConfig {
                 load,
@@ -159,7 +163,7 @@ impl Plan {
                 model,
                 max_loads,
                 browser,
-                grace: defaults::GRACE.min(load_timeout),
+                grace: defaults::GRACE.min(time.load_timeout),
                 limits: Limits::default(),
                 keep_observations: o.save_observations.is_some(),
                 open_tabs: open_tabs(o, file)?,
@@ -167,6 +171,7 @@ impl Plan {
             stop,
             baseline: o.baseline.unwrap_or(defaults::BASELINE),
             settle: o.settle.unwrap_or(defaults::SETTLE),
+            retention,
             save_observations: o.save_observations.clone(),
         })
     }
@@ -174,11 +179,76 @@ impl Plan {
 
 impl Plan {
     /// The caller drives the deployment itself (the demo's simulated rollout): its phases, not
-    /// a duration, end the run, so the report shows no duration.
+    /// a duration, end the run, so the report shows no duration; old-asset retention is
+    /// checked once it is over.
     pub fn around_own_deploy(mut self) -> Plan {
         self.run.settings.duration_s = None;
+        let plan = self.retention.take().unwrap_or_else(|| {
+            retention_plan(
+                defaults::RETENTION_REQUIRED,
+                &self.run.load,
+                &self.run.browser.trust,
+                &self.stop,
+            )
+        });
+        self.retention = Some(RetentionPlan {
+            after_deploy: true,
+            ..plan
+        });
         self
     }
+}
+
+/// The retention check, when it runs (around a deploy command, or asked for).
+fn retention(
+    o: &Options,
+    stop: &Stop,
+    load: &LoadSettings,
+    trust: &browser::Trust,
+) -> Result<Option<RetentionPlan>> {
+    let wanted = o.check_retention || matches!(stop, Stop::Deploy { .. });
+    if !wanted && o.retention_required.is_some() {
+        return Err(UsageError(
+            "--retention-required says what a retention check's gone assets mean, and none runs: add --check-retention, or wrap a deploy command after `--`".into(),
+        )
+        .into());
+    }
+    let required = o.retention_required.unwrap_or(defaults::RETENTION_REQUIRED);
+    Ok(wanted.then(|| retention_plan(required, load, trust, stop)))
+}
+
+/// The retention check sends what the browser sent and trusts what it trusted.
+fn retention_plan(
+    required: bool,
+    load: &LoadSettings,
+    trust: &browser::Trust,
+    stop: &Stop,
+) -> RetentionPlan {
+    RetentionPlan {
+        required,
+        attempts: defaults::RETENTION_ATTEMPTS,
+        time_limit: defaults::RETENTION_TIME_LIMIT,
+        request_timeout: defaults::RETENTION_REQUEST_TIMEOUT,
+        concurrency: defaults::RETENTION_CONCURRENCY,
+        headers: load.headers.clone(),
+        cookies: load.cookies.clone(),
+        cookie_hosts: hosts(&load.targets),
+        trust: trust.clone(),
+        version_header: load.version_header.clone(),
+        after_signal: matches!(stop, Stop::After(None)),
+        after_deploy: matches!(stop, Stop::Deploy { .. }),
+    }
+}
+
+/// The start URLs' hosts: the probe's cookies are theirs.
+fn hosts(targets: &Targets) -> Vec<String> {
+    let mut hosts: Vec<String> = targets
+        .urls()
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_string))
+        .collect();
+    hosts.dedup();
+    hosts
 }
 
 fn max_loads(o: &Options) -> Result<Option<u64>> {

@@ -162,10 +162,16 @@ fn checks_suite(report: &Report) -> TestSuite {
         .checks
         .iter()
         .map(|c| {
+            let body = check_detail(report, c);
             if c.passed {
                 TestCase::success(&c.name, time)
+            } else if c.warning {
+                // A warning must not fail the CI page, and should still be read there.
+                let mut case = TestCaseBuilder::success(&c.name, time);
+                case.set_system_out(&format!("WARNING: {}\n{body}", c.message));
+                case.build()
             } else {
-                failure(&c.name, class, time, "check_failed", &c.message, &c.message)
+                failure(&c.name, class, time, "check_failed", &c.message, &body)
             }
         })
         .collect();
@@ -192,6 +198,35 @@ fn checks_suite(report: &Report) -> TestSuite {
         .set_timestamp(timestamp(report.started_at_ms))
         .set_system_out(&text::render(report));
     suite.build()
+}
+
+/// What a failed check's testcase says beyond its message: for retention, every asset that is
+/// not served.
+fn check_detail(report: &Report, c: &crate::model::Check) -> String {
+    match &report.retention {
+        Some(r) if c.name == crate::judge::retention::CHECK_NAME => r
+            .assets
+            .iter()
+            .filter(|a| a.kept != crate::model::Kept::Served)
+            .map(|a| {
+                format!(
+                    "{} {} {} ({} of {} requests gone{})",
+                    a.kept.as_str(),
+                    a.how.as_deref().unwrap_or(""),
+                    a.url,
+                    a.gone_attempts,
+                    a.attempts,
+                    if a.answered_by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", answered by {}", a.answered_by.join(", "))
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => c.message.clone(),
+    }
 }
 
 fn failure(

@@ -50,8 +50,13 @@ pub fn render(report: &Report) -> String {
     phase_lines(&mut out, report);
     evidence_line(&mut out, report);
     deploy_and_versions(&mut out, report);
+    retention_lines(&mut out, report);
     for check in &report.checks {
-        let mark = if check.passed { "ok  " } else { "FAIL" };
+        let mark = match (check.passed, check.warning) {
+            (true, _) => "ok  ",
+            (false, true) => "WARN",
+            (false, false) => "FAIL",
+        };
         let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
     }
     open_tabs_lines(&mut out, report);
@@ -206,6 +211,60 @@ fn deploy_and_versions(out: &mut String, report: &Report) {
             );
         }
         out.push('\n');
+    }
+}
+
+/// What the retention check found: a count line, then each asset not served.
+fn retention_lines(out: &mut String, report: &Report) {
+    let Some(r) = &report.retention else { return };
+    if r.not_checked.is_some() {
+        return;
+    }
+    let of = if r.old_versions.is_empty() {
+        String::new()
+    } else {
+        format!(" of {}", r.old_versions.join(", "))
+    };
+    let mut counts = vec![format!("{} served", r.served.len())];
+    if !r.gone.is_empty() {
+        counts.push(format!("{} gone", r.gone.len()));
+    }
+    if !r.unchecked.is_empty() {
+        counts.push(format!("{} unchecked", r.unchecked.len()));
+    }
+    let _ = writeln!(
+        out,
+        "  retention {} assets{of} after the deployment: {} ({} requests each, {:.1}s)",
+        r.assets.len(),
+        counts.join(", "),
+        r.attempts,
+        r.duration_ms as f64 / 1000.0
+    );
+    let not_served: Vec<_> = r
+        .assets
+        .iter()
+        .filter(|a| a.kept != crate::model::Kept::Served)
+        .collect();
+    for a in not_served.iter().take(SHOWN_RESOURCES) {
+        let answered = if a.answered_by.is_empty() {
+            String::new()
+        } else {
+            format!(" [answered by {}]", a.answered_by.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "    {:<9} {} {}{answered}",
+            a.kept.as_str(),
+            a.how.as_deref().unwrap_or(""),
+            a.url
+        );
+    }
+    if not_served.len() > SHOWN_RESOURCES {
+        let _ = writeln!(
+            out,
+            "    ... and {} more (see the JSON report)",
+            not_served.len() - SHOWN_RESOURCES
+        );
     }
 }
 

@@ -10,6 +10,7 @@ mod destinations;
 mod interrupt;
 mod modes;
 mod reports;
+mod retention;
 mod run;
 mod scenarios;
 mod simulator;

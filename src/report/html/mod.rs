@@ -5,10 +5,12 @@
 //! numbers back: `#verdict[data-status]`, `rect.bar.{ok,failed,prober}[data-second][data-count]`,
 //! `rect.phase[data-phase]`, `rect.version[data-version][data-second][data-count]`,
 //! `tr.class-row[data-class]`, `tr.failure-row[data-phase][data-class][data-url][data-count]`,
-//! `tr.check[data-passed]`, `tr.slow-load[data-load-id][data-duration-ms]`.
+//! `tr.check[data-passed]`, `tr.slow-load[data-load-id][data-duration-ms]`,
+//! `tr.retention-row[data-kept][data-url]`.
 
 use std::fmt::Write;
 
+mod retention;
 mod tabs;
 mod timeline;
 
@@ -82,6 +84,7 @@ pub fn render(report: &Report) -> String {
     failures(&mut out, report);
     tabs::open_tabs(&mut out, report);
     checks(&mut out, report);
+    retention::section(&mut out, report);
     deploy(&mut out, report);
     versions(&mut out, report);
     slowest(&mut out, report);
@@ -271,8 +274,16 @@ fn checks(out: &mut String, r: &Report) {
             let _ = writeln!(
                 out,
                 r#"<tr class="check {cls}" data-passed="{passed}"><td class="badge {cls}">{word}</td><td>{name}</td><td>{message}</td></tr>"#,
-                cls = if c.passed { "pass" } else { "fail" },
-                word = if c.passed { "ok" } else { "FAIL" },
+                cls = match (c.passed, c.warning) {
+                    (true, _) => "pass",
+                    (false, true) => "inconclusive",
+                    (false, false) => "fail",
+                },
+                word = match (c.passed, c.warning) {
+                    (true, _) => "ok",
+                    (false, true) => "WARN",
+                    (false, false) => "FAIL",
+                },
                 passed = c.passed,
                 name = esc(&c.name),
                 message = esc(&c.message),
@@ -549,6 +560,7 @@ mod tests {
             notes: vec![],
             deploy: None,
             versions: crate::judge::versions::analyse(&loads),
+            retention: None,
             prober: ProberStats::default(),
             loads,
             failures: vec![],
@@ -681,11 +693,13 @@ mod tests {
                 name: "final version is 2.0".to_string(),
                 passed: true,
                 message: "settle served 2.0 only".to_string(),
+                warning: false,
             },
             Check {
                 name: "x<y".to_string(),
                 passed: false,
                 message: "\"quoted\" & 'single'".to_string(),
+                warning: false,
             },
         ];
         r.notes = vec!["the baseline <already> failed".to_string()];

@@ -1,0 +1,190 @@
+//! The verdict on one answer to a retention request: served, gone, or neither. Pure, so every
+//! case is tested without a server.
+
+/// What came back for one request: the status and `Content-Type`, or why there was no answer.
+pub type Answer = Result<(u16, Option<String>), String>;
+
+/// One attempt's verdict; the text says how it was answered, for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// 2xx with content of the asset's kind.
+    Served,
+    /// 404, 410 or 403 (a bucket's answer for a missing object), or an HTML page where the
+    /// asset was (the SPA fallback's `index.html`), or content of another kind.
+    Gone(String),
+    /// No verdict: a 5xx, another 4xx (401, 429), no answer at all. The asset is not shown to be
+    /// retained, nor to be gone.
+    Unchecked(String),
+}
+
+/// Judges one answer for an asset the first phase loaded as `resource_type` with
+/// `expected_mime`.
+pub fn judge(resource_type: &str, expected_mime: Option<&str>, answer: &Answer) -> Attempt {
+    let (status, content_type) = match answer {
+        Err(e) => return Attempt::Unchecked(e.clone()),
+        Ok((status, content_type)) => (*status, content_type.as_deref()),
+    };
+    match status {
+        404 | 410 | 403 => return Attempt::Gone(status.to_string()),
+        200..=299 => {}
+        _ => return Attempt::Unchecked(status.to_string()),
+    }
+    let Some(content_type) = content_type else {
+        // Nothing to compare: browsers sniff an untyped image, font or classic script.
+        return Attempt::Served;
+    };
+    let got = family(essence(content_type));
+    let expected = expected_mime.map(|m| family(essence(m)));
+    if got == "html" && expected != Some("html") {
+        return Attempt::Gone(format!(
+            "{status} {} (SPA fallback page)",
+            essence(content_type)
+        ));
+    }
+    let of_kind = match resource_type {
+        "Script" => got == "js",
+        "Stylesheet" => got == "css",
+        // Fonts and images come under many types (octet-stream, content negotiation).
+        _ => true,
+    };
+    if of_kind || expected == Some(got) {
+        Attempt::Served
+    } else {
+        Attempt::Gone(format!(
+            "{status} {} (the first phase got {})",
+            essence(content_type),
+            expected_mime.map_or("another type", essence)
+        ))
+    }
+}
+
+/// `text/javascript; charset=utf-8` → `text/javascript`, lower-cased.
+fn essence(mime: &str) -> &str {
+    mime.split(';').next().unwrap_or("").trim()
+}
+
+/// Types that mean the same to a browser, as one word.
+fn family(essence: &str) -> &str {
+    let e = essence.to_ascii_lowercase();
+    const JS: [&str; 8] = [
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "application/ecmascript",
+        "application/x-ecmascript",
+        "text/x-javascript",
+        "text/jscript",
+    ];
+    if JS.contains(&e.as_str()) {
+        "js"
+    } else if e == "text/css" {
+        "css"
+    } else if e == "text/html" || e == "application/xhtml+xml" {
+        "html"
+    } else if e.starts_with("image/") {
+        "image"
+    } else if e.starts_with("font/")
+        || e.starts_with("application/font-")
+        || e.starts_with("application/x-font-")
+        || e == "application/vnd.ms-fontobject"
+    {
+        "font"
+    } else {
+        essence
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(status: u16, content_type: &str) -> Answer {
+        Ok((status, Some(content_type.to_string())))
+    }
+
+    #[test]
+    fn an_asset_of_its_own_kind_is_served() {
+        let js = Some("text/javascript");
+        assert_eq!(
+            judge("Script", js, &ok(200, "text/javascript; charset=utf-8")),
+            Attempt::Served
+        );
+        assert_eq!(
+            judge("Script", js, &ok(200, "application/javascript")),
+            Attempt::Served
+        );
+        assert_eq!(
+            judge("Stylesheet", Some("text/css"), &ok(200, "text/css")),
+            Attempt::Served
+        );
+        assert_eq!(
+            judge(
+                "Font",
+                Some("font/woff2"),
+                &ok(200, "application/octet-stream")
+            ),
+            Attempt::Served
+        );
+        assert_eq!(
+            judge("Image", Some("image/png"), &ok(200, "image/webp")),
+            Attempt::Served
+        );
+        assert_eq!(judge("Script", js, &Ok((200, None))), Attempt::Served);
+        // What the first phase got, whatever the kind says.
+        assert_eq!(
+            judge(
+                "Script",
+                Some("application/octet-stream"),
+                &ok(200, "application/octet-stream")
+            ),
+            Attempt::Served
+        );
+    }
+
+    #[test]
+    fn a_404_or_the_spa_fallback_page_is_gone() {
+        let js = Some("text/javascript");
+        assert_eq!(
+            judge("Script", js, &ok(404, "text/plain")),
+            Attempt::Gone("404".into())
+        );
+        assert_eq!(
+            judge("Script", js, &ok(410, "text/plain")),
+            Attempt::Gone("410".into())
+        );
+        assert_eq!(
+            judge("Font", None, &ok(403, "application/xml")),
+            Attempt::Gone("403".into())
+        );
+        assert_eq!(
+            judge("Script", js, &ok(200, "text/html; charset=utf-8")),
+            Attempt::Gone("200 text/html (SPA fallback page)".into())
+        );
+        assert_eq!(
+            judge("Image", Some("image/png"), &ok(200, "text/html")),
+            Attempt::Gone("200 text/html (SPA fallback page)".into())
+        );
+        assert_eq!(
+            judge("Stylesheet", Some("text/css"), &ok(200, "text/plain")),
+            Attempt::Gone("200 text/plain (the first phase got text/css)".into())
+        );
+    }
+
+    #[test]
+    fn errors_and_other_statuses_prove_nothing() {
+        let js = Some("text/javascript");
+        assert_eq!(
+            judge("Script", js, &ok(503, "text/html")),
+            Attempt::Unchecked("503".into())
+        );
+        assert_eq!(
+            judge("Script", js, &ok(401, "text/html")),
+            Attempt::Unchecked("401".into())
+        );
+        assert_eq!(
+            judge("Script", js, &Err("connection refused".into())),
+            Attempt::Unchecked("connection refused".into())
+        );
+    }
+}
