@@ -112,7 +112,7 @@ pub struct RunArgs {
     pub idle: Option<Duration>,
 
     #[arg(long, value_parser = crate::clock::parse_duration, value_name = "DURATION", help = format!(
-        "A fetch or XHR still open after this long is a long poll: the load stops waiting for it (as for an event stream once open, and any WebSocket) [default: {}]",
+        "A fetch or XHR still open after this long is a long poll: the load stops waiting for it (as for an event stream once open, and any WebSocket) [default: {}, at most half the load timeout]",
         defaults::shown(defaults::LONG_REQUEST)
     ))]
     pub long_request: Option<Duration>,

@@ -327,17 +327,20 @@ struct Timing {
 }
 
 fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
+    let load_timeout = positive(
+        o.load_timeout.or(spec.load_timeout),
+        "--load-timeout",
+        defaults::LOAD_TIMEOUT,
+    )?;
+    let long_request = o.long_request.or(spec.long_request);
     let timing = Timing {
         idle: o.idle.or(spec.idle).unwrap_or(defaults::IDLE),
-        load_timeout: positive(
-            o.load_timeout.or(spec.load_timeout),
-            "--load-timeout",
-            defaults::LOAD_TIMEOUT,
-        )?,
+        load_timeout,
+        // Unless given, a short load timeout shortens it: a long poll must still end the load.
         long_request: positive(
-            o.long_request.or(spec.long_request),
+            long_request,
             "--long-request",
-            defaults::LONG_REQUEST,
+            defaults::LONG_REQUEST.min(load_timeout / 2),
         )?,
         duration: positive(
             o.duration.or(spec.duration),

@@ -243,6 +243,7 @@ async fn settings_that_cannot_work_are_usage_errors() {
     for args in [
         &["--loads", "0"][..],
         &["--idle", "10s", "--load-timeout", "5s"],
+        &["--long-request", "10s", "--load-timeout", "5s"],
         &["--load-timeout", "0s"],
         &["--rate", "0/s"],
         &["--duration", "0s"],
