@@ -303,7 +303,10 @@ async fn collect(
                 None => break,
             },
             round = rounds.recv(), if tabs_open => match round {
-                Some(round) => collected.recorder.record_round(round),
+                Some(mut round) => {
+                    round.observation.after_interrupt = interrupted;
+                    collected.recorder.record_round(round);
+                }
                 None => tabs_open = false,
             },
             changed = control.phase.changed() => {

@@ -88,6 +88,10 @@ impl TabsRecorder {
 
     pub fn take(&mut self, round: TabRound) {
         let obs = &round.observation;
+        // A Ctrl-C reaches Chromium too: a tab it cut short says nothing.
+        if obs.after_interrupt && obs.prober_error.is_some() {
+            return;
+        }
         let judgement = classify::judge(obs, &self.rules);
         let s = self.parts.phases.entry(obs.phase).or_default();
         s.loads += 1;
@@ -171,6 +175,9 @@ pub fn assemble(parts: TabParts, slo: &Slo) -> (OpenTabs, Check) {
             first.class
         ),
         _ if rounds == 0 => "no round was made: the run ended before the tabs opened".to_string(),
+        _ if phases.iter().all(|p| p.ok + p.failed == 0) => {
+            format!("no round said anything about the site: all {rounds} were the prober's faults")
+        }
         _ => format!(
             "{} tabs, {rounds} rounds, {failed} failed (within the SLO)",
             parts.tabs

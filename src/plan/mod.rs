@@ -292,13 +292,26 @@ fn open_tabs(o: &Options, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
         ))
         .into());
     }
-    Ok((count > 0).then(|| TabPlan {
+    let every = positive(
+        o.open_tabs_every.or(spec.as_ref().and_then(|s| s.every)),
+        "--open-tabs-every",
+        defaults::OPEN_TAB_EVERY,
+    )?;
+    let steps = spec.map(|s| s.steps).unwrap_or_default();
+    // A tab that navigates is a fresh load of the new version, not a user still on the old one.
+    if steps
+        .iter()
+        .any(|s| matches!(s, scenario::Step::Goto { .. }))
+    {
+        return Err(UsageError(
+            "[[open_tabs.step]] cannot goto: an open tab stays on the page it opened (click to a route instead)".into(),
+        )
+        .into());
+    }
+    Ok((count > 0).then_some(TabPlan {
         count,
-        every: o
-            .open_tabs_every
-            .or(spec.as_ref().and_then(|s| s.every))
-            .unwrap_or(defaults::OPEN_TAB_EVERY),
-        steps: spec.map(|s| s.steps).unwrap_or_default(),
+        every,
+        steps,
     }))
 }
 

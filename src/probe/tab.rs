@@ -44,23 +44,39 @@ pub async fn keep_open(
     send: impl Fn(TabRound) -> bool,
 ) {
     let settings = cx.settings;
-    let Ok(context) = cdp(
+    let url = settings.targets.pick(cx.tab as u64).to_string();
+    // A tab the prober could not open is its fault, and says so in the report.
+    let never_opened = |why: String| {
+        let mut obs = Observation::start(0, cx.tab, *cx.phase.borrow(), url.clone(), now());
+        obs.prober_error = Some(why);
+        send(TabRound {
+            tab: cx.tab,
+            round: 0,
+            opened_at_ms: now(),
+            opened_on: None,
+            observation: obs,
+        });
+    };
+    let context = match cdp(
         settings.cdp_timeout,
         "creating a browser context",
         chromium.browser.create_browser_context(Default::default()),
     )
     .await
-    else {
-        return;
+    {
+        Ok(context) => context,
+        Err(e) => return never_opened(e),
     };
-    let url = settings.targets.pick(cx.tab as u64).to_string();
-    if let Ok(page) = open_page(&chromium, settings, &context, &url).await {
-        let mut stopped = std::pin::pin!(stopped);
-        tokio::select! {
-            _ = rounds(&page, &cx, &url, &send) => {}
-            _ = &mut stopped => {}
+    match open_page(&chromium, settings, &context, &url).await {
+        Ok(page) => {
+            let mut stopped = std::pin::pin!(stopped);
+            tokio::select! {
+                _ = rounds(&page, &cx, &url, &send) => {}
+                _ = &mut stopped => {}
+            }
+            let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
         }
-        let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
+        Err(e) => never_opened(e),
     }
     let _ = tokio::time::timeout(
         settings.cdp_timeout,
@@ -73,16 +89,28 @@ pub async fn keep_open(
 async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabRound) -> bool) {
     let settings = cx.settings;
     let opened_at_ms = clock::unix_ms(SystemTime::now());
-    let Ok(mut session) =
-        Session::open(page, settings, Instant::now() + settings.load_timeout).await
-    else {
-        return;
-    };
+    let phase = *cx.phase.borrow();
+    let mut opening = Observation::start(0, cx.tab, phase, url.into(), opened_at_ms);
+    let mut session =
+        match Session::open(page, settings, Instant::now() + settings.load_timeout).await {
+            Ok(session) => session,
+            Err(e) => {
+                opening.prober_error = Some(e);
+                send(TabRound {
+                    tab: cx.tab,
+                    round: 0,
+                    opened_at_ms,
+                    opened_on: None,
+                    observation: opening,
+                });
+                return;
+            }
+        };
     let opened = session.navigate(url).await;
-    let mut opening = Observation::start(0, cx.tab, *cx.phase.borrow(), url.into(), opened_at_ms);
     let books = session.next_round(far_away());
     let usable = opened.is_ok() && books.prober_error.is_none() && !books.timed_out;
     books.finish(&mut opening, settings);
+    opening.phase = Phase::of_load(phase, *cx.phase.borrow());
     if usable {
         read_page(page, settings, &mut opening).await;
     }
@@ -148,10 +176,11 @@ async fn fetch_again(session: &mut Session<'_>, assets: &[(String, String)]) -> 
         "Promise.all({urls}.map((u) => fetch(u, {{ cache: 'no-store', mode: 'no-cors' }}).then((r) => r.arrayBuffer()).catch(() => null))).then(() => true)"
     );
     let page = session.page;
-    session
-        .during(page.evaluate_expression(script))
-        .await?
-        .map_err(|e| Halt::Step(format!("fetching the tab's assets again: {e}")))?;
+    if let Err(e) = session.during(page.evaluate_expression(script)).await? {
+        // The prober's own call failed, not a step of the user's.
+        session.tracker.prober_error = Some(format!("fetching the tab's assets again: {e}"));
+        return Err(Halt::Recorded);
+    }
     session.until_idle().await
 }
 

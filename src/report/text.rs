@@ -113,9 +113,9 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
         .collect();
     let _ = writeln!(
         out,
-        "  tabs      {} open tabs, a round every {:.0}s: {}",
+        "  tabs      {} open tabs, a round {} after the previous one: {}",
         tabs.tabs,
-        tabs.every_s,
+        crate::defaults::shown(Duration::from_secs_f64(tabs.every_s)),
         phases.join(", ")
     );
     for f in tabs.failures.iter().take(SHOWN_TAB_FAILURES) {

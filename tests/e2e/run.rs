@@ -244,6 +244,7 @@ async fn settings_that_cannot_work_are_usage_errors() {
         &["--loads", "0"][..],
         &["--idle", "10s", "--load-timeout", "5s"],
         &["--long-request", "10s", "--load-timeout", "5s"],
+        &["--open-tabs", "1", "--open-tabs-every", "0s"],
         &["--load-timeout", "0s"],
         &["--rate", "0/s"],
         &["--duration", "0s"],

@@ -108,7 +108,8 @@ click = "#open-reports"
     .unwrap();
     let script = deploy_script(dir.path(), &sim.control_url(), 60, 0);
     let scenario = scenario.display().to_string();
-    let run = wrap(&sim, &script, "8s", &["--scenario", &scenario]).await;
+    // A long settle: the one round that matters must end before the run does.
+    let run = wrap(&sim, &script, "16s", &["--scenario", &scenario]).await;
     sim.shutdown().await;
 
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);

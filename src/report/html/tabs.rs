@@ -13,8 +13,9 @@ pub(super) fn open_tabs(out: &mut String, r: &Report) {
     let Some(tabs) = &r.open_tabs else { return };
     let _ = writeln!(
         out,
-        r#"<section id="open-tabs"><h2>Open tabs</h2><p>{} tabs opened during the baseline and kept open, a round every {:.0} s.</p>"#,
-        tabs.tabs, tabs.every_s
+        r#"<section id="open-tabs"><h2>Open tabs</h2><p>{} tabs opened at the start and kept open, a round {} after the previous one.</p>"#,
+        tabs.tabs,
+        crate::defaults::shown(std::time::Duration::from_secs_f64(tabs.every_s))
     );
     out.push_str("<table><thead><tr><th>phase</th><th>verdict</th><th>rounds</th><th>ok</th><th>failed</th><th>prober errors</th><th>reason</th></tr></thead><tbody>\n");
     for p in &tabs.phases {
