@@ -170,7 +170,7 @@ pub fn assemble(parts: TabParts, slo: &Slo) -> (OpenTabs, Check) {
         Some(first) if !failing.is_empty() => format!(
             "{}; first: a tab running {} asked for {} ({})",
             failing.join(", "),
-            first.opened_on.as_deref().unwrap_or("the old version"),
+            first.runs(),
             first.url,
             first.class
         ),

@@ -70,3 +70,10 @@ pub struct TabFailure {
     pub answered_by: Option<String>,
     pub message: String,
 }
+
+impl TabFailure {
+    /// The version the tab runs, in words.
+    pub fn runs(&self) -> &str {
+        self.opened_on.as_deref().unwrap_or("an unknown version")
+    }
+}

@@ -106,10 +106,12 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
                 return;
             }
         };
+    let opening_clock = Instant::now();
     let opened = session.navigate(url).await;
     let books = session.next_round(far_away());
     let usable = opened.is_ok() && books.prober_error.is_none() && !books.timed_out;
     books.finish(&mut opening, settings);
+    opening.duration_ms = opening_clock.elapsed().as_secs_f64() * 1000.0;
     opening.phase = Phase::of_load(phase, *cx.phase.borrow());
     if usable {
         read_page(page, settings, &mut opening).await;
@@ -144,6 +146,7 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
             return;
         }
         let started = (now(), *cx.phase.borrow());
+        let clock = Instant::now();
         session.next_round(Instant::now() + settings.load_timeout);
         let result = if cx.plan.steps.is_empty() {
             fetch_again(&mut session, &assets).await
@@ -155,6 +158,7 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
         let lost = books.crashed || books.prober_error.is_some();
         let mut obs = Observation::start(n.into(), cx.tab, started.1, url.into(), started.0);
         obs.continues_page = true;
+        obs.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         books.finish(&mut obs, settings);
         asked_as(&mut obs, &assets);
         obs.phase = Phase::of_load(started.1, *cx.phase.borrow());

@@ -124,7 +124,7 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
             .map(|s| s.to_string())
             .or_else(|| f.error.clone())
             .unwrap_or_else(|| f.class.to_string());
-        let runs = f.opened_on.as_deref().unwrap_or("the old version");
+        let runs = f.runs();
         let by = f
             .answered_by
             .as_ref()
@@ -146,7 +146,7 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
             FailureClass::MissingAsset | FailureClass::WrongContent
         )
     }) {
-        let runs = gone.opened_on.as_deref().unwrap_or("the old version");
+        let runs = gone.runs();
         let _ = writeln!(
             out,
             "  diagnosis: a tab runs {runs} and {runs}'s {} is no longer served: its next lazy chunk will fail",
