@@ -117,13 +117,7 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
         read_page(page, settings, &mut opening).await;
     }
     let opened_on = opening.version.clone();
-    let assets: Vec<(String, String)> = opening
-        .requests
-        .iter()
-        .filter(|r| matches!(r.resource_type.as_str(), "Script" | "Stylesheet"))
-        .filter(|r| r.status.is_some_and(|s| (200..300).contains(&s)))
-        .map(|r| (r.url.clone(), r.resource_type.clone()))
-        .collect();
+    let assets = scripts_and_stylesheets(&opening);
     let round = |round, observation| TabRound {
         tab: cx.tab,
         round,
@@ -168,6 +162,17 @@ async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabR
             return;
         }
     }
+}
+
+/// What the tab loaded that its next rounds fetch again, with what each was asked for as.
+fn scripts_and_stylesheets(opening: &Observation) -> Vec<(String, String)> {
+    opening
+        .requests
+        .iter()
+        .filter(|r| matches!(r.resource_type.as_str(), "Script" | "Stylesheet"))
+        .filter(|r| r.status.is_some_and(|s| (200..300).contains(&s)))
+        .map(|r| (r.url.clone(), r.resource_type.clone()))
+        .collect()
 }
 
 /// Fetches the tab's scripts and stylesheets again, bypassing every cache, and waits for idle.
