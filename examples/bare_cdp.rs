@@ -58,7 +58,7 @@ const CDP_TIMEOUT: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let executable = resolve_executable(args.chromium.as_deref())?;
+    let executable = resolve_executable(args.chromium.as_deref(), None)?;
     let chromium = Arc::new(
         Chromium::launch(&BrowserOptions {
             executable,

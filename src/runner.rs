@@ -140,7 +140,7 @@ pub async fn run_workers(
     collected.end_phase(clock::unix_ms(finished_at));
     cpu_stop.send_replace(true);
     let cpu = cpu_samples.await.unwrap_or_default();
-    let (browser_outages, browser_fault) = stop_browser(browser).await;
+    let browser = stop_browser(browser).await;
     let duration_s = t0.elapsed().as_secs_f64();
     let Collected {
         recorder,
@@ -156,12 +156,13 @@ pub async fn run_workers(
             duration_s,
             phases,
             interrupted,
-            browser_outages,
+            browser_outages: browser.outages,
             abandoned_in_flight: abandoned,
             skipped_starts: counters.skipped.load(Ordering::SeqCst),
             cpu,
             deploy: None,
-            browser_fault,
+            browser_fault: browser.fault,
+            browser: browser.described,
         },
         observations: kept,
     })
@@ -264,16 +265,30 @@ async fn check_with_browser(cfg: &RunConfig, supervisor: &Supervisor) -> Result<
         .map_err(|e| UsageError(e).into())
 }
 
-/// Shuts the browser down: its outages over the run, or why there was none.
-async fn stop_browser(browser: Result<Arc<Supervisor>, String>) -> (Vec<Outage>, Option<String>) {
+/// Shuts the browser down: which it was and its outages over the run, or why there was none.
+async fn stop_browser(browser: Result<Arc<Supervisor>, String>) -> BrowserFacts {
     match browser {
         Ok(supervisor) => {
-            let outages = supervisor.outages();
+            let facts = BrowserFacts {
+                described: supervisor.described().await,
+                outages: supervisor.outages(),
+                fault: None,
+            };
             supervisor.shutdown().await;
-            (outages, None)
+            facts
         }
-        Err(fault) => (Vec::new(), Some(fault)),
+        Err(fault) => BrowserFacts {
+            fault: Some(fault),
+            ..BrowserFacts::default()
+        },
     }
+}
+
+#[derive(Default)]
+struct BrowserFacts {
+    described: Option<String>,
+    outages: Vec<Outage>,
+    fault: Option<String>,
 }
 
 /// Takes observations and phase changes until the workers are done or the grace period after a

@@ -37,7 +37,7 @@ pub struct DemoArgs {
 
     #[arg(long, env = "CHROMIUM", value_name = "PATH", help = format!(
         "Chromium or Chrome executable [default: {}]",
-        crate::browser::DEFAULT_EXECUTABLES[0]
+        crate::browser::DEFAULT_SHOWN
     ))]
     pub chromium: Option<PathBuf>,
 

@@ -207,9 +207,14 @@ pub struct RunArgs {
 
     #[arg(long, env = "CHROMIUM", value_name = "PATH", help = format!(
         "Chromium or Chrome executable [default: {}]",
-        crate::browser::DEFAULT_EXECUTABLES[0]
+        crate::browser::DEFAULT_SHOWN
     ))]
     pub chromium: Option<PathBuf>,
+
+    /// Which Chromium build: the headless shell (the default when installed: a fraction of
+    /// full Chromium's CPU per fresh user), or full Chromium
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub browser: Option<crate::browser::BrowserKind>,
 
     /// No live progress output
     #[arg(short, long)]
@@ -299,6 +304,7 @@ impl RunArgs {
             version_js: self.version_js.clone(),
             expect_version: self.expect_version.clone(),
             chromium: self.chromium.clone(),
+            browser: self.browser,
             insecure: self.insecure,
             trust_certs: self.trust_cert.clone(),
             check_retention: self.check_retention,

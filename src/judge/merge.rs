@@ -317,7 +317,14 @@ fn merged_notes(shards: &[Shard], settings: &Settings, deploys: &[&DeployRecord]
 
 fn prober_stats(shards: &[Shard]) -> ProberStats {
     let sum = |f: fn(&ProberStats) -> u64| shards.iter().map(|s| f(&s.report.prober)).sum();
+    let mut browsers: Vec<String> = shards
+        .iter()
+        .filter_map(|s| s.report.prober.browser.clone())
+        .collect();
+    browsers.dedup();
     ProberStats {
+        // Shards on different browsers say so.
+        browser: (!browsers.is_empty()).then(|| browsers.join(", ")),
         browser_relaunches: shards
             .iter()
             .map(|s| s.report.prober.browser_relaunches)

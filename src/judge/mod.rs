@@ -74,6 +74,7 @@ pub fn run_report(
         notes,
         deploy: facts.deploy,
         prober: ProberStats {
+            browser: facts.browser,
             browser_relaunches: facts.browser_outages.len() as u32,
             browser_outages: facts.browser_outages,
             abandoned_loads: facts.abandoned_in_flight + recorded.abandoned,

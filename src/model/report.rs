@@ -285,6 +285,9 @@ impl FailingResource {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProberStats {
+    /// Which browser ran: the executable and the product it reports.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub browser: Option<String>,
     /// Times Chromium died and was started again.
     pub browser_relaunches: u32,
     /// When the browser was gone, each from the broken connection to the relaunched browser:

@@ -48,6 +48,9 @@ pub struct RunFacts {
     /// Why there was no browser at all: it could not start, or the run was stopped first.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub browser_fault: Option<String>,
+    /// Which browser ran, e.g. `chromium-headless-shell (HeadlessChrome/156.0.8078.114)`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub browser: Option<String>,
 }
 
 /// A run saved before judging (`run --save-observations`): the judge's whole input. The

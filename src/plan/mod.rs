@@ -59,6 +59,8 @@ pub struct Options {
     pub version_js: Option<String>,
     pub expect_version: Option<String>,
     pub chromium: Option<PathBuf>,
+    /// `--browser`: the headless shell or full Chromium; None: the shell when installed.
+    pub browser: Option<browser::BrowserKind>,
     /// Accept any server certificate (`--insecure`); false leaves it to the scenario file.
     pub insecure: bool,
     /// Also accept these certificates (`--trust-cert`, PEM files).
@@ -264,7 +266,7 @@ fn max_loads(o: &Options) -> Result<Option<u64>> {
 /// The browser to launch, and which certificates it accepts.
 fn browser_options(o: &Options, trust: browser::Trust) -> Result<BrowserOptions> {
     Ok(BrowserOptions {
-        executable: browser::resolve_executable(o.chromium.as_deref())?,
+        executable: browser::resolve_executable(o.chromium.as_deref(), o.browser)?,
         cdp_timeout: defaults::CDP_TIMEOUT,
         trust,
     })

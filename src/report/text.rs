@@ -268,8 +268,11 @@ fn retention_lines(out: &mut String, report: &Report) {
     }
 }
 
-/// The prober's own downtime, when Chromium had to be relaunched.
+/// Which browser ran, and the prober's own downtime when Chromium had to be relaunched.
 fn prober_line(out: &mut String, report: &Report) {
+    if let Some(browser) = &report.prober.browser {
+        let _ = writeln!(out, "  browser   {browser}");
+    }
     if report.prober.browser_relaunches > 0 {
         let down_ms: u64 = report
             .prober

@@ -68,8 +68,19 @@ fn assert_nothing_measured(run: &Run) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_chromium_starts_is_inconclusive_with_reports() {
     let site = Site::start(spa_routes()).await.unwrap();
-    let probe = Probe::start(&site.url("/"), &["--duration", "5m"]);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // A browser that takes 3 s to start, so the signal surely lands while it starts.
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow-chromium");
+    let real = rollprobe::browser::resolve_executable(None, None).unwrap();
+    std::fs::write(
+        &slow,
+        format!("#!/bin/sh\nsleep 3\nexec {} \"$@\"\n", real.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&slow, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let slow = slow.display().to_string();
+    let probe = Probe::start(&site.url("/"), &["--duration", "5m", "--chromium", &slow]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
     probe.signal(libc::SIGTERM);
     let run = probe.finish(Duration::from_secs(30)).await;
     site.shutdown().await;

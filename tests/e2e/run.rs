@@ -33,6 +33,25 @@ async fn healthy_spa_with_lazy_chunk_passes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_headless_shell_by_default_and_full_chromium_on_request() {
+    let site = Site::start(spa_routes()).await.unwrap();
+    let shell = probe(&site.url("/"), &["--loads", "2"]).await;
+    let full = probe(&site.url("/"), &["--loads", "2", "--browser", "full"]).await;
+    site.shutdown().await;
+
+    for (run, name) in [(&shell, "chromium-headless-shell ("), (&full, "chromium (")] {
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        let browser = run.json()["prober"]["browser"].as_str().unwrap_or_default();
+        assert!(browser.starts_with(name), "{browser}");
+        assert!(
+            browser.contains("Chrome/"),
+            "the version it reports: {browser}"
+        );
+        assert!(run.stdout.contains(browser), "{}", run.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_hashed_bundle_is_a_missing_asset() {
     let routes = spa_routes()
         .into_iter()
