@@ -87,6 +87,21 @@ pub struct Judgement {
     pub failures: Vec<Failure>,
 }
 
+impl Judgement {
+    /// The distinct classes this load failed with that count against the site.
+    pub fn counted_classes(&self, rules: &Rules) -> Vec<FailureClass> {
+        let mut classes: Vec<FailureClass> = self
+            .failures
+            .iter()
+            .map(|f| f.class)
+            .filter(|c| rules.counts(*c))
+            .collect();
+        classes.sort();
+        classes.dedup();
+        classes
+    }
+}
+
 pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     let at = |offset_ms: f64| unix_ms(obs, offset_ms);
     let mut failures = request_failures(obs, rules);

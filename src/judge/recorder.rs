@@ -220,14 +220,7 @@ impl Recorder {
         }
         self.old_assets.take(&obs, &self.rules);
         let judgement = classify::judge(&obs, &self.rules);
-        let mut classes: Vec<FailureClass> = judgement
-            .failures
-            .iter()
-            .map(|f| f.class)
-            .filter(|c| self.rules.counts(*c))
-            .collect();
-        classes.sort();
-        classes.dedup();
+        let classes = judgement.counted_classes(&self.rules);
         let mut served_by: Vec<String> = obs
             .requests
             .iter()

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use super::classify::{self, Rules};
 use super::verdict::{self, Counting};
 use crate::model::{
-    Check, FailureClass, OpenTabs, Outcome, Phase, Settings, Slo, Status, Summary, TabFailure,
-    TabPhase, TabRound,
+    Check, OpenTabs, Outcome, Phase, Settings, Slo, Status, Summary, TabFailure, TabPhase, TabRound,
 };
 
 pub const CHECK: &str = "open tabs keep working across the deploy";
@@ -100,14 +99,7 @@ impl TabsRecorder {
             Outcome::Failed => s.failed += 1,
             Outcome::ProberError => s.prober_errors += 1,
         }
-        let mut classes: Vec<FailureClass> = judgement
-            .failures
-            .iter()
-            .map(|f| f.class)
-            .filter(|c| self.rules.counts(*c))
-            .collect();
-        classes.sort();
-        classes.dedup();
+        let classes = judgement.counted_classes(&self.rules);
         for class in classes {
             *s.failed_loads_by_class.entry(class).or_default() += 1;
         }

@@ -161,34 +161,27 @@ async fn cross_origin_asset_blocked_by_orb_is_wrong_content() {
     );
 }
 
-/// A page whose bundle loads with 200 and throws before the app mounts: `#app` stays empty.
-fn throwing_app() -> Vec<Route> {
+/// A page whose whole app is `/assets/app.js`, mounting into `#app`.
+fn app(script: &str) -> Vec<Route> {
     vec![
         Route::html(
             "/",
             r#"<!doctype html><script type="module" src="/assets/app.js"></script><div id="app"></div>"#,
         ),
-        Route::new(
-            "/assets/app.js",
-            "text/javascript",
-            r#"throw new Error("config missing"); document.getElementById("app").innerHTML = "<h1>hi</h1>";"#,
-        ),
+        Route::new("/assets/app.js", "text/javascript", script.to_string()),
     ]
+}
+
+/// The bundle loads with 200 and throws before the app mounts: `#app` stays empty.
+fn throwing_app() -> Vec<Route> {
+    app(
+        r#"throw new Error("config missing"); document.getElementById("app").innerHTML = "<h1>hi</h1>";"#,
+    )
 }
 
 /// The same app, mounting.
 fn mounting_app() -> Vec<Route> {
-    vec![
-        Route::html(
-            "/",
-            r#"<!doctype html><script type="module" src="/assets/app.js"></script><div id="app"></div>"#,
-        ),
-        Route::new(
-            "/assets/app.js",
-            "text/javascript",
-            r#"document.getElementById("app").innerHTML = "<main><h1>Dashboard</h1></main>";"#,
-        ),
-    ]
+    app(r#"document.getElementById("app").innerHTML = "<main><h1>Dashboard</h1></main>";"#)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

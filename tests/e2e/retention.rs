@@ -7,46 +7,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::deploy::{deploy_script, simulator};
 use crate::support::{Cmd, Probe, Run, Sim, closed_port, probe};
-use rollprobe::sim::{Mode, Simulator};
+use rollprobe::sim::Mode;
 
 const CHECK: &str = "assets of the previous version are still served";
 
-/// A 6 s rollout that waits for the deploy script to trigger it.
-async fn simulator(mode: Mode) -> Simulator {
-    Sim::new(mode)
-        .rollout(Duration::from_secs(6))
-        .auto_start(false)
-        .after(Duration::from_secs(120))
-        .max_lifetime(Duration::from_secs(180))
-        .start()
-        .await
-}
-
-/// Triggers the rollout through the control API and waits for it, as `kubectl rollout status`
-/// would. Plain bash, no curl needed.
-fn deploy_script(dir: &std::path::Path, control_url: &str) -> String {
-    let port = url::Url::parse(control_url).unwrap().port().unwrap();
-    let path = dir.join("deploy.sh");
-    std::fs::write(
-        &path,
-        format!(
-            r#"#!/usr/bin/env bash
-exec 3<>/dev/tcp/127.0.0.1/{port}
-printf 'POST /rollout?wait=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >&3
-read -r -t 30 status <&3 || exit 1
-"#
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
 /// `rollprobe run` around the simulator's rollout: 5 s baseline, 3 s settle, the version header.
 async fn around_rollout(mode: Mode, extra: &[&str]) -> Run {
-    let sim = simulator(mode).await;
+    let sim = simulator(mode, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let script = deploy_script(dir.path(), &sim.control_url());
+    let script = deploy_script(dir.path(), &sim.control_url(), 30, 0);
     let mut args = vec![
         "--workers",
         "2",
