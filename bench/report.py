@@ -13,13 +13,15 @@ same worker count.
 import json
 import sys
 
-ORDER = ["rollprobe", "bare", "bare_idle", "puppeteer", "puppeteer_nowebui"]
+ORDER = ["rollprobe", "rollprobe_full", "bare", "bare_idle", "puppeteer", "playwright", "puppeteer_full"]
 LABEL = {
     "rollprobe": "rollprobe",
+    "rollprobe_full": "rollprobe --browser full",
     "bare": "bare_cdp (load event)",
     "bare_idle": "bare_cdp --idle-ms 500",
     "puppeteer": "puppeteer (networkidle0)",
-    "puppeteer_nowebui": "puppeteer, no WebUI omnibox",
+    "playwright": "playwright (networkidle)",
+    "puppeteer_full": "puppeteer on full Chromium",
 }
 
 

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Throughput benchmark: rollprobe against the floor of what Chromium costs (a bare chromiumoxide
-# loop, examples/bare_cdp.rs) and against the classic Puppeteer script (bench/puppeteer), all
-# loading the embedded simulator's SPA (steady mode) on 127.0.0.1.
+# loop, examples/bare_cdp.rs) and against the peers a careful user would write (a Puppeteer
+# script, bench/puppeteer, and a Playwright script, bench/playwright), all loading the embedded
+# simulator's SPA (steady mode, with a lazily imported chunk) on 127.0.0.1.
 #
 #   ci/bench.sh                                   # workers 1 2 4 8, 20 s each
 #   BENCH_WORKERS="1 2" BENCH_SECONDS=10 ci/bench.sh
 #
 # Environment: BENCH_WORKERS (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
-# (default "rollprobe bare bare_idle puppeteer"), BENCH_OUT (default target/bench/<time>).
-# Tools: rollprobe; bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
-# rollprobe's wait); puppeteer (the classic script, its flags); puppeteer_nowebui (the same plus
-# the WebUI-omnibox disable-features rollprobe passes: same browser work as rollprobe).
+# (default "rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
+# (default target/bench/<time>).
+# Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_full
+# (--browser full); bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
+# rollprobe's wait: the floor); puppeteer (headless 'shell', networkidle0); playwright
+# (playwright-core, networkidle); puppeteer_full (full Chromium, with the WebUI-omnibox
+# disable-features rollprobe passes: the same browser work as rollprobe --browser full).
 #
 # For each worker count the tools run one after the other, never at once, in an order that
 # rotates between worker counts. Each run is measured over its whole process tree by
@@ -22,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 WORKERS=${BENCH_WORKERS:-"1 2 4 8"}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-TOOLS=${BENCH_TOOLS:-"rollprobe bare bare_idle puppeteer"}
+TOOLS=${BENCH_TOOLS:-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
 OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 
@@ -55,15 +59,19 @@ cargo build --release --locked --bin rollprobe --example bare_cdp
 ROLLPROBE=target/release/rollprobe
 BARE=target/release/examples/bare_cdp
 
-if [[ " $TOOLS " == *" puppeteer"* ]]; then
+SHELL_BIN=/usr/lib/chromium/chromium-headless-shell
+FULL_BIN=/usr/lib/chromium/chromium
+# The peers run on Node with their package installed from the lock file, no browser download.
+for peer in puppeteer playwright; do
+  [[ " $TOOLS " == *" $peer"* ]] || continue
   if ! command -v node >/dev/null 2>&1; then
-    echo "== node not found: skipping puppeteer" >&2
-    TOOLS=$(tr ' ' '\n' <<<"$TOOLS" | grep -v '^puppeteer' | tr '\n' ' ')
-  elif [ ! -d bench/puppeteer/node_modules/puppeteer-core ]; then
-    echo "== npm ci (bench/puppeteer)" >&2
-    (cd bench/puppeteer && npm ci --no-audit --no-fund)
+    echo "== node not found: skipping $peer" >&2
+    TOOLS=$(tr ' ' '\n' <<<"$TOOLS" | grep -v "^$peer" | tr '\n' ' ')
+  elif [ ! -d "bench/$peer/node_modules" ]; then
+    echo "== npm ci (bench/$peer)" >&2
+    (cd "bench/$peer" && npm ci --no-audit --no-fund)
   fi
-fi
+done
 
 n_workers=$(wc -w <<<"$WORKERS")
 n_tools=$(wc -w <<<"$TOOLS")
@@ -85,8 +93,8 @@ done
 
 {
   echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/{print $2}') GB RAM"
-  echo "browser: $( /usr/lib/chromium/chromium --version 2>/dev/null || chromium --version 2>/dev/null || echo unknown)"
-  echo "node: $(node --version 2>/dev/null || echo none), puppeteer-core $(node -p "require('./bench/puppeteer/node_modules/puppeteer-core/package.json').version" 2>/dev/null || echo none)"
+  echo "browsers: $("$SHELL_BIN" --version 2>/dev/null || echo "no headless shell"); $("$FULL_BIN" --version 2>/dev/null || echo "no full Chromium")"
+  echo "node: $(node --version 2>/dev/null || echo none), puppeteer-core $(node -p "require('./bench/puppeteer/node_modules/puppeteer-core/package.json').version" 2>/dev/null || echo none), playwright-core $(node -p "require('./bench/playwright/node_modules/playwright-core/package.json').version" 2>/dev/null || echo none)"
   echo "url: $URL (rollprobe simulate --mode steady), ${SECONDS_PER_RUN} s per run, workers: $WORKERS"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
@@ -96,17 +104,22 @@ run_one() { # tool workers
   local cmd
   case $tool in
     rollprobe) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res") ;;
-    bare) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN") ;;
-    bare_idle) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN" --idle-ms 500) ;;
-    puppeteer) cmd=(node bench/puppeteer/bench.js "$URL" --workers "$w" --duration "$SECONDS_PER_RUN") ;;
-    puppeteer_nowebui) cmd=(node bench/puppeteer/bench.js "$URL" --workers "$w" --duration "$SECONDS_PER_RUN"
+    rollprobe_full) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res"
+      --browser full) ;;
+    bare) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN" --chromium "$SHELL_BIN") ;;
+    bare_idle) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN" --idle-ms 500
+      --chromium "$SHELL_BIN") ;;
+    puppeteer|playwright) cmd=(node "bench/$tool/bench.js" "$URL" --workers "$w"
+      --duration "$SECONDS_PER_RUN" --chromium "$SHELL_BIN") ;;
+    puppeteer_full) cmd=(node bench/puppeteer/bench.js "$URL" --workers "$w" --duration "$SECONDS_PER_RUN"
+      --chromium "$FULL_BIN"
       --extra-arg --disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup) ;;
     *) echo "unknown tool $tool" >&2; return 1 ;;
   esac
   echo "== $tool, $w worker(s)" >&2
   # rollprobe writes its report to --json; the others print their JSON line on stdout.
   local stdout="$log"
-  [ "$tool" = rollprobe ] || stdout="$res"
+  [[ "$tool" == rollprobe* ]] || stdout="$res"
   python3 bench/treestat.py --out "$stats" -- "${cmd[@]}" >"$stdout" 2>>"$log" &
   RUN_PID=$!
   local rc=0

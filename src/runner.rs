@@ -16,7 +16,7 @@ use crate::cpu;
 use crate::error::UsageError;
 use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
 use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings, TabRound};
-use crate::probe::{self, LoadSettings, TabContext, TabPlan};
+use crate::probe::{self, LoadSettings, TabContext, TabPlan, Users};
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -180,6 +180,7 @@ fn start_workers(
     let shared = Arc::new(Shared {
         supervisor: supervisor.clone(),
         settings: cfg.load.clone(),
+        users: Users::new(&cfg.load, cfg.model.max_in_flight()),
         max_loads: cfg.max_loads,
         counters: counters.clone(),
         phase: control.phase.clone(),
@@ -445,6 +446,7 @@ struct Counters {
 struct Shared {
     supervisor: Arc<Supervisor>,
     settings: LoadSettings,
+    users: Users,
     max_loads: Option<u64>,
     counters: Arc<Counters>,
     phase: watch::Receiver<Phase>,
@@ -467,7 +469,13 @@ impl Shared {
         let now = clock::unix_ms(SystemTime::now());
         let obs = Observation::start(id, worker, *self.phase.borrow(), url, now);
         let obs = match self.supervisor.get().await {
-            Ok(chromium) => probe::load_page(&chromium, &self.settings, obs).await,
+            Ok(chromium) => {
+                // The last loads of a bounded run need nobody after them.
+                let more = self
+                    .max_loads
+                    .is_none_or(|max| self.counters.next_id.load(Ordering::SeqCst) < max);
+                probe::load_page(&chromium, &self.settings, &self.users, more, obs).await
+            }
             Err(e) => {
                 // Relaunch failed: the prober's fault. Back off so a broken browser does not spin.
                 tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,123 +1,45 @@
 #!/usr/bin/env node
-// The classic Puppeteer zero-downtime check, as a yardstick for rollprobe (ci/bench.sh).
+// The classic Puppeteer zero-downtime check, as a yardstick for rollprobe (ci/bench.sh): a fresh
+// incognito browser context per load, a new page, HTTP cache off, goto(url, {waitUntil:
+// 'networkidle0'}), requests that failed or answered >= 400 recorded (as the usual blog-post
+// script does), context closed. The loop and the output are bench/loop.js's.
 //
 //   node bench.js URL [--workers N] [--duration SECS] [--chromium PATH] [--extra-arg ARG]...
-//
-// N loops at once, each repeating: a fresh incognito browser context, a new page, HTTP cache
-// off, goto(url, {waitUntil: 'networkidle0'}), requests that failed or answered >= 400
-// recorded (as the usual blog-post script does), context closed. Same launch flags as
-// rollprobe's browser. Prints one JSON line: loads, failed (loads with a failed request),
-// errors (loads that threw), seconds, loads_per_s, p50_ms, p95_ms. A load's time covers
-// context creation to context close, like rollprobe's duration_ms.
 'use strict';
 
 const puppeteer = require('puppeteer-core');
+const loop = require('../loop.js');
 
-function parseArgs(argv) {
-  const opts = {
-    url: null,
-    workers: 1,
-    duration: 20,
-    chromium: process.env.CHROMIUM || '/usr/bin/chromium',
-    extraArgs: [],
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--workers') opts.workers = parseInt(argv[++i], 10);
-    else if (a === '--duration') opts.duration = parseFloat(argv[++i]);
-    else if (a === '--chromium') opts.chromium = argv[++i];
-    else if (a === '--extra-arg') opts.extraArgs.push(argv[++i]);
-    else if (!a.startsWith('--') && !opts.url) opts.url = a;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  if (!opts.url) throw new Error('usage: node bench.js URL [--workers N] [--duration SECS]');
-  return opts;
-}
-
-async function oneLoad(browser, url) {
-  const context = await browser.createBrowserContext();
-  const problems = [];
-  try {
-    const page = await context.newPage();
-    await page.setCacheEnabled(false);
-    page.on('requestfailed', (req) => {
-      problems.push({ url: req.url(), error: req.failure() && req.failure().errorText });
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push({ url: res.url(), status: res.status() });
-    });
-    const response = await page.goto(url, { waitUntil: 'networkidle0', timeout: 30000 });
-    if (!response || response.status() >= 400) {
-      problems.push({ url, status: response ? response.status() : null });
-    }
-  } finally {
-    await context.close();
-  }
-  return problems;
-}
-
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const browser = await puppeteer.launch({
-    executablePath: opts.chromium,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      ...opts.extraArgs,
-    ],
-  });
-  const t0 = performance.now();
-  const stopAt = t0 + opts.duration * 1000;
-  const times = [];
-  let failed = 0;
-  let errors = 0;
-
-  async function worker() {
-    while (performance.now() < stopAt) {
-      const start = performance.now();
-      try {
-        const problems = await oneLoad(browser, opts.url);
-        times.push(performance.now() - start);
-        if (problems.length > 0) {
-          failed += 1;
-          for (const p of problems) console.error('load problem:', JSON.stringify(p));
-        }
-      } catch (e) {
-        errors += 1;
-        console.error('load error:', e.message);
-      }
-    }
-  }
-
-  await Promise.all(Array.from({ length: opts.workers }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  times.sort((a, b) => a - b);
-  // Same nearest-rank rule as rollprobe's report.
-  const at = (q) => (times.length ? times[Math.round((times.length - 1) * q)] : 0);
-  const r3 = (x) => Math.round(x * 1000) / 1000;
-  console.log(
-    JSON.stringify({
-      tool: 'puppeteer',
-      workers: opts.workers,
-      loads: times.length,
-      failed,
-      errors,
-      seconds: r3(seconds),
-      loads_per_s: r3(times.length / seconds),
-      p50_ms: r3(at(0.5)),
-      p95_ms: r3(at(0.95)),
+loop.main({
+  name: 'puppeteer',
+  launch: (opts, args) =>
+    puppeteer.launch({
+      executablePath: opts.chromium,
+      // The old headless mode ('shell') when the executable is the headless shell; full
+      // Chromium's own headless mode otherwise.
+      headless: /headless-shell/.test(opts.chromium) ? 'shell' : true,
+      args,
     }),
-  );
-  await browser.close();
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  async oneLoad(browser, url) {
+    const context = await browser.createBrowserContext();
+    const problems = [];
+    try {
+      const page = await context.newPage();
+      await page.setCacheEnabled(false);
+      page.on('requestfailed', (req) => {
+        problems.push({ url: req.url(), error: req.failure() && req.failure().errorText });
+      });
+      page.on('response', (res) => {
+        if (res.status() >= 400) problems.push({ url: res.url(), status: res.status() });
+      });
+      const response = await page.goto(url, { waitUntil: 'networkidle0', timeout: 30000 });
+      if (!response || response.status() >= 400) {
+        problems.push({ url, status: response ? response.status() : null });
+      }
+    } finally {
+      await context.close();
+    }
+    return problems;
+  },
+  close: (browser) => browser.close(),
 });

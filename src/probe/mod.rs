@@ -2,20 +2,14 @@
 //! everything the page's requests did on the way. Judging the load is the judge's job.
 //!
 //! [`events`] merges the page's CDP events into one stream, [`tracker`] keeps the books of one
-//! load's requests, [`session`] drives the load (navigate, idle, the journey's [`journey`] steps).
+//! load's requests, [`session`] drives the load (navigate, idle, the journey's [`journey`] steps),
+//! [`user`] makes the fresh users, ahead of their loads.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::network::{
-    BlockPattern, CookieParam, Headers, SetBlockedUrLsParams, SetCookiesParams,
-    SetExtraHttpHeadersParams,
-};
-use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
-};
+use tokio::sync::oneshot;
 
 use crate::browser::Chromium;
 use crate::filter::UrlFilter;
@@ -25,6 +19,7 @@ use crate::target::Targets;
 pub use render::check_selector;
 use session::drive;
 pub use tab::{TabContext, TabPlan, keep_open};
+pub use user::{FreshUser, Users};
 
 mod events;
 mod journey;
@@ -32,6 +27,7 @@ mod render;
 mod session;
 mod tab;
 mod tracker;
+mod user;
 
 /// What every load of a run shares.
 #[derive(Clone, Debug)]
@@ -61,131 +57,45 @@ pub struct LoadSettings {
     pub expect_selector: Option<String>,
 }
 
-/// Loads the page once in a fresh context. Never fails: the prober's own faults are recorded in
-/// the observation so they can be kept apart from the site's.
+/// Loads the page once as a fresh user from `users` and, when `more` loads may follow, has the
+/// next user made while this one waits out its idle window. Never fails: the prober's own faults are recorded in the
+/// observation so they can be kept apart from the site's.
 pub async fn load_page(
     chromium: &Arc<Chromium>,
     settings: &LoadSettings,
+    users: &Users,
+    more: bool,
     mut obs: Observation,
 ) -> Observation {
     let t0 = Instant::now();
-    let context = match cdp(
-        settings.cdp_timeout,
-        "creating a browser context",
-        chromium
-            .browser
-            .create_browser_context(CreateBrowserContextParams::default()),
-    )
-    .await
-    {
-        Ok(context) => context,
+    let (quiet, when) = oneshot::channel();
+    if more {
+        users.make_when(chromium, when);
+    }
+    let user = match users.take(chromium).await {
+        Ok(user) => user,
         Err(e) => {
             obs.prober_error = Some(e);
             obs.duration_ms = elapsed_ms(t0);
             return obs;
         }
     };
-
-    let page = match open_page(chromium, settings, &context, &obs.url).await {
-        Ok(page) => {
+    match user.set_cookies(settings, &obs.url).await {
+        Ok(()) => {
             let deadline = t0 + settings.load_timeout;
-            let tracker = drive(&page, &obs.url, settings, deadline).await;
+            let tracker = drive(&user.page, &obs.url, settings, deadline, quiet).await;
             let completed =
                 !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
             tracker.finish(&mut obs, settings);
             if completed {
-                read_page(&page, settings, &mut obs).await;
+                read_page(&user.page, settings, &mut obs).await;
             }
-            Some(page)
         }
-        Err(e) => {
-            obs.prober_error = Some(e);
-            None
-        }
-    };
+        Err(e) => obs.prober_error = Some(e),
+    }
     obs.duration_ms = elapsed_ms(t0);
-    // Tearing the user down is not part of the load: it runs beside the worker's next load
-    // (about 0.1 s a load at 4 workers in the benchmark), bounded so a wedged tab is abandoned.
-    let (chromium, limit) = (chromium.clone(), settings.cdp_timeout);
-    tokio::spawn(async move {
-        if let Some(page) = page {
-            let _ = tokio::time::timeout(limit, page.close()).await;
-        }
-        let _ =
-            tokio::time::timeout(limit, chromium.browser.dispose_browser_context(context)).await;
-    });
+    user.retire(settings.cdp_timeout);
     obs
-}
-
-pub(super) async fn open_page(
-    chromium: &Chromium,
-    settings: &LoadSettings,
-    context: &BrowserContextId,
-    url: &str,
-) -> Result<Page, String> {
-    let params = CreateTargetParams::builder()
-        .url("about:blank")
-        .browser_context_id(context.clone())
-        .build()
-        .map_err(|e| format!("building the new-page request: {e}"))?;
-    let page = cdp(
-        settings.cdp_timeout,
-        "opening a page",
-        chromium.browser.new_page(params),
-    )
-    .await?;
-    if !settings.headers.is_empty() {
-        let headers: serde_json::Map<String, serde_json::Value> = settings
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
-        let params =
-            SetExtraHttpHeadersParams::new(Headers::new(serde_json::Value::Object(headers)));
-        cdp(
-            settings.cdp_timeout,
-            "setting request headers",
-            page.execute(params),
-        )
-        .await?;
-    }
-    if !settings.block.is_empty() {
-        let params = SetBlockedUrLsParams::builder()
-            .url_patterns(
-                settings
-                    .block
-                    .iter()
-                    .map(|p| BlockPattern::new(p.clone(), true)),
-            )
-            .build();
-        cdp(
-            settings.cdp_timeout,
-            "blocking resource types",
-            page.execute(params),
-        )
-        .await?;
-    }
-    if !settings.cookies.is_empty() {
-        let cookies = settings
-            .cookies
-            .iter()
-            .map(|(name, value)| {
-                CookieParam::builder()
-                    .name(name)
-                    .value(value)
-                    .url(url)
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("building cookies: {e}"))?;
-        cdp(
-            settings.cdp_timeout,
-            "setting cookies",
-            page.execute(SetCookiesParams::new(cookies)),
-        )
-        .await?;
-    }
-    Ok(page)
 }
 
 /// Runs a CDP call with a bound: some calls hang forever when the browser misbehaves.

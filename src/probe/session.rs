@@ -7,6 +7,7 @@ use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
+use tokio::sync::oneshot;
 
 use super::LoadSettings;
 use super::events::{PageEvent, subscribe};
@@ -30,6 +31,8 @@ pub(super) struct Session<'a> {
     events: SelectAll<BoxStream<'static, PageEvent>>,
     pub(super) tracker: Tracker,
     deadline: tokio::time::Instant,
+    /// Told once the page first goes quiet (its idle window starts).
+    quiet: Option<oneshot::Sender<()>>,
 }
 
 impl<'a> Session<'a> {
@@ -48,6 +51,7 @@ impl<'a> Session<'a> {
             events,
             tracker: Tracker::new(settings),
             deadline: tokio::time::Instant::from_std(deadline),
+            quiet: None,
         })
     }
 
@@ -80,6 +84,11 @@ impl<'a> Session<'a> {
                 .tracker
                 .quiet_since
                 .map(|since| tokio::time::Instant::from_std(since + self.settings.idle));
+            if idle_at.is_some()
+                && let Some(quiet) = self.quiet.take()
+            {
+                let _ = quiet.send(());
+            }
             let long_at = self
                 .tracker
                 .next_long_request()
@@ -152,15 +161,20 @@ impl<'a> Session<'a> {
 }
 
 /// The whole load: the start URL, then the journey's steps, each followed by network idle
-/// where it can start requests. Gives the load's books.
+/// where it can start requests; `quiet` is told when the page first goes quiet. Gives the
+/// load's books.
 pub(super) async fn drive(
     page: &Page,
     url: &str,
     settings: &LoadSettings,
     deadline: Instant,
+    quiet: oneshot::Sender<()>,
 ) -> Tracker {
     let mut session = match Session::open(page, settings, deadline).await {
-        Ok(session) => session,
+        Ok(session) => Session {
+            quiet: Some(quiet),
+            ..session
+        },
         Err(e) => {
             let mut tracker = Tracker::new(settings);
             tracker.prober_error = Some(e);

@@ -11,7 +11,8 @@ use chromiumoxide::Page;
 use tokio::sync::watch;
 
 use super::session::{Halt, Session, walk};
-use super::{LoadSettings, cdp, open_page, read_page};
+use super::user::FreshUser;
+use super::{LoadSettings, read_page};
 use crate::browser::Chromium;
 use crate::clock;
 use crate::model::{Observation, Phase, TabRound};
@@ -57,32 +58,20 @@ pub async fn keep_open(
             observation: obs,
         });
     };
-    let context = match cdp(
-        settings.cdp_timeout,
-        "creating a browser context",
-        chromium.browser.create_browser_context(Default::default()),
-    )
-    .await
-    {
-        Ok(context) => context,
+    let user = match FreshUser::new(&chromium, settings).await {
+        Ok(user) => user,
         Err(e) => return never_opened(e),
     };
-    match open_page(&chromium, settings, &context, &url).await {
-        Ok(page) => {
-            let mut stopped = std::pin::pin!(stopped);
+    match user.set_cookies(settings, &url).await {
+        Ok(()) => {
             tokio::select! {
-                _ = rounds(&page, &cx, &url, &send) => {}
-                _ = &mut stopped => {}
+                _ = rounds(&user.page, &cx, &url, &send) => {}
+                _ = stopped => {}
             }
-            let _ = tokio::time::timeout(settings.cdp_timeout, page.close()).await;
         }
         Err(e) => never_opened(e),
     }
-    let _ = tokio::time::timeout(
-        settings.cdp_timeout,
-        chromium.browser.dispose_browser_context(context),
-    )
-    .await;
+    user.retire(settings.cdp_timeout);
 }
 
 /// The tab's opening, then its rounds, until it is lost or its opening failed.

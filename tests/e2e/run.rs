@@ -32,6 +32,45 @@ async fn healthy_spa_with_lazy_chunk_passes() {
     assert!(run.stdout.starts_with("PASS"), "{}", run.stdout);
 }
 
+/// A page that finds what an earlier visit left (a cookie, local or session storage, a cached
+/// stylesheet) asks for a URL the site does not have: the load fails.
+const REMEMBERS_VISITS: &str = r#"<!doctype html><html><head>
+<link rel="stylesheet" href="/cached.css"></head><body><div id="app">ready</div><script>
+(async () => {
+  const seen = document.cookie.includes("visited=1") || localStorage.getItem("visited") ||
+    sessionStorage.getItem("visited");
+  const cached = performance.getEntriesByType("resource")
+    .some((e) => e.name.endsWith("/cached.css") && e.transferSize === 0);
+  document.cookie = "visited=1; max-age=3600";
+  localStorage.setItem("visited", "1");
+  sessionStorage.setItem("visited", "1");
+  if (seen || cached) await fetch("/carried-over");
+})();
+</script></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_load_is_a_fresh_user_with_nothing_carried_over() {
+    let site = Site::start(vec![
+        Route::html("/", REMEMBERS_VISITS),
+        Route::new("/cached.css", "text/css", "body { color: black }")
+            .header("cache-control", "max-age=3600"),
+    ])
+    .await
+    .unwrap();
+    // Users are made ahead of their loads: each still starts with nothing of another's.
+    let run = probe(&site.url("/"), &["--loads", "8", "--workers", "2"]).await;
+    site.shutdown().await;
+
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.failures().is_empty(), "{:?}", run.failures());
+    let report = run.json();
+    assert_eq!(report["summary"]["ok"], 8);
+    // The document and its stylesheet, once each: no load saw another's requests.
+    for load in report["loads"].as_array().unwrap() {
+        assert_eq!(load["requests"], 2, "{load}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_headless_shell_by_default_and_full_chromium_on_request() {
     let site = Site::start(spa_routes()).await.unwrap();

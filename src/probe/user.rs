@@ -1,0 +1,221 @@
+//! A fresh user: a browser context of its own, with one blank page in it. Making one costs a
+//! dozen CDP round trips (chromiumoxide attaches to the target and enables its domains one after
+//! another), so [`Users`] makes the next one while the current load waits out its idle window
+//! and a load costs navigate + idle. A prepared user has never navigated and nobody listens to
+//! its events until its load starts: nothing of another load reaches it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::network::{
+    BlockPattern, CookieParam, Headers, SetBlockedUrLsParams, SetCookiesParams,
+    SetExtraHttpHeadersParams,
+};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::{LoadSettings, cdp};
+use crate::browser::Chromium;
+
+pub struct FreshUser {
+    chromium: Arc<Chromium>,
+    context: BrowserContextId,
+    pub(super) page: Page,
+}
+
+impl FreshUser {
+    /// A new context and a blank page in it, with the run's headers and blocked URLs.
+    pub async fn new(
+        chromium: &Arc<Chromium>,
+        settings: &LoadSettings,
+    ) -> Result<FreshUser, String> {
+        let context = cdp(
+            settings.cdp_timeout,
+            "creating a browser context",
+            chromium
+                .browser
+                .create_browser_context(CreateBrowserContextParams::default()),
+        )
+        .await?;
+        match blank_page(chromium, settings, &context).await {
+            Ok(page) => Ok(FreshUser {
+                chromium: chromium.clone(),
+                context,
+                page,
+            }),
+            Err(e) => {
+                let limit = settings.cdp_timeout;
+                let chromium = chromium.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(
+                        limit,
+                        chromium.browser.dispose_browser_context(context),
+                    )
+                    .await;
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// The run's cookies, for the origin of the URL this user is about to open.
+    pub(super) async fn set_cookies(
+        &self,
+        settings: &LoadSettings,
+        url: &str,
+    ) -> Result<(), String> {
+        if settings.cookies.is_empty() {
+            return Ok(());
+        }
+        let cookies = settings
+            .cookies
+            .iter()
+            .map(|(name, value)| {
+                CookieParam::builder()
+                    .name(name)
+                    .value(value)
+                    .url(url)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("building cookies: {e}"))?;
+        cdp(
+            settings.cdp_timeout,
+            "setting cookies",
+            self.page.execute(SetCookiesParams::new(cookies)),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Tears the user down beside whatever runs next (it is not part of any load), bounded so
+    /// a wedged tab is abandoned.
+    pub(super) fn retire(self, limit: std::time::Duration) {
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, self.page.close()).await;
+            let _ = tokio::time::timeout(
+                limit,
+                self.chromium.browser.dispose_browser_context(self.context),
+            )
+            .await;
+        });
+    }
+}
+
+async fn blank_page(
+    chromium: &Chromium,
+    settings: &LoadSettings,
+    context: &BrowserContextId,
+) -> Result<Page, String> {
+    let params = CreateTargetParams::builder()
+        .url("about:blank")
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(|e| format!("building the new-page request: {e}"))?;
+    let page = cdp(
+        settings.cdp_timeout,
+        "opening a page",
+        chromium.browser.new_page(params),
+    )
+    .await?;
+    if !settings.headers.is_empty() {
+        let headers: serde_json::Map<String, serde_json::Value> = settings
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let params =
+            SetExtraHttpHeadersParams::new(Headers::new(serde_json::Value::Object(headers)));
+        cdp(
+            settings.cdp_timeout,
+            "setting request headers",
+            page.execute(params),
+        )
+        .await?;
+    }
+    if !settings.block.is_empty() {
+        let params = SetBlockedUrLsParams::builder()
+            .url_patterns(
+                settings
+                    .block
+                    .iter()
+                    .map(|p| BlockPattern::new(p.clone(), true)),
+            )
+            .build();
+        cdp(
+            settings.cdp_timeout,
+            "blocking resource types",
+            page.execute(params),
+        )
+        .await?;
+    }
+    Ok(page)
+}
+
+/// Users made ahead of their loads: at most `ahead` wait at once (one per load that can run at
+/// the same time), so the prober never holds more contexts than it has users.
+pub struct Users {
+    settings: Arc<LoadSettings>,
+    ahead: usize,
+    waiting: Mutex<VecDeque<JoinHandle<Result<FreshUser, String>>>>,
+}
+
+impl Users {
+    pub fn new(settings: &LoadSettings, ahead: usize) -> Users {
+        Users {
+            settings: Arc::new(settings.clone()),
+            ahead,
+            waiting: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// A user for the next load: one made ahead when one is ready, else a new one. A user made ahead that failed is made again here, so only this load's own attempt
+    /// can count against the prober.
+    pub async fn take(&self, chromium: &Arc<Chromium>) -> Result<FreshUser, String> {
+        // Only a finished one: one still waiting for another load to go quiet would make this
+        // load wait for that one.
+        let made = {
+            let mut waiting = self.waiting.lock().expect("users lock");
+            let done = waiting.iter().position(|made| made.is_finished());
+            done.and_then(|i| waiting.remove(i))
+        };
+        // One made by a browser that has since been relaunched is gone with it.
+        if let Some(made) = made
+            && let Ok(Ok(user)) = made.await
+            && Arc::ptr_eq(&user.chromium, chromium)
+        {
+            return Ok(user);
+        }
+        FreshUser::new(chromium, &self.settings).await
+    }
+
+    /// Starts making a user for a later load once `when` fires or is dropped (the current load
+    /// went quiet, or ended before it did).
+    pub fn make_when(&self, chromium: &Arc<Chromium>, when: oneshot::Receiver<()>) {
+        let mut waiting = self.waiting.lock().expect("users lock");
+        if waiting.len() >= self.ahead {
+            return;
+        }
+        let (chromium, settings) = (chromium.clone(), self.settings.clone());
+        waiting.push_back(tokio::spawn(async move {
+            let _ = when.await;
+            FreshUser::new(&chromium, &settings).await
+        }));
+    }
+}
+
+impl Drop for Users {
+    /// Users nobody will take die with the browser, which the run closes next.
+    fn drop(&mut self) {
+        if let Ok(waiting) = self.waiting.get_mut() {
+            for handle in waiting.drain(..) {
+                handle.abort();
+            }
+        }
+    }
+}
