@@ -10,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== layout (import cycles, file and function lengths)"
 python3 ci/layout.py
+echo "== deployment files (Containerfile, GitHub Action and workflow, GitLab CI, Kubernetes manifests)"
+ci/lint-deploy-files.sh
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"

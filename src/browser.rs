@@ -231,6 +231,10 @@ fn config(opts: &BrowserOptions, profile: &Path) -> Result<BrowserConfig> {
             "disable-default-apps",
             "no-default-browser-check",
             "mute-audio",
+            // Containers get a 64 MB /dev/shm, too small for a few renderers: shared memory
+            // goes to /tmp instead. chromiumoxide's defaults pass it too; named here so the
+            // image and the Kubernetes Job never depend on a dependency's defaults.
+            "disable-dev-shm-usage",
         ])
         // Chromium opens WebUI omnibox popups for every new context, each in its own
         // renderer: more than half the CPU of a fresh-context load goes there without this.
