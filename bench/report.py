@@ -3,6 +3,7 @@
 
     report.py collect TOOL WORKERS TOOL_RESULT.json TREESTAT.json >> results.jsonl
     report.py table results.jsonl
+    report.py auto auto.jsonl
 
 `collect` merges what a tool reported (its JSON line, or rollprobe's --json report) with what
 treestat.py measured of its process tree into one line. `table` prints a Markdown table (one
@@ -41,7 +42,7 @@ def last_json_line(path):
 
 def collect(tool, workers, result_path, stats_path):
     stats = json.load(open(stats_path))
-    row = {"tool": tool, "workers": int(workers)}
+    row = {"tool": tool, "workers": workers if workers == "auto" else int(workers)}
     try:
         res = last_json_line(result_path)
     except (OSError, ValueError) as e:
@@ -49,6 +50,9 @@ def collect(tool, workers, result_path, stats_path):
         res = None
     if res is not None and "summary" in res:  # rollprobe's report
         s = res["summary"]
+        steps = res.get("prober", {}).get("worker_steps", [])
+        if steps:
+            row["worker_steps"] = [st["workers"] for st in steps]
         row.update({
             "loads": s["loads"],
             "failed": s["failed"] + s["prober_errors"],
@@ -113,11 +117,38 @@ def table(path):
         print(f"| {w} | " + " | ".join(cells) + " |")
 
 
+def auto(path):
+    """The --workers auto sweep: each run, then auto's loads/s over the best fixed count's."""
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    print("| workers | loads | loads/s | p50 ms | CPU % | worker steps |")
+    print("|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        steps = " → ".join(str(w) for w in r.get("worker_steps", [])) or "-"
+        failed = f" ({r['failed']} failed)" if r.get("failed") else ""
+        print(
+            f"| {r['workers']} | {r['loads']}{failed} | {r['loads_per_s']:.2f} | "
+            f"{r['p50_ms']:.0f} | {r['cpu_percent']:.0f} | {steps} |"
+        )
+    fixed = [r for r in rows if r["workers"] != "auto"]
+    autos = [r for r in rows if r["workers"] == "auto"]
+    if fixed and autos:
+        best = max(fixed, key=lambda r: r["loads_per_s"])
+        mean = sum(r["loads_per_s"] for r in autos) / len(autos)
+        print()
+        print(
+            f"auto (mean of {len(autos)} runs) {mean:.2f} loads/s = "
+            f"{mean / best['loads_per_s']:.2f} x the best fixed count ({best['workers']}: "
+            f"{best['loads_per_s']:.2f} loads/s)"
+        )
+
+
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "collect" and len(sys.argv) == 6:
         collect(*sys.argv[2:])
     elif len(sys.argv) == 3 and sys.argv[1] == "table":
         table(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "auto":
+        auto(sys.argv[2])
     else:
         sys.exit(__doc__)
 

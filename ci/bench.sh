@@ -7,6 +7,10 @@
 #   ci/bench.sh                                   # workers 1 2 4 8, 20 s each
 #   BENCH_WORKERS="1 2" BENCH_SECONDS=10 ci/bench.sh
 #
+# Then the `--workers auto` sweep: rollprobe at each count of BENCH_AUTO_SWEEP (default "4 8 12")
+# and with --workers auto, alternating, BENCH_AUTO_SECONDS (default 40) each (the ramp's first
+# windows count against auto); BENCH_AUTO_SWEEP="" skips it. Results: auto.jsonl, auto.md.
+#
 # Environment: BENCH_WORKERS (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
 # (default "rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
 # (default target/bench/<time>).
@@ -28,6 +32,8 @@ WORKERS=${BENCH_WORKERS:-"1 2 4 8"}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 TOOLS=${BENCH_TOOLS:-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
 OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
+AUTO_SWEEP=${BENCH_AUTO_SWEEP-"4 8 12"}
+AUTO_SECONDS=${BENCH_AUTO_SECONDS:-40}
 mkdir -p "$OUT"
 
 SIM_PID=""
@@ -76,7 +82,8 @@ done
 n_workers=$(wc -w <<<"$WORKERS")
 n_tools=$(wc -w <<<"$TOOLS")
 # Bounded: every run plus launch, shutdown and slack.
-LIFETIME=$(( n_workers * n_tools * (SECONDS_PER_RUN + 40) + 60 ))
+n_auto=$(wc -w <<<"$AUTO_SWEEP")
+LIFETIME=$(( n_workers * n_tools * (SECONDS_PER_RUN + 40) + (n_auto + 1) * (AUTO_SECONDS + 40) + 60 ))
 # Steady mode keeps the normal timeline (before, rollout, after) and then exits: keep it in
 # "before" for the simulator's whole life.
 "$ROLLPROBE" simulate --mode steady --port 0 --before "$LIFETIME" --max-lifetime "$LIFETIME" \
@@ -99,8 +106,9 @@ done
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
 
-run_one() { # tool workers
+run_one() { # tool workers [seconds [results file]]
   local tool=$1 w=$2 res="$OUT/$1-w$2.json" log="$OUT/$1-w$2.log" stats="$OUT/$1-w$2.stats.json"
+  local SECONDS_PER_RUN=${3:-$SECONDS_PER_RUN} results=${4:-$OUT/results.jsonl}
   local cmd
   case $tool in
     rollprobe) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res") ;;
@@ -130,7 +138,7 @@ run_one() { # tool workers
     echo "   $tool failed (exit $rc), see $log" >&2
     return 0
   fi
-  python3 bench/report.py collect "$tool" "$w" "$res" "$stats" | tee -a "$OUT/results.jsonl" >&2
+  python3 bench/report.py collect "$tool" "$w" "$res" "$stats" | tee -a "$results" >&2
   sleep 2
 }
 
@@ -144,7 +152,19 @@ for w in $WORKERS; do
   i=$(( i + 1 ))
 done
 
+if [ -n "$AUTO_SWEEP" ]; then
+  j=0
+  for w in $AUTO_SWEEP; do
+    # auto before the fixed count, then after it: neither always follows a cool-down.
+    if (( j % 2 == 0 )); then run_one rollprobe auto "$AUTO_SECONDS" "$OUT/auto.jsonl"; fi
+    run_one rollprobe "$w" "$AUTO_SECONDS" "$OUT/auto.jsonl"
+    if (( j % 2 == 1 )); then run_one rollprobe auto "$AUTO_SECONDS" "$OUT/auto.jsonl"; fi
+    j=$(( j + 1 ))
+  done
+fi
+
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt" >&2
-python3 bench/report.py table "$OUT/results.jsonl" | tee "$OUT/table.md"
+[ -s "$OUT/results.jsonl" ] && python3 bench/report.py table "$OUT/results.jsonl" | tee "$OUT/table.md"
+[ -s "$OUT/auto.jsonl" ] && python3 bench/report.py auto "$OUT/auto.jsonl" | tee "$OUT/auto.md"
 echo >&2
-echo "results: $OUT/results.jsonl, $OUT/table.md" >&2
+echo "results: $OUT/results.jsonl, $OUT/table.md, $OUT/auto.md" >&2

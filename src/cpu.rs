@@ -11,7 +11,7 @@ use crate::model::CpuSample;
 /// Samples /proc/stat once a second until `stop` turns true; empty where /proc is missing.
 pub async fn sample(mut stop: watch::Receiver<bool>) -> Vec<CpuSample> {
     let mut samples = Vec::new();
-    let mut last = read();
+    let mut meter = Meter::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
     loop {
@@ -19,16 +19,42 @@ pub async fn sample(mut stop: watch::Receiver<bool>) -> Vec<CpuSample> {
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => return samples,
         }
-        let now = read();
-        if let (Some((busy0, total0)), Some((busy1, total1))) = (last, now)
-            && total1 > total0
-        {
+        if let Some(busy) = meter.busy() {
             samples.push(CpuSample {
                 unix_s: unix_ms(SystemTime::now()) / 1000,
-                busy: (busy1 - busy0) as f64 / (total1 - total0) as f64,
+                busy,
             });
         }
-        last = now;
+    }
+}
+
+/// The share of all cores busy between two readings.
+pub struct Meter {
+    last: Option<(u64, u64)>,
+}
+
+impl Meter {
+    pub fn new() -> Meter {
+        Meter { last: read() }
+    }
+
+    /// Since the last call (or since `new`); None where /proc is missing.
+    pub fn busy(&mut self) -> Option<f64> {
+        let now = read();
+        let busy = match (self.last, now) {
+            (Some((busy0, total0)), Some((busy1, total1))) if total1 > total0 => {
+                Some((busy1 - busy0) as f64 / (total1 - total0) as f64)
+            }
+            _ => None,
+        };
+        self.last = now;
+        busy
+    }
+}
+
+impl Default for Meter {
+    fn default() -> Meter {
+        Meter::new()
     }
 }
 

@@ -11,6 +11,21 @@ pub const WORKERS: usize = 2;
 pub const MAX_WORKERS: usize = 8;
 /// Most users at once either way: past this, the prober's own CPU becomes the bottleneck.
 pub const MAX_USERS: usize = 64;
+/// `--workers auto`: the most users the ramp goes to, so finding the machine's capacity never
+/// means hammering the site (the benchmark machine, 2 cores, tops out near 12).
+pub const AUTO_CEILING: usize = 16;
+/// `--workers auto` starts at two users, what a fixed run defaults to.
+pub const AUTO_START: usize = WORKERS;
+/// How long the ramp watches each user count: several loads at the smallest count.
+pub const AUTO_WINDOW: Duration = Duration::from_secs(3);
+/// More users count as a gain only with this many times the loads per second: below that it
+/// is noise, and the site gets more traffic for nothing.
+pub const AUTO_GAIN: f64 = 1.08;
+/// Share of all cores busy at which the prober's machine is full.
+pub const AUTO_BUSY_LIMIT: f64 = 0.9;
+/// With the machine full, loads this many times slower than at the start are the prober's
+/// doing: the ramp steps down.
+pub const AUTO_SLOWER: f64 = 1.5;
 pub const DURATION: Duration = Duration::from_secs(30);
 pub const BASELINE: Duration = Duration::from_secs(10);
 pub const SETTLE: Duration = Duration::from_secs(15);

@@ -20,6 +20,7 @@ pub mod model;
 pub mod plan;
 pub mod probe;
 pub mod progress;
+pub mod ramp;
 pub mod report;
 pub mod retention;
 pub mod runner;

@@ -13,10 +13,12 @@ use tokio::task::JoinSet;
 use crate::browser::{BrowserOptions, Supervisor};
 use crate::clock::{self, sleep_until_opt};
 use crate::cpu;
+use crate::defaults;
 use crate::error::UsageError;
 use crate::judge::recorder::{Limits, Recorded, Recorder, Snapshot};
 use crate::model::{Observation, Outage, Phase, PhaseSpan, RunFacts, Settings, TabRound};
 use crate::probe::{self, LoadSettings, TabContext, TabPlan, Users};
+use crate::ramp::{self, Ramp};
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -41,6 +43,9 @@ pub struct RunConfig {
 pub enum LoadModel {
     /// Each of `workers` users loads the page again as soon as the last load ended.
     Closed { workers: usize },
+    /// Closed, with as many users as the machine can run (`--workers auto`, see `ramp`), at
+    /// most `ceiling`.
+    Auto { ceiling: usize },
     /// New users arrive at `rate_per_s` whatever the site does, at most `max_in_flight` at once.
     Open {
         rate_per_s: f64,
@@ -52,6 +57,7 @@ impl LoadModel {
     pub fn max_in_flight(&self) -> usize {
         match *self {
             LoadModel::Closed { workers } => workers,
+            LoadModel::Auto { ceiling } => ceiling,
             LoadModel::Open { max_in_flight, .. } => max_in_flight,
         }
     }
@@ -163,6 +169,7 @@ pub async fn run_workers(
             deploy: None,
             browser_fault: browser.fault,
             browser: browser.described,
+            worker_steps: counters.ramp.steps(),
         },
         observations: kept,
     })
@@ -369,6 +376,16 @@ fn spawn_workers(model: LoadModel, shared: &Arc<Shared>) -> JoinSet<()> {
                 workers.spawn(async move { while shared.one_load(worker).await {} });
             }
         }
+        LoadModel::Auto { ceiling } => {
+            let (users, gate) = watch::channel(0);
+            let ramp = Ramp::new(defaults::AUTO_START, ceiling);
+            workers.spawn(ramp::drive(ramp, shared.counters.ramp.clone(), users));
+            for worker in 0..ceiling {
+                let (shared, gate) = (shared.clone(), gate.clone());
+                workers
+                    .spawn(async move { while shared.gated_load(worker, gate.clone()).await {} });
+            }
+        }
         LoadModel::Open {
             rate_per_s,
             max_in_flight,
@@ -440,6 +457,8 @@ struct Counters {
     next_id: AtomicU64,
     in_flight: AtomicU64,
     skipped: AtomicU64,
+    /// What `--workers auto` reads and decides.
+    ramp: Arc<ramp::Tally>,
 }
 
 /// What every load of a run shares.
@@ -455,6 +474,17 @@ struct Shared {
 }
 
 impl Shared {
+    /// `one_load` once the ramp lets `worker` in; false when no more loads should start.
+    async fn gated_load(&self, worker: usize, mut gate: watch::Receiver<usize>) -> bool {
+        let mut stop = self.stop.clone();
+        // The guards wait_for hands back are not Send: only whether the gate opened is kept.
+        let open = tokio::select! {
+            open = gate.wait_for(|users| worker < *users) => open.is_ok(),
+            _ = stop.wait_for(|s| *s != Stop::Running) => false,
+        };
+        open && self.one_load(worker).await
+    }
+
     /// Makes one load and sends what it saw; false when no more loads should start.
     async fn one_load(&self, worker: usize) -> bool {
         if *self.stop.borrow() != Stop::Running {
@@ -490,6 +520,7 @@ impl Shared {
             ..obs
         };
         self.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.counters.ramp.add(obs.duration_ms);
         self.tx.send(obs).is_ok()
     }
 }

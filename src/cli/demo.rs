@@ -15,7 +15,7 @@ use super::run::{self, Driver};
 use crate::deploy::{DeployPlan, Deployment};
 use crate::judge::counted_in;
 use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
-use crate::plan::{Options, Plan};
+use crate::plan::{Options, Plan, Workers};
 use crate::report::text;
 use crate::signals;
 use crate::sim::{Mode, SimConfig, Simulator};
@@ -153,7 +153,7 @@ async fn probe_rollout(
     );
     let plan = Plan::resolve(&Options {
         url: Some(sim.url()),
-        workers: Some(usize::from(args.workers)),
+        workers: Some(Workers::Count(usize::from(args.workers))),
         version_header: Some("X-App-Version".into()),
         expect_version: Some("v2".into()),
         chromium: args.chromium.clone(),

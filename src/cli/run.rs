@@ -14,7 +14,7 @@ use crate::defaults;
 use crate::deploy::{self, DeployPlan, Deployment};
 use crate::judge::{self, recorder::Snapshot};
 use crate::model::{Phase, Report, Retention, RunRecord};
-use crate::plan::{Block, Options, Plan, Stop};
+use crate::plan::{Block, Options, Plan, Stop, Workers};
 use crate::progress::{self, Console};
 use crate::report;
 use crate::retention::{self, RetentionPlan};
@@ -60,10 +60,16 @@ pub struct RunArgs {
     pub command: Vec<String>,
 
     #[arg(short, long, value_parser = parse_workers, conflicts_with = "rate", help = format!(
-        "Browser users loading the page at once, each looping, or `auto`: one per CPU core [default: {}]",
+        "Browser users loading the page at once, each looping, or `auto`: as many as this machine can run, ramped up while loads per second rise [default: {}]",
         defaults::WORKERS
     ))]
-    pub workers: Option<u16>,
+    pub workers: Option<Workers>,
+
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=defaults::MAX_USERS as i64), help = format!(
+        "With --workers auto: the most users it ramps to, to stay polite to the site [default: {}]",
+        defaults::AUTO_CEILING
+    ))]
+    pub workers_ceiling: Option<u16>,
 
     /// Open model instead: new users per second ("5/s", "30/m"), whatever the site's speed
     #[arg(long, value_parser = crate::clock::parse_rate)]
@@ -225,18 +231,15 @@ pub struct RunArgs {
     pub save_observations: Option<PathBuf>,
 }
 
-/// `auto` is one user per CPU core. Each fresh-context load costs Chromium 0.6-0.8 CPU-seconds
-/// (see the README's benchmark); past one user per core, loads queue for the CPU and the
-/// prober's own slowness starts to look like the site's.
-fn parse_workers(text: &str) -> Result<u16, String> {
-    let n = if text == "auto" {
-        std::thread::available_parallelism().map_or(1, |n| n.get()) as u16
-    } else {
-        text.parse()
-            .map_err(|_| format!("{text:?} is not a number of workers or `auto`"))?
-    };
-    if (1..=defaults::MAX_USERS as u16).contains(&n) {
-        Ok(n)
+fn parse_workers(text: &str) -> Result<Workers, String> {
+    if text == "auto" {
+        return Ok(Workers::Auto);
+    }
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of workers or `auto`"))?;
+    if (1..=defaults::MAX_USERS).contains(&n) {
+        Ok(Workers::Count(n))
     } else {
         Err(format!(
             "{n} workers: give 1 to {}, or `auto`",
@@ -280,7 +283,8 @@ impl RunArgs {
             scenario: self.scenario.clone(),
             deploy_command: self.command.clone(),
             deploy_log: self.deploy_log.clone(),
-            workers: self.workers.map(usize::from),
+            workers: self.workers,
+            workers_ceiling: self.workers_ceiling.map(usize::from),
             rate_per_s: self.rate,
             max_workers: self.max_workers.map(usize::from),
             duration: self.duration,

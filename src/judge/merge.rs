@@ -336,6 +336,8 @@ fn prober_stats(shards: &[Shard]) -> ProberStats {
         abandoned_loads: sum(|p| p.abandoned_loads),
         skipped_starts: sum(|p| p.skipped_starts),
         cpu_saturated_s: sum(|p| p.cpu_saturated_s),
+        // Each shard ramped on its own machine: its own report has its steps.
+        worker_steps: Vec::new(),
     }
 }
 

@@ -80,6 +80,7 @@ pub fn run_report(
             abandoned_loads: facts.abandoned_in_flight + recorded.abandoned,
             skipped_starts: facts.skipped_starts,
             cpu_saturated_s: saturated_s,
+            worker_steps: facts.worker_steps,
         },
         loads: recorded.loads,
         failures,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Retention, Slo, Verdict,
-    Versions,
+    Versions, WorkerStep,
 };
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
@@ -105,8 +105,11 @@ pub struct Settings {
     /// The scenario file the run followed, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub scenario: Option<String>,
-    /// Browser users at once (open model: the most at once).
+    /// Browser users at once (open model and `--workers auto`: the most at once).
     pub workers: usize,
+    /// `--workers auto`: the count ramped up to what the machine can run, at most `workers`.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub workers_auto: bool,
     /// Open model: new users per second.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rate_per_s: Option<f64>,
@@ -304,6 +307,9 @@ pub struct ProberStats {
     /// times then say as much about the prober as about the site.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub cpu_saturated_s: u64,
+    /// `--workers auto`: the user count over time, the start first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub worker_steps: Vec<WorkerStep>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

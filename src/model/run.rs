@@ -29,6 +29,18 @@ pub struct CpuSample {
     pub busy: f64,
 }
 
+/// `--workers auto` changed the user count: from `at_ms` on, `workers` users, after a window
+/// with these loads per second and this share of all cores busy (absent for the start).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStep {
+    pub at_ms: u64,
+    pub workers: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub loads_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_busy: Option<f64>,
+}
+
 /// Everything about a run but its loads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunFacts {
@@ -51,6 +63,9 @@ pub struct RunFacts {
     /// Which browser ran, e.g. `chromium-headless-shell (HeadlessChrome/156.0.8078.114)`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub browser: Option<String>,
+    /// `--workers auto`: the user count over time, the start first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub worker_steps: Vec<WorkerStep>,
 }
 
 /// A run saved before judging (`run --save-observations`): the judge's whole input. The

@@ -33,7 +33,9 @@ pub struct Options {
     /// A deploy command to wrap in baseline, rollout and settle phases.
     pub deploy_command: Vec<String>,
     pub deploy_log: Option<PathBuf>,
-    pub workers: Option<usize>,
+    pub workers: Option<Workers>,
+    /// `--workers auto`: the most users it ramps to.
+    pub workers_ceiling: Option<usize>,
     pub rate_per_s: Option<f64>,
     pub max_workers: Option<usize>,
     pub duration: Option<Duration>,
@@ -109,7 +111,7 @@ impl Plan {
         let browser = browser_options(o, certs.trust)?;
         let (ignore, ignore_filter) = ignores(o, file)?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
-        let model = load_model(o, &spec);
+        let model = load_model(o, &spec)?;
         let time = timing(o, &spec)?;
         let expect_selector = expect_selector(o, file)?;
         let stop = stop_rule(o, time.duration)?;
@@ -119,9 +121,10 @@ impl Plan {
             target: targets.describe(),
             scenario: o.scenario.as_ref().map(|p| p.display().to_string()),
             workers: model.max_in_flight(),
+            workers_auto: matches!(model, LoadModel::Auto { .. }),
             rate_per_s: match model {
                 LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
-                LoadModel::Closed { .. } => None,
+                LoadModel::Closed { .. } | LoadModel::Auto { .. } => None,
             },
             duration_s: matches!(stop, Stop::After(Some(_))).then_some(time.duration.as_secs_f64()),
             max_loads,
@@ -384,9 +387,17 @@ fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
     Ok(timing)
 }
 
-/// Closed (workers loop) or open (users arrive on a clock): the flags decide, then the file.
-fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
-    match (o.rate_per_s, o.workers, spec.rate_per_s) {
+/// How many users loop: a count, or as many as the machine can run (`auto`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workers {
+    Count(usize),
+    Auto,
+}
+
+/// Closed (workers loop, a fixed count or a ramp) or open (users arrive on a clock): the flags
+/// decide, then the file.
+fn load_model(o: &Options, spec: &scenario::LoadSpec) -> Result<LoadModel> {
+    let model = match (o.rate_per_s, o.workers, spec.rate_per_s) {
         (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
             rate_per_s,
             max_in_flight: o
@@ -394,10 +405,22 @@ fn load_model(o: &Options, spec: &scenario::LoadSpec) -> LoadModel {
                 .or(spec.max_workers)
                 .unwrap_or(defaults::MAX_WORKERS),
         },
-        (None, workers, _) => LoadModel::Closed {
-            workers: workers.or(spec.workers).unwrap_or(defaults::WORKERS),
+        (None, Some(Workers::Auto), _) => LoadModel::Auto {
+            ceiling: o.workers_ceiling.unwrap_or(defaults::AUTO_CEILING),
         },
+        (None, Some(Workers::Count(workers)), _) => LoadModel::Closed { workers },
+        (None, None, _) => LoadModel::Closed {
+            workers: spec.workers.unwrap_or(defaults::WORKERS),
+        },
+    };
+    if o.workers_ceiling.is_some() && !matches!(model, LoadModel::Auto { .. }) {
+        return Err(UsageError(
+            "--workers-ceiling bounds `--workers auto`; give --workers auto, or a fixed --workers N"
+                .into(),
+        )
+        .into());
     }
+    Ok(model)
 }
 
 /// A deploy command's phases, a signal, or the duration end the run.

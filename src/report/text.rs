@@ -273,6 +273,7 @@ fn prober_line(out: &mut String, report: &Report) {
     if let Some(browser) = &report.prober.browser {
         let _ = writeln!(out, "  browser   {browser}");
     }
+    workers_line(out, report);
     if report.prober.browser_relaunches > 0 {
         let down_ms: u64 = report
             .prober
@@ -287,6 +288,24 @@ fn prober_line(out: &mut String, report: &Report) {
             down_ms as f64 / 1000.0
         );
     }
+}
+
+/// `--workers auto`: the counts it went through and where it held, e.g.
+/// `auto, 2 → 4 → 8 → 16 → 8 (ceiling 16), 8 from 12 s on`.
+fn workers_line(out: &mut String, report: &Report) {
+    let steps = &report.prober.worker_steps;
+    let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
+        return;
+    };
+    let counts: Vec<String> = steps.iter().map(|s| s.workers.to_string()).collect();
+    let held_from = last.at_ms.saturating_sub(first.at_ms) as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "  workers   auto, {} (ceiling {}), {} from {held_from:.0} s on",
+        counts.join(" → "),
+        report.settings.workers,
+        last.workers
+    );
 }
 
 pub fn status_word(status: Status) -> &'static str {

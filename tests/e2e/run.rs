@@ -359,15 +359,55 @@ async fn blocked_resource_kinds_are_not_fetched_or_judged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workers_auto_is_one_per_core() {
+async fn workers_auto_ramps_up_within_its_ceiling_and_says_so() {
     let site = Site::start(spa_routes()).await.unwrap();
-    let run = probe(&site.url("/"), &["--loads", "2", "--workers", "auto"]).await;
+    let run = probe(
+        &site.url("/"),
+        &[
+            "--workers",
+            "auto",
+            "--workers-ceiling",
+            "3",
+            "--duration",
+            "8s",
+        ],
+    )
+    .await;
+    let ceiling_alone = probe(&site.url("/"), &["--workers-ceiling", "3", "--loads", "1"]).await;
     site.shutdown().await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let cores = std::thread::available_parallelism().unwrap().get() as u64;
-    assert_eq!(
-        run.json()["settings"]["workers"].as_u64().unwrap(),
-        cores.min(64)
+
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["settings"]["workers"], 3);
+    assert_eq!(report["settings"]["workers_auto"], true);
+    let steps = report["prober"]["worker_steps"].as_array().unwrap();
+    // It starts at two users; after a window it either found more loads per second with more
+    // users (then the ceiling) or held. Never past the ceiling.
+    assert_eq!(steps[0]["workers"], 2, "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| (1..=3).contains(&s["workers"].as_u64().unwrap()))
+    );
+    assert!(
+        steps[1..]
+            .iter()
+            .all(|s| s["loads_per_s"].as_f64().is_some())
+    );
+    let workers: std::collections::BTreeSet<u64> = report["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["worker"].as_u64().unwrap())
+        .collect();
+    assert!(workers.iter().all(|&w| w < 3), "{workers:?}");
+    assert!(run.stdout.contains("workers   auto, 2"), "{}", run.stdout);
+
+    assert_eq!(ceiling_alone.code, 2, "{}", ceiling_alone.stderr);
+    assert!(
+        ceiling_alone.stderr.contains("--workers auto"),
+        "{}",
+        ceiling_alone.stderr
     );
 }
 
