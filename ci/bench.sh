@@ -11,7 +11,8 @@
 # and with --workers auto, alternating, BENCH_AUTO_SECONDS (default 40) each (the ramp's first
 # windows count against auto); BENCH_AUTO_SWEEP="" skips it. Results: auto.jsonl, auto.md.
 #
-# Environment: BENCH_WORKERS (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
+# Environment (an empty BENCH_WORKERS or BENCH_TOOLS skips the main table): BENCH_WORKERS
+# (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
 # (default "rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
 # (default target/bench/<time>).
 # Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_full
@@ -28,9 +29,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WORKERS=${BENCH_WORKERS:-"1 2 4 8"}
+WORKERS=${BENCH_WORKERS-"1 2 4 8"}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-TOOLS=${BENCH_TOOLS:-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
+TOOLS=${BENCH_TOOLS-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
 OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
 AUTO_SWEEP=${BENCH_AUTO_SWEEP-"4 8 12"}
 AUTO_SECONDS=${BENCH_AUTO_SECONDS:-40}

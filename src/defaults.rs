@@ -25,7 +25,7 @@ pub const AUTO_GAIN: f64 = 1.08;
 pub const AUTO_BUSY_LIMIT: f64 = 0.9;
 /// With the machine full, loads this many times slower than at the start are the prober's
 /// doing: the ramp steps down.
-pub const AUTO_SLOWER: f64 = 1.5;
+pub const AUTO_SLOWER: f64 = 2.0;
 pub const DURATION: Duration = Duration::from_secs(30);
 pub const BASELINE: Duration = Duration::from_secs(10);
 pub const SETTLE: Duration = Duration::from_secs(15);

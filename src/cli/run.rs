@@ -30,6 +30,9 @@ Examples:
   rollprobe run https://staging.example.com/ --workers 4 --version-header X-App-Version --expect-version 2.4.1 \
     -- sh -c 'kubectl apply -f k8s/ && kubectl rollout status deploy/web --timeout=5m'
 
+  # As many users as this machine can run (ramped up while loads per second rise), at most 8:
+  rollprobe run https://staging.example.com/ --workers auto --workers-ceiling 8 --duration 2m
+
   # Deploy runs in another pipeline step: probe in the background until told to stop:
   rollprobe run https://staging.example.com/ --until-signal --json report.json & PROBE=$!
   ./deploy.sh
