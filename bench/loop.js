@@ -40,7 +40,32 @@ function parseArgs(argv) {
   return opts;
 }
 
-// tool: { name, launch(opts, args) -> browser, oneLoad(browser, url) -> problems[], close(browser) }
+// One fresh-user load, as both libraries spell it: a new context, a new page, goto until the
+// tool's network idle, requests that failed or answered >= 400 recorded, context closed.
+async function oneLoad(tool, browser, url) {
+  const context = await tool.newContext(browser);
+  const problems = [];
+  try {
+    const page = await context.newPage();
+    if (tool.preparePage) await tool.preparePage(page);
+    page.on('requestfailed', (req) => {
+      problems.push({ url: req.url(), error: req.failure() && req.failure().errorText });
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push({ url: res.url(), status: res.status() });
+    });
+    const response = await page.goto(url, { waitUntil: tool.waitUntil, timeout: 30000 });
+    if (!response || response.status() >= 400) {
+      problems.push({ url, status: response ? response.status() : null });
+    }
+  } finally {
+    await context.close();
+  }
+  return problems;
+}
+
+// tool: { name, launch(opts, args) -> browser, newContext(browser) -> context,
+//         preparePage(page) (optional), waitUntil, close(browser) }
 async function run(tool) {
   const opts = parseArgs(process.argv.slice(2));
   const browser = await tool.launch(opts, [...LAUNCH_ARGS, ...opts.extraArgs]);
@@ -54,7 +79,7 @@ async function run(tool) {
     while (performance.now() < stopAt) {
       const start = performance.now();
       try {
-        const problems = await tool.oneLoad(browser, opts.url);
+        const problems = await oneLoad(tool, browser, opts.url);
         times.push(performance.now() - start);
         if (problems.length > 0) {
           failed += 1;

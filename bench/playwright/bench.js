@@ -16,25 +16,7 @@ loop.main({
   name: 'playwright',
   launch: (opts, args) =>
     chromium.launch({ executablePath: opts.chromium, headless: true, args }),
-  async oneLoad(browser, url) {
-    const context = await browser.newContext();
-    const problems = [];
-    try {
-      const page = await context.newPage();
-      page.on('requestfailed', (req) => {
-        problems.push({ url: req.url(), error: req.failure() && req.failure().errorText });
-      });
-      page.on('response', (res) => {
-        if (res.status() >= 400) problems.push({ url: res.url(), status: res.status() });
-      });
-      const response = await page.goto(url, { waitUntil: 'networkidle', timeout: 30000 });
-      if (!response || response.status() >= 400) {
-        problems.push({ url, status: response ? response.status() : null });
-      }
-    } finally {
-      await context.close();
-    }
-    return problems;
-  },
+  newContext: (browser) => browser.newContext(),
+  waitUntil: 'networkidle',
   close: (browser) => browser.close(),
 });

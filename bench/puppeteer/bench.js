@@ -20,26 +20,8 @@ loop.main({
       headless: /headless-shell/.test(opts.chromium) ? 'shell' : true,
       args,
     }),
-  async oneLoad(browser, url) {
-    const context = await browser.createBrowserContext();
-    const problems = [];
-    try {
-      const page = await context.newPage();
-      await page.setCacheEnabled(false);
-      page.on('requestfailed', (req) => {
-        problems.push({ url: req.url(), error: req.failure() && req.failure().errorText });
-      });
-      page.on('response', (res) => {
-        if (res.status() >= 400) problems.push({ url: res.url(), status: res.status() });
-      });
-      const response = await page.goto(url, { waitUntil: 'networkidle0', timeout: 30000 });
-      if (!response || response.status() >= 400) {
-        problems.push({ url, status: response ? response.status() : null });
-      }
-    } finally {
-      await context.close();
-    }
-    return problems;
-  },
+  newContext: (browser) => browser.createBrowserContext(),
+  preparePage: (page) => page.setCacheEnabled(false),
+  waitUntil: 'networkidle0',
   close: (browser) => browser.close(),
 });
