@@ -189,6 +189,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_cert: Vec<PathBuf>,
 
+    /// Send the browser's (and the retention check's) requests for HOST on PORT to ADDRESS, as
+    /// curl's --resolve: an environment before its DNS points at it. URLs, cookies and
+    /// certificates keep HOST; repeatable, e.g. --resolve staging.example.com:443:10.0.0.5
+    #[arg(long, value_name = "HOST:PORT:ADDRESS")]
+    pub resolve: Vec<String>,
+
     #[arg(long, help = format!(
         "After probing, request every static asset the first loads got from the old version again ({} times each, {} in all): still served, or gone? Always on around a deploy command; a signal skips it",
         defaults::RETENTION_ATTEMPTS,
@@ -307,6 +313,7 @@ impl RunArgs {
             browser: self.browser,
             insecure: self.insecure,
             trust_certs: self.trust_cert.clone(),
+            resolve: self.resolve.clone(),
             check_retention: self.check_retention,
             retention_required: self.retention_required,
             save_observations: self.save_observations.clone(),

@@ -10,6 +10,7 @@ mod destinations;
 mod interrupt;
 mod modes;
 mod reports;
+mod resolve;
 mod retention;
 mod run;
 mod scenarios;

@@ -74,6 +74,7 @@ async fn html_report_shows_what_the_json_says_in_a_real_browser() {
         executable: rollprobe::browser::resolve_executable(None, None).unwrap(),
         cdp_timeout: Duration::from_secs(15),
         trust: Default::default(),
+        host_map: Vec::new(),
     })
     .await
     .unwrap();

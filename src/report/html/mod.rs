@@ -414,6 +414,9 @@ fn footer(out: &mut String, r: &Report) {
     if let Some(caveat) = s.certificate_caveat() {
         settings.push(format!("certificates {caveat}"));
     }
+    if !s.resolve.is_empty() {
+        settings.push(format!("resolving {}", s.resolve.join(", ")));
+    }
     if r.truncated.failures_dropped > 0 || r.truncated.detailed_loads_dropped > 0 {
         settings.push(format!(
             "{} failures and {} load details not kept",
