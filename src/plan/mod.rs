@@ -2,6 +2,7 @@
 //! defaults (see [`crate::defaults`]) applied once. Every part of the run reads its part of the
 //! plan: the workers `run`, the judge `settings`, the driver `stop`.
 
+mod artifacts;
 mod block;
 mod resolve;
 mod trust;
@@ -68,6 +69,11 @@ pub struct Options {
     pub trust_certs: Vec<PathBuf>,
     /// `--resolve HOST:PORT:ADDRESS` entries, as given.
     pub resolve: Vec<String>,
+    /// `--artifacts DIR`, `--max-artifacts N`, and the first report written to a regular file
+    /// (the evidence goes beside it by default).
+    pub artifacts: Option<PathBuf>,
+    pub max_artifacts: Option<usize>,
+    pub first_report_file: Option<PathBuf>,
     /// Check old-asset retention after probing (`--check-retention`); always on around a
     /// deploy command.
     pub check_retention: bool,
@@ -161,6 +167,7 @@ impl Plan {
             steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
             expect_selector,
+            evidence: artifacts::evidence(o, &settings)?,
         };
         let retention = retention(o, &stop, &load, &browser)?;
         Ok(Plan {

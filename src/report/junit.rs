@@ -11,27 +11,42 @@ use junit_report::{
     Duration, OffsetDateTime, ReportBuilder, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
 };
 
-use super::Exporter;
+use std::path::{Path, PathBuf};
+
 use super::text::{self, status_word, time_of};
+use super::{Exporter, evidence};
 use crate::judge::counted_in;
 use crate::judge::verdict::judged_loads;
-use crate::model::{FailingResource, FailureClass, PhaseReport, Report, Status};
+use crate::model::{FailingResource, FailureClass, Phase, PhaseReport, Report, Status};
 
 /// Culprits listed one testcase each per phase; the JSON report has the rest.
 const MAX_RESOURCE_CASES: usize = 50;
 
-pub struct Junit;
+/// The JUnit exporter; `dir` is where the file goes (absolute; None: the current directory),
+/// which attachment paths are relative to, as GitLab expects.
+pub struct Junit {
+    pub dir: Option<PathBuf>,
+}
 
 impl Exporter for Junit {
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        render(report)
+        render_in(report, self.dir.as_deref())
     }
 }
 
 pub fn render(report: &Report) -> Result<Vec<u8>> {
+    render_in(report, None)
+}
+
+fn render_in(report: &Report, dir: Option<&Path>) -> Result<Vec<u8>> {
+    let base = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir()?,
+    };
+    let attach = Attach { report, base };
     let mut junit = ReportBuilder::new();
     for phase in &report.phases {
-        junit.add_testsuite(phase_suite(report, phase));
+        junit.add_testsuite(phase_suite(&attach, phase));
     }
     if !report.checks.is_empty() || report.deploy.is_some() {
         junit.add_testsuite(checks_suite(report));
@@ -41,7 +56,52 @@ pub fn render(report: &Report) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
+/// A failing testcase's evidence: one `[[ATTACHMENT|path]]` line for its screenshot (GitLab shows
+/// a failed testcase's first attachment; Jenkins' junit-attachments reads the same line), and
+/// its HAR file named as text.
+struct Attach<'a> {
+    report: &'a Report,
+    base: PathBuf,
+}
+
+impl Attach<'_> {
+    fn lines(&self, phase: Phase, class: Option<FailureClass>, url: Option<&str>) -> String {
+        let Some((_, a)) = evidence::first(self.report, phase, class, url) else {
+            return String::new();
+        };
+        let rel = |p: &String| {
+            evidence::relative(Path::new(p), &self.base)
+                .display()
+                .to_string()
+        };
+        let mut out = String::new();
+        if let Some(png) = &a.screenshot {
+            out += &format!("\n[[ATTACHMENT|{}]]", rel(png));
+        }
+        if let Some(har) = &a.har {
+            out += &format!("\nHAR of the load: {}", rel(har));
+        }
+        out
+    }
+
+    /// Adds the evidence to a failing testcase's output.
+    fn to(
+        &self,
+        case: &mut TestCase,
+        phase: Phase,
+        class: Option<FailureClass>,
+        url: Option<&str>,
+    ) {
+        let lines = self.lines(phase, class, url);
+        if !lines.is_empty() {
+            let own = case.system_out.take().unwrap_or_default();
+            case.set_system_out(format!("{own}{lines}").trim_start());
+        }
+    }
+}
+
+fn phase_suite(attach: &Attach, phase: &PhaseReport) -> TestSuite {
+    let report = attach.report;
     let s = &phase.summary;
     // CI tools sum testcase times into the suite's: only the one about every load carries the
     // phase's duration, the others are views of the same loads.
@@ -78,9 +138,12 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         )
     };
     summary.set_system_out(&phase_summary(report, phase));
+    if !summary.is_success() {
+        attach.to(&mut summary, phase.phase, None, None);
+    }
     cases.push(summary);
 
-    cases.extend(class_cases(report, phase, &culprits, &class));
+    cases.extend(class_cases(attach, phase, &culprits, &class));
 
     let prober = "prober ran cleanly";
     cases.push(if phase.verdict.status == Status::Inconclusive {
@@ -99,7 +162,9 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
             &resource_line(r),
         );
         case.set_classname(&format!("{class}.resources"));
-        cases.push(case.build());
+        let mut case = case.build();
+        attach.to(&mut case, phase.phase, Some(r.class), Some(&r.url));
+        cases.push(case);
     }
 
     unique_names(&mut cases);
@@ -144,12 +209,12 @@ fn unique_names(cases: &mut [TestCase]) {
 
 /// One testcase per failure class that counts: "no missing hashed assets", ...
 fn class_cases(
-    report: &Report,
+    attach: &Attach,
     phase: &PhaseReport,
     culprits: &[&FailingResource],
     class: &str,
 ) -> Vec<TestCase> {
-    let (s, view) = (&phase.summary, Duration::ZERO);
+    let (report, s, view) = (attach.report, &phase.summary, Duration::ZERO);
     let mut cases = Vec::new();
     for kind in FailureClass::ALL
         .into_iter()
@@ -166,7 +231,7 @@ fn class_cases(
                 .filter(|r| r.class == kind)
                 .map(|r| resource_line(r))
                 .collect();
-            failure(
+            let mut case = failure(
                 name,
                 class,
                 view,
@@ -176,7 +241,9 @@ fn class_cases(
                     s.loads
                 ),
                 &details.join("\n"),
-            )
+            );
+            attach.to(&mut case, phase.phase, Some(kind), None);
+            case
         });
     }
     cases

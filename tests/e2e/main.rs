@@ -7,6 +7,7 @@ mod support;
 mod content;
 mod deploy;
 mod destinations;
+mod evidence;
 mod interrupt;
 mod modes;
 mod reports;

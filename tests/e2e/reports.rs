@@ -10,10 +10,10 @@ use crate::support::{Cmd, Output, Run, junit, probe, spa_routes};
 use rollprobe::sim::{Route, Site};
 use serde_json::Value;
 
-const MISSING: &str = "/assets/index-3f9a1c.js";
+pub const MISSING: &str = "/assets/index-3f9a1c.js";
 
 /// The SPA with its hashed entry bundle gone: every load misses it.
-fn site_missing_bundle() -> Vec<Route> {
+pub fn site_missing_bundle() -> Vec<Route> {
     spa_routes()
         .into_iter()
         .filter(|r| r.path != MISSING)
@@ -27,7 +27,7 @@ async fn probe_html(url: &str, args: &[&str]) -> (Run, PathBuf) {
     (run, html)
 }
 
-fn artifacts() -> PathBuf {
+pub fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
