@@ -52,6 +52,10 @@ impl Evidence {
     /// Whether this load is evidence worth saving: it failed (as the judge says) with a class
     /// or on a URL no saved load has, and the budget is not spent. Claims its place.
     fn claim(&self, obs: &Observation) -> bool {
+        // Once the budget is spent, a load costs not even its judging here.
+        if self.taken.lock().expect("evidence lock").loads >= self.max {
+            return false;
+        }
         let judgement = judge(obs, &self.rules);
         if judgement.outcome != Outcome::Failed {
             return false;
