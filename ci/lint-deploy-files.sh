@@ -7,29 +7,13 @@
 #   ci/k8s/*.yaml            Kubernetes' schemas (kubernetes-validate, strict); the Argo Rollouts
 #                            AnalysisTemplate against its CRD's schema (check-jsonschema, ci/schemas/),
 #                            and the Job its job metric creates against Kubernetes' schema
-# The tools come from PyPI (ci/lint-requirements.txt) into a venv in target/ci-tools, made once and
-# again only when that file changes. Needs python3 with venv; installs python3-venv with apt-get when
-# it is missing, as ci/install-chromium.sh does for Chromium.
+# The tools come from PyPI (ci/lint-requirements.txt) into the venv ci/ci-tools.sh makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/ci-tools
-stamp="$venv/.installed-$(sha256sum ci/lint-requirements.txt | cut -c1-16)"
-if [ ! -e "$stamp" ]; then
-  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    echo "== installing python3-venv (apt-get)" >&2
-    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-  fi
-  echo "== installing the linters into $venv (pip)" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: -r ci/lint-requirements.txt
-  touch "$stamp"
-fi
+venv=$(ci/ci-tools.sh)
 # actionlint finds shellcheck on PATH.
-export PATH="$PWD/$venv/bin:$PATH"
+export PATH="$venv/bin:$PATH"
 py="$venv/bin/python"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,11 +39,14 @@ grep -qE 'uses: \./( |$)' "$tmp/project/.github/workflows/example.yml" || {
 echo "== action.yml"
 "$py" ci/lint_deploy_files.py action action.yml "$tmp/action-scripts"
 shellcheck --shell=bash "$tmp"/action-scripts/*.sh
-echo "== shellcheck ci/lint-deploy-files.sh ci/test.sh ci/install-chromium.sh"
-shellcheck ci/lint-deploy-files.sh ci/test.sh ci/install-chromium.sh
+echo "== shellcheck ci/lint-deploy-files.sh ci/ci-tools.sh ci/test.sh ci/install-chromium.sh"
+shellcheck ci/lint-deploy-files.sh ci/ci-tools.sh ci/test.sh ci/install-chromium.sh
 
 echo "== ci/gitlab-ci.yml"
 "$py" ci/lint_deploy_files.py gitlab ci/gitlab-ci.yml
 
 echo "== ci/k8s"
 "$py" ci/lint_deploy_files.py k8s ci/schemas ci/k8s/*.yaml
+
+echo "== the recorded JUnit files as GitLab and Jenkins read them (junitparser)"
+for xml in tests/fixtures/*.junit.xml; do "$py" ci/check_junit.py "$xml" --attachments none; done

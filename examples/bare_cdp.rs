@@ -64,6 +64,7 @@ async fn main() -> Result<()> {
             executable,
             cdp_timeout: CDP_TIMEOUT,
             trust: Default::default(),
+            host_map: Vec::new(),
         })
         .await?,
     );

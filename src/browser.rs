@@ -1,6 +1,7 @@
 //! Owns the Chromium process: finds the executable, launches it with the flags a prober needs,
 //! polls the CDP handler for the whole run, notices when the browser dies and relaunches it.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,6 +97,9 @@ pub struct BrowserOptions {
     pub cdp_timeout: Duration,
     /// Which server certificates the browser accepts.
     pub trust: Trust,
+    /// `--resolve`: the requests for a host and port go to this address instead of the one DNS
+    /// gives; the URL, cookies and certificate names keep the host.
+    pub host_map: Vec<(String, SocketAddr)>,
 }
 
 /// Which server certificates the browser accepts. By default it checks them as a user's
@@ -259,7 +263,24 @@ fn config(opts: &BrowserOptions, profile: &Path) -> Result<BrowserConfig> {
             &hashes.iter().map(String::as_str).collect::<Vec<_>>()[..],
         )),
     };
+    let rules = host_resolver_rules(&opts.host_map);
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+    let builder = if rules.is_empty() {
+        builder
+    } else {
+        builder.arg(("host-resolver-rules", &rules[..]))
+    };
     builder.build().map_err(anyhow::Error::msg)
+}
+
+/// Chromium's host resolver rules for `--resolve`, one per entry (chromiumoxide joins them with
+/// commas, Chromium's separator). `MAP HOST:PORT ADDRESS:PORT` matches only that port, as curl's
+/// entry does, and leaves the URL alone: the `Host` header, SNI, cookies and the certificate
+/// check still use HOST.
+fn host_resolver_rules(map: &[(String, SocketAddr)]) -> Vec<String> {
+    map.iter()
+        .map(|(host, addr)| format!("MAP {host}:{} {addr}", addr.port()))
+        .collect()
 }
 
 /// Hands workers the current browser, relaunching it when it died: the first worker to ask

@@ -65,6 +65,16 @@ pub const RETENTION_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests of the retention check in flight at once.
 pub const RETENTION_CONCURRENCY: usize = 8;
 
+/// Failed loads whose screenshot and HAR file are saved, at most (`--max-artifacts`): the
+/// first of each failure class and of each failing URL.
+pub const MAX_ARTIFACTS: usize = 20;
+/// Where they go without `--artifacts` and without a report written to a file (beside one,
+/// they go to `<report name>-artifacts/`).
+pub const ARTIFACTS_DIR: &str = "rollprobe-artifacts";
+/// A screenshot up to this size (PNG bytes) is embedded in the report for the HTML report's
+/// thumbnails; a larger one is linked only. 20 of them keep a report under about 6 MB.
+pub const MAX_EMBEDDED_SCREENSHOT: usize = 300 * 1024;
+
 /// How help text shows a duration default: `500ms`, `30s`.
 pub fn shown(d: Duration) -> String {
     humantime::format_duration(d).to_string()

@@ -159,6 +159,8 @@ async fn probe_rollout(
         chromium: args.chromium.clone(),
         open_tabs: Some(OPEN_TABS),
         open_tabs_every: Some(OPEN_TAB_EVERY),
+        // The evidence of each run beside its reports: report-artifacts/.
+        first_report_file: Some(dir.join("report.json")),
         ..Options::default()
     })?
     .around_own_deploy();

@@ -160,10 +160,17 @@ impl Destinations {
         use crate::report::{Exporter, html::Html, json::Json, junit::Junit};
         let mut errors = Vec::new();
         for (format, path, destination) in &self.list {
-            let exporter: &dyn Exporter = match format {
-                Format::Json => &Json,
-                Format::Junit => &Junit,
-                Format::Html => &Html,
+            let exporter: Box<dyn Exporter> = match format {
+                Format::Json => Box::new(Json),
+                // Attachments are relative to the JUnit file, as GitLab expects.
+                Format::Junit => Box::new(Junit {
+                    dir: destination
+                        .is_file()
+                        .then(|| std::path::absolute(path).ok())
+                        .flatten()
+                        .and_then(|p| p.parent().map(|d| d.to_path_buf())),
+                }),
+                Format::Html => Box::new(Html),
             };
             if let Err(e) = exporter
                 .render(report)
@@ -173,6 +180,15 @@ impl Destinations {
             }
         }
         errors
+    }
+
+    /// The first report written to a regular file, as given: failed loads' evidence goes
+    /// beside it.
+    pub fn first_file(&self) -> Option<std::path::PathBuf> {
+        self.list
+            .iter()
+            .find(|(_, _, d)| d.is_file())
+            .map(|(_, path, _)| path.clone())
     }
 
     /// Whether standard output carries a report, so nothing else may be printed there.

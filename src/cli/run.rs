@@ -198,6 +198,24 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_cert: Vec<PathBuf>,
 
+    /// Send the browser's (and the retention check's) requests for HOST on PORT to ADDRESS, as
+    /// curl's --resolve: an environment before its DNS points at it. URLs, cookies and
+    /// certificates keep HOST; repeatable, e.g. --resolve staging.example.com:443:10.0.0.5
+    #[arg(long, value_name = "HOST:PORT:ADDRESS")]
+    pub resolve: Vec<String>,
+
+    /// Save a screenshot (PNG) and a HAR file of the first failed loads of each failure class
+    /// and failing URL here [default: beside the first report file, as <report name>-artifacts/;
+    /// without one, ./rollprobe-artifacts/]. A passing run writes nothing
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+
+    #[arg(long, value_name = "N", help = format!(
+        "Failed loads whose evidence is saved, at most; 0: none [default: {}]",
+        defaults::MAX_ARTIFACTS
+    ))]
+    pub max_artifacts: Option<usize>,
+
     #[arg(long, help = format!(
         "After probing, request every static asset the first loads got from the old version again ({} times each, {} in all): still served, or gone? Always on around a deploy command; a signal skips it",
         defaults::RETENTION_ATTEMPTS,
@@ -261,8 +279,12 @@ pub async fn probe(args: RunArgs) -> Result<i32> {
     // First of all: a signal at any later moment, even while Chromium starts, ends the run with
     // its reports instead of killing it.
     let signal = signals::stop_on_signals()?;
-    let plan = Plan::resolve(&args.options())?;
     let destinations = args.outputs.check()?;
+    let options = Options {
+        first_report_file: destinations.first_file(),
+        ..args.options()
+    };
+    let plan = Plan::resolve(&options)?;
     let driver = match &plan.stop {
         Stop::Deploy { argv, log } => Driver::Deploy(DeployPlan {
             deployment: Deployment::Command {
@@ -314,6 +336,10 @@ impl RunArgs {
             browser: self.browser,
             insecure: self.insecure,
             trust_certs: self.trust_cert.clone(),
+            resolve: self.resolve.clone(),
+            artifacts: self.artifacts.clone(),
+            max_artifacts: self.max_artifacts,
+            first_report_file: None,
             check_retention: self.check_retention,
             retention_required: self.retention_required,
             save_observations: self.save_observations.clone(),

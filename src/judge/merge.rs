@@ -35,6 +35,13 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
     settings.target = first.report.target.clone();
     settings.workers = shards.iter().map(|s| s.report.settings.workers).sum();
     (settings.certificates, settings.trusted_certs) = loosest_certificates(&shards);
+    // Shards may have reached the site at different addresses: the merged report names each.
+    settings.resolve = Vec::new();
+    for pin in shards.iter().flat_map(|s| &s.report.settings.resolve) {
+        if !settings.resolve.contains(pin) {
+            settings.resolve.push(pin.clone());
+        }
+    }
     let started_at_ms = shards
         .iter()
         .map(|s| s.report.started_at_ms)

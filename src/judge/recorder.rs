@@ -245,6 +245,7 @@ impl Recorder {
                 .count() as u32,
             version: obs.version.clone(),
             served_by,
+            artifacts: obs.artifacts.clone(),
         };
         for tally in [&mut self.overall, self.phases.entry(obs.phase).or_default()] {
             tally.count(&load, &judgement.failures, &self.limits);

@@ -133,6 +133,7 @@ mod tests {
             long_lived_requests: 0,
             version: Some(version.into()),
             served_by: vec![version.into()],
+            artifacts: None,
         }
     }
 

@@ -228,6 +228,29 @@ pub struct Observation {
     /// The load ended after the run was interrupted (Ctrl-C, SIGTERM).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub after_interrupt: bool,
+    /// What was saved of this failed load (`--artifacts`), when it was among the first of its
+    /// failure class or failing URL.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub artifacts: Option<LoadArtifacts>,
+}
+
+/// The evidence saved of one failed load: a screenshot of the page when the load ended and a
+/// HAR file of its requests, as the paths they were written to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadArtifacts {
+    /// PNG screenshot (absolute path).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub screenshot: Option<String>,
+    /// HAR 1.2 file of the load's requests (absolute path).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub har: Option<String>,
+    /// The screenshot itself, base64, when small enough to embed in the HTML report (exporters
+    /// never read files).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub screenshot_base64: Option<String>,
+    /// What could not be saved, and why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
 }
 
 impl Observation {
@@ -255,6 +278,7 @@ impl Observation {
             continues_page: false,
             version: None,
             after_interrupt: false,
+            artifacts: None,
         }
     }
 }
@@ -307,6 +331,9 @@ pub struct Load {
     /// Every app version that answered any request of this load, from the version header.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub served_by: Vec<String>,
+    /// The evidence saved of this failed load (`--artifacts`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub artifacts: Option<LoadArtifacts>,
 }
 
 /// Full detail of a failed load, kept for the first failed loads only (memory stays bounded).

@@ -150,6 +150,10 @@ pub struct Settings {
     /// With `certificates: trusted`: each certificate accepted besides those the system trusts.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub trusted_certs: Vec<String>,
+    /// `--resolve` entries, `HOST:PORT:ADDRESS`: where requests for a host went instead of
+    /// where DNS would have sent them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub resolve: Vec<String>,
 }
 
 /// How a run checked server certificates, strictest first.

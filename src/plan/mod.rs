@@ -2,7 +2,9 @@
 //! defaults (see [`crate::defaults`]) applied once. Every part of the run reads its part of the
 //! plan: the workers `run`, the judge `settings`, the driver `stop`.
 
+mod artifacts;
 mod block;
+mod resolve;
 mod trust;
 
 use std::path::PathBuf;
@@ -67,6 +69,13 @@ pub struct Options {
     pub insecure: bool,
     /// Also accept these certificates (`--trust-cert`, PEM files).
     pub trust_certs: Vec<PathBuf>,
+    /// `--resolve HOST:PORT:ADDRESS` entries, as given.
+    pub resolve: Vec<String>,
+    /// `--artifacts DIR`, `--max-artifacts N`, and the first report written to a regular file
+    /// (the evidence goes beside it by default).
+    pub artifacts: Option<PathBuf>,
+    pub max_artifacts: Option<usize>,
+    pub first_report_file: Option<PathBuf>,
     /// Check old-asset retention after probing (`--check-retention`); always on around a
     /// deploy command.
     pub check_retention: bool,
@@ -108,7 +117,8 @@ impl Plan {
         let max_loads = max_loads(o)?;
         let targets = targets(o, file)?;
         let certs = trust::resolve(o, file)?;
-        let browser = browser_options(o, certs.trust)?;
+        let pins = resolve::Pins::parse(&o.resolve)?;
+        let browser = browser_options(o, certs.trust, pins.addresses())?;
         let (ignore, ignore_filter) = ignores(o, file)?;
         let spec = file.map(|f| f.load.clone()).unwrap_or_default();
         let model = load_model(o, &spec)?;
@@ -143,6 +153,7 @@ impl Plan {
             slo_open_tabs: file.and_then(|f| f.slo.open_tabs),
             certificates: certs.certificates,
             trusted_certs: certs.trusted,
+            resolve: pins.described(),
         };
         let (headers, cookies) = file.map(request).unwrap_or_default();
         let load = LoadSettings {
@@ -159,8 +170,9 @@ impl Plan {
             steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
             block: o.block.iter().flat_map(|b| b.patterns()).collect(),
             expect_selector,
+            evidence: artifacts::evidence(o, &settings)?,
         };
-        let retention = retention(o, &stop, &load, &browser.trust)?;
+        let retention = retention(o, &stop, &load, &browser)?;
         Ok(Plan {
             run: RunConfig {
                 load,
@@ -192,7 +204,7 @@ impl Plan {
             retention_plan(
                 defaults::RETENTION_REQUIRED,
                 &self.run.load,
-                &self.run.browser.trust,
+                &self.run.browser,
                 &self.stop,
             )
         });
@@ -209,7 +221,7 @@ fn retention(
     o: &Options,
     stop: &Stop,
     load: &LoadSettings,
-    trust: &browser::Trust,
+    browser: &BrowserOptions,
 ) -> Result<Option<RetentionPlan>> {
     let wanted = o.check_retention || matches!(stop, Stop::Deploy { .. });
     if !wanted && o.retention_required.is_some() {
@@ -219,14 +231,15 @@ fn retention(
         .into());
     }
     let required = o.retention_required.unwrap_or(defaults::RETENTION_REQUIRED);
-    Ok(wanted.then(|| retention_plan(required, load, trust, stop)))
+    Ok(wanted.then(|| retention_plan(required, load, browser, stop)))
 }
 
-/// The retention check sends what the browser sent and trusts what it trusted.
+/// The retention check sends what the browser sent, trusts what it trusted and goes where
+/// `--resolve` sent it.
 fn retention_plan(
     required: bool,
     load: &LoadSettings,
-    trust: &browser::Trust,
+    browser: &BrowserOptions,
     stop: &Stop,
 ) -> RetentionPlan {
     RetentionPlan {
@@ -238,7 +251,8 @@ fn retention_plan(
         headers: load.headers.clone(),
         cookies: load.cookies.clone(),
         cookie_hosts: hosts(&load.targets),
-        trust: trust.clone(),
+        trust: browser.trust.clone(),
+        host_map: browser.host_map.clone(),
         version_header: load.version_header.clone(),
         after_signal: matches!(stop, Stop::After(None)),
         after_deploy: matches!(stop, Stop::Deploy { .. }),
@@ -266,12 +280,17 @@ fn max_loads(o: &Options) -> Result<Option<u64>> {
     Ok(o.max_loads)
 }
 
-/// The browser to launch, and which certificates it accepts.
-fn browser_options(o: &Options, trust: browser::Trust) -> Result<BrowserOptions> {
+/// The browser to launch, which certificates it accepts, and where `--resolve` sends it.
+fn browser_options(
+    o: &Options,
+    trust: browser::Trust,
+    host_map: Vec<(String, std::net::SocketAddr)>,
+) -> Result<BrowserOptions> {
     Ok(BrowserOptions {
         executable: browser::resolve_executable(o.chromium.as_deref(), o.browser)?,
         cdp_timeout: defaults::CDP_TIMEOUT,
         trust,
+        host_map,
     })
 }
 

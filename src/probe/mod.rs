@@ -16,12 +16,15 @@ use crate::filter::UrlFilter;
 use crate::model::Observation;
 use crate::scenario::Step;
 use crate::target::Targets;
+pub use evidence::Evidence;
 pub use render::check_selector;
 use session::drive;
 pub use tab::{TabContext, TabPlan, keep_open};
 pub use user::{FreshUser, Users};
 
 mod events;
+mod evidence;
+mod har;
 mod journey;
 mod render;
 mod session;
@@ -55,6 +58,8 @@ pub struct LoadSettings {
     pub block: Vec<String>,
     /// A CSS selector that must match a visible element when the load is done.
     pub expect_selector: Option<String>,
+    /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
+    pub evidence: Option<Arc<Evidence>>,
 }
 
 /// Loads the page once as a fresh user from `users` and, when `more` loads may follow, has the
@@ -86,14 +91,24 @@ pub async fn load_page(
             let tracker = drive(&user.page, &obs.url, settings, deadline, quiet).await;
             let completed =
                 !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
-            tracker.finish(&mut obs, settings);
+            let wires = tracker.finish(&mut obs, settings);
             if completed {
                 read_page(&user.page, settings, &mut obs).await;
             }
+            obs.duration_ms = elapsed_ms(t0);
+            // The page as it was when the load ended, before it is torn down; not part of the
+            // load's time.
+            if let Some(evidence) = &settings.evidence {
+                evidence
+                    .collect(&user.page, settings, &wires, &mut obs)
+                    .await;
+            }
         }
-        Err(e) => obs.prober_error = Some(e),
+        Err(e) => {
+            obs.prober_error = Some(e);
+            obs.duration_ms = elapsed_ms(t0);
+        }
     }
-    obs.duration_ms = elapsed_ms(t0);
     user.retire(settings.cdp_timeout);
     obs
 }

@@ -2,6 +2,7 @@
 //! turned into the load's observation at the end.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, LogEntrySource};
@@ -36,6 +37,15 @@ struct Entry {
     /// When the prober first heard of it: the long-request threshold counts from here.
     seen: Option<Instant>,
     long_lived: bool,
+    wire: Wire,
+}
+
+/// The CDP events of one request as they came, kept (shared, not copied) for a failed load's HAR
+/// file: its headers are only needed when a load fails, so nothing is read from them before.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Wire {
+    pub(super) request: Option<Arc<EventRequestWillBeSent>>,
+    pub(super) response: Option<Arc<EventResponseReceived>>,
 }
 
 impl Entry {
@@ -131,8 +141,16 @@ impl Tracker {
 
     pub(super) fn apply(&mut self, ev: PageEvent) {
         match ev {
-            PageEvent::Sent(e) => self.sent(&e),
-            PageEvent::Response(e) => self.response(&e),
+            PageEvent::Sent(e) => {
+                self.sent(&e);
+                let id = e.request_id.inner().clone();
+                self.entry(&id).wire.request = Some(e);
+            }
+            PageEvent::Response(e) => {
+                self.response(&e);
+                let id = e.request_id.inner().clone();
+                self.entry(&id).wire.response = Some(e);
+            }
             PageEvent::Finished(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.ended = Some(*e.timestamp.inner());
@@ -379,7 +397,9 @@ impl Tracker {
     }
 
     /// Turns the bookkeeping into the observation, with times relative to the load's start.
-    pub(super) fn finish(self, obs: &mut Observation, settings: &LoadSettings) {
+    /// Gives each of its requests' CDP events, in the order of `obs.requests`.
+    pub(super) fn finish(self, obs: &mut Observation, settings: &LoadSettings) -> Vec<Wire> {
+        let mut wires = Vec::new();
         // CDP timestamps are monotonic seconds; the earliest request also carries wall time,
         // which anchors them to the load's wall-clock start.
         let anchor = self
@@ -420,6 +440,7 @@ impl Tracker {
                 .then(|| self.browser_errors.iter().find(|r| r.names(&e.url)))
                 .flatten()
                 .map(|r| r.text.clone());
+            wires.push(e.wire);
             obs.requests.push(Request {
                 duration_ms: match (e.started, e.ended) {
                     (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
@@ -452,6 +473,7 @@ impl Tracker {
                 at_ms: ts - obs.started_at_ms as f64,
             })
             .collect();
+        wires
     }
 }
 

@@ -1,32 +1,52 @@
 //! JUnit XML for CI test-report pages: one testsuite per phase, each testcase answering one
 //! question, and one testcase per failing resource so the CI page lists the culprits by name.
+//!
+//! Written for what GitLab and Jenkins read: every testcase has a classname (GitLab groups by
+//! it, and drops testcases whose classname and name repeat), names are unique within a
+//! classname, and whatever a person should read goes in a testcase's `<system-out>` (GitLab
+//! ignores the testsuite's).
 
 use anyhow::Result;
 use junit_report::{
     Duration, OffsetDateTime, ReportBuilder, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
 };
 
-use super::Exporter;
+use std::path::{Path, PathBuf};
+
 use super::text::{self, status_word, time_of};
+use super::{Exporter, evidence};
 use crate::judge::counted_in;
 use crate::judge::verdict::judged_loads;
-use crate::model::{FailingResource, FailureClass, PhaseReport, Report, Status};
+use crate::model::{FailingResource, FailureClass, Phase, PhaseReport, Report, Status};
 
 /// Culprits listed one testcase each per phase; the JSON report has the rest.
 const MAX_RESOURCE_CASES: usize = 50;
 
-pub struct Junit;
+/// The JUnit exporter; `dir` is where the file goes (absolute; None: the current directory),
+/// which attachment paths are relative to, as GitLab expects.
+pub struct Junit {
+    pub dir: Option<PathBuf>,
+}
 
 impl Exporter for Junit {
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        render(report)
+        render_in(report, self.dir.as_deref())
     }
 }
 
 pub fn render(report: &Report) -> Result<Vec<u8>> {
+    render_in(report, None)
+}
+
+fn render_in(report: &Report, dir: Option<&Path>) -> Result<Vec<u8>> {
+    let base = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir()?,
+    };
+    let attach = Attach { report, base };
     let mut junit = ReportBuilder::new();
     for phase in &report.phases {
-        junit.add_testsuite(phase_suite(report, phase));
+        junit.add_testsuite(phase_suite(&attach, phase));
     }
     if !report.checks.is_empty() || report.deploy.is_some() {
         junit.add_testsuite(checks_suite(report));
@@ -36,7 +56,52 @@ pub fn render(report: &Report) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
+/// A failing testcase's evidence: one `[[ATTACHMENT|path]]` line for its screenshot (GitLab shows
+/// a failed testcase's first attachment; Jenkins' junit-attachments reads the same line), and
+/// its HAR file named as text.
+struct Attach<'a> {
+    report: &'a Report,
+    base: PathBuf,
+}
+
+impl Attach<'_> {
+    fn lines(&self, phase: Phase, class: Option<FailureClass>, url: Option<&str>) -> String {
+        let Some((_, a)) = evidence::first(self.report, phase, class, url) else {
+            return String::new();
+        };
+        let rel = |p: &String| {
+            evidence::relative(Path::new(p), &self.base)
+                .display()
+                .to_string()
+        };
+        let mut out = String::new();
+        if let Some(png) = &a.screenshot {
+            out += &format!("\n[[ATTACHMENT|{}]]", rel(png));
+        }
+        if let Some(har) = &a.har {
+            out += &format!("\nHAR of the load: {}", rel(har));
+        }
+        out
+    }
+
+    /// Adds the evidence to a failing testcase's output.
+    fn to(
+        &self,
+        case: &mut TestCase,
+        phase: Phase,
+        class: Option<FailureClass>,
+        url: Option<&str>,
+    ) {
+        let lines = self.lines(phase, class, url);
+        if !lines.is_empty() {
+            let own = case.system_out.take().unwrap_or_default();
+            case.set_system_out(format!("{own}{lines}").trim_start());
+        }
+    }
+}
+
+fn phase_suite(attach: &Attach, phase: &PhaseReport) -> TestSuite {
+    let report = attach.report;
     let s = &phase.summary;
     // CI tools sum testcase times into the suite's: only the one about every load carries the
     // phase's duration, the others are views of the same loads.
@@ -51,8 +116,8 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
     let mut cases = Vec::new();
 
     let all_ok = "all page loads succeed";
-    cases.push(if phase.verdict.status != Status::Fail {
-        TestCase::success(all_ok, time)
+    let mut summary = if phase.verdict.status != Status::Fail {
+        success(all_ok, &class, time)
     } else {
         let first: Vec<String> = culprits
             .iter()
@@ -71,9 +136,14 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
                 .collect::<Vec<_>>()
                 .join("\n"),
         )
-    });
+    };
+    summary.set_system_out(&phase_summary(report, phase));
+    if !summary.is_success() {
+        attach.to(&mut summary, phase.phase, None, None);
+    }
+    cases.push(summary);
 
-    cases.extend(class_cases(report, phase, &culprits, &class));
+    cases.extend(class_cases(attach, phase, &culprits, &class));
 
     let prober = "prober ran cleanly";
     cases.push(if phase.verdict.status == Status::Inconclusive {
@@ -81,7 +151,7 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
         case.set_classname(&class);
         case.build()
     } else {
-        TestCase::success(prober, view)
+        success(prober, &class, view)
     });
 
     for r in culprits.iter().take(MAX_RESOURCE_CASES) {
@@ -92,36 +162,59 @@ fn phase_suite(report: &Report, phase: &PhaseReport) -> TestSuite {
             &resource_line(r),
         );
         case.set_classname(&format!("{class}.resources"));
-        cases.push(case.build());
+        let mut case = case.build();
+        attach.to(&mut case, phase.phase, Some(r.class), Some(&r.url));
+        cases.push(case);
     }
 
+    unique_names(&mut cases);
     let mut suite = TestSuiteBuilder::new(&format!("rollprobe {}: {}", phase.phase, report.target));
     suite
         .add_testcases(cases)
-        .set_timestamp(timestamp(phase.started_at_ms))
-        .set_system_out(&format!(
-            "{}{}: {}\nthe verdict rests on {} judged load(s)\n{}",
-            if report.interrupted {
-                "INTERRUPTED RUN (Ctrl-C or SIGTERM): results cover the loads finished before the stop\n"
-            } else {
-                ""
-            },
-            status_word(phase.verdict.status),
-            phase.verdict.reason,
-            judged_loads(s),
-            text::failing_resources(report, &s.failing_resources, usize::MAX)
-        ));
+        .set_timestamp(timestamp(phase.started_at_ms));
     suite.build()
+}
+
+/// The phase's verdict and culprits as text, for the testcase about every load.
+fn phase_summary(report: &Report, phase: &PhaseReport) -> String {
+    let s = &phase.summary;
+    format!(
+        "{}{}: {}\nthe verdict rests on {} judged load(s)\n{}",
+        if report.interrupted {
+            "INTERRUPTED RUN (Ctrl-C or SIGTERM): results cover the loads finished before the stop\n"
+        } else {
+            ""
+        },
+        status_word(phase.verdict.status),
+        phase.verdict.reason,
+        judged_loads(s),
+        text::failing_resources(report, &s.failing_resources, usize::MAX)
+    )
+}
+
+/// Makes every name unique within its classname: GitLab keys testcases by both and keeps one
+/// of each. The first keeps its name, the next get " (2)", " (3)", ...
+fn unique_names(cases: &mut [TestCase]) {
+    let mut seen: std::collections::HashMap<(Option<String>, String), usize> = Default::default();
+    for case in cases {
+        let n = seen
+            .entry((case.classname.clone(), case.name.clone()))
+            .or_default();
+        *n += 1;
+        if *n > 1 {
+            case.name = format!("{} ({n})", case.name);
+        }
+    }
 }
 
 /// One testcase per failure class that counts: "no missing hashed assets", ...
 fn class_cases(
-    report: &Report,
+    attach: &Attach,
     phase: &PhaseReport,
     culprits: &[&FailingResource],
     class: &str,
 ) -> Vec<TestCase> {
-    let (s, view) = (&phase.summary, Duration::ZERO);
+    let (report, s, view) = (attach.report, &phase.summary, Duration::ZERO);
     let mut cases = Vec::new();
     for kind in FailureClass::ALL
         .into_iter()
@@ -130,7 +223,7 @@ fn class_cases(
         let name = question(kind);
         let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
         cases.push(if loads == 0 {
-            TestCase::success(name, view)
+            success(name, class, view)
         } else {
             let failures = s.failures_by_class.get(&kind).copied().unwrap_or(0);
             let details: Vec<String> = culprits
@@ -138,7 +231,7 @@ fn class_cases(
                 .filter(|r| r.class == kind)
                 .map(|r| resource_line(r))
                 .collect();
-            failure(
+            let mut case = failure(
                 name,
                 class,
                 view,
@@ -148,7 +241,9 @@ fn class_cases(
                     s.loads
                 ),
                 &details.join("\n"),
-            )
+            );
+            attach.to(&mut case, phase.phase, Some(kind), None);
+            case
         });
     }
     cases
@@ -164,12 +259,12 @@ fn checks_suite(report: &Report) -> TestSuite {
         .map(|c| {
             let body = check_detail(report, c);
             if c.passed {
-                TestCase::success(&c.name, time)
+                success(&c.name, class, time)
             } else if c.warning {
                 // A warning must not fail the CI page, and should still be read there.
-                let mut case = TestCaseBuilder::success(&c.name, time);
+                let mut case = success(&c.name, class, time);
                 case.set_system_out(&format!("WARNING: {}\n{body}", c.message));
-                case.build()
+                case
             } else {
                 failure(&c.name, class, time, "check_failed", &c.message, &body)
             }
@@ -178,7 +273,7 @@ fn checks_suite(report: &Report) -> TestSuite {
     if let Some(d) = &report.deploy {
         let name = "deploy command succeeded";
         cases.push(match d.exit_code {
-            Some(0) => TestCase::success(name, time),
+            Some(0) => success(name, class, time),
             code => {
                 let how = code.map_or("was killed".to_string(), |c| format!("exited {c}"));
                 failure(
@@ -192,11 +287,19 @@ fn checks_suite(report: &Report) -> TestSuite {
             }
         });
     }
+    // The run's whole summary, where GitLab shows it: in the first check's output.
+    if let Some(first) = cases.first_mut() {
+        let out = match first.system_out.take() {
+            Some(own) => format!("{own}\n\n{}", text::render(report)),
+            None => text::render(report),
+        };
+        first.set_system_out(&out);
+    }
+    unique_names(&mut cases);
     let mut suite = TestSuiteBuilder::new(&format!("rollprobe checks: {}", report.target));
     suite
         .add_testcases(cases)
-        .set_timestamp(timestamp(report.started_at_ms))
-        .set_system_out(&text::render(report));
+        .set_timestamp(timestamp(report.started_at_ms));
     suite.build()
 }
 
@@ -227,6 +330,12 @@ fn check_detail(report: &Report, c: &crate::model::Check) -> String {
             .join("\n"),
         _ => c.message.clone(),
     }
+}
+
+fn success(name: &str, class: &str, time: Duration) -> TestCase {
+    let mut case = TestCase::success(name, time);
+    case.set_classname(class);
+    case
 }
 
 fn failure(
@@ -334,5 +443,46 @@ mod tests {
         assert!(cases.iter().any(|c| c.0 == "no timeouts" && !c.2));
         let (_, steady) = suites("steady").remove(0);
         assert!(steady.iter().all(|c| !c.2), "{steady:?}");
+    }
+
+    /// GitLab's and Jenkins' reading: every testcase has a classname, no name repeats within
+    /// one, and output sits in testcases (a testsuite's own is ignored).
+    #[test]
+    fn every_testcase_has_a_classname_a_unique_name_and_the_summary_inside() {
+        for name in ["naive", "steady", "failing-baseline", "failed-step"] {
+            let xml = String::from_utf8(super::render(&fixtures::report(name)).unwrap()).unwrap();
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            let mut seen = std::collections::HashSet::new();
+            for case in doc.descendants().filter(|n| n.has_tag_name("testcase")) {
+                let class = case.attribute("classname").unwrap_or("");
+                assert!(class.starts_with("rollprobe."), "{name}: {case:?}");
+                let key = (class, case.attribute("name").unwrap());
+                assert!(seen.insert(key), "{name}: {key:?} twice");
+            }
+            for suite in doc.descendants().filter(|n| n.has_tag_name("testsuite")) {
+                assert!(
+                    !suite.children().any(|c| c.has_tag_name("system-out")),
+                    "{name}: a testsuite-level system-out"
+                );
+                let out: String = suite
+                    .descendants()
+                    .filter(|c| c.has_tag_name("system-out"))
+                    .filter_map(|c| c.text())
+                    .collect();
+                assert!(
+                    out.contains("PASS") || out.contains("FAIL"),
+                    "{name}: {out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_names_get_a_number() {
+        use junit_report::Duration;
+        let mut cases = ["a", "a", "b", "a"].map(|n| super::success(n, "c", Duration::ZERO));
+        super::unique_names(&mut cases);
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "a (2)", "b", "a (3)"]);
     }
 }

@@ -2,6 +2,7 @@
 //! nothing else. The file formats (json, junit, html) sit behind one small interface; `text` is
 //! the summary printed at the end. `write` puts files where users point.
 
+pub mod evidence;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -40,6 +40,9 @@ pub fn render(report: &Report) -> String {
     if let Some(caveat) = report.settings.certificate_caveat() {
         let _ = writeln!(out, "  certs     {caveat}");
     }
+    if !report.settings.resolve.is_empty() {
+        let _ = writeln!(out, "  resolve   {}", report.settings.resolve.join(", "));
+    }
     if let (n @ 1.., Some(ms)) = (s.long_lived_requests, report.settings.long_request_ms) {
         let _ = writeln!(
             out,

@@ -26,6 +26,11 @@ pub enum Destination {
 }
 
 impl Destination {
+    /// A regular file (existing or not), written atomically.
+    pub fn is_file(&self) -> bool {
+        matches!(self, Destination::File(_))
+    }
+
     /// Where `path` leads, checked without opening it: opening a FIFO to test it would hand its
     /// reader an early end of file. A typo costs seconds this way, not a whole probing run.
     pub fn check(path: &Path) -> Result<Destination, UsageError> {

@@ -10,11 +10,16 @@ use super::RetentionPlan;
 use super::verdict::Answer;
 use crate::model::OldAsset;
 
-/// A client with the run's certificate trust, HTTP(S)_PROXY / NO_PROXY from the environment
+/// A client with the run's certificate trust and `--resolve` addresses, HTTP(S)_PROXY / NO_PROXY from the environment
 /// (reqwest's default), and no connection kept: every request opens its own, so a balancer that
 /// picks a backend per connection (a Kubernetes Service) spreads the attempts too.
 pub fn build(plan: &RetentionPlan) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    // `--resolve`: the old assets are asked where the browser asked for them.
+    for (host, addr) in &plan.host_map {
+        builder = builder.resolve(host, *addr);
+    }
+    builder
         .tls_backend_preconfigured(super::tls::config(&plan.trust)?)
         .pool_max_idle_per_host(0)
         .connect_timeout(plan.request_timeout)

@@ -41,6 +41,8 @@ pub struct RetentionPlan {
     pub cookie_hosts: Vec<String>,
     /// The certificates the browser accepted.
     pub trust: Trust,
+    /// `--resolve`: these hosts' requests go to these addresses (the URL's port is kept).
+    pub host_map: Vec<(String, std::net::SocketAddr)>,
     /// The response header naming the app version of the backend that answered.
     pub version_header: Option<String>,
     /// A signal is how the run ends as planned (`--until-signal`): the check runs after it

@@ -92,6 +92,7 @@ fn plan(trust: Trust) -> RetentionPlan {
         cookies: vec![("session".into(), "abc".into())],
         cookie_hosts: vec!["127.0.0.1".into()],
         trust,
+        host_map: Vec::new(),
         version_header: Some("X-App-Version".into()),
         after_signal: false,
         after_deploy: false,
@@ -217,4 +218,21 @@ async fn https_certificates_are_trusted_as_the_browser_trusted_them() {
     let other = Trust::Spki(vec!["AAAA".into()]);
     let r = check(&plan(other), assets, std::future::pending()).await;
     assert_eq!(kept(r), Kept::Unchecked);
+}
+
+#[tokio::test]
+async fn resolve_sends_a_hosts_requests_to_its_address_with_its_name() {
+    let server = serve(&[("/a.js", 200, "text/javascript")], None).await;
+    let base = format!("http://staging.test:{}", server.port);
+    let assets = old(&base, &[("/a.js", "Script", "text/javascript")]);
+    let mut plan = plan(Trust::System);
+    plan.host_map = vec![("staging.test".into(), ([127, 0, 0, 1], server.port).into())];
+    let r = check(&plan, assets, std::future::pending()).await;
+    assert_eq!(r.served, [format!("{base}/a.js")], "{:?}", r.assets);
+    let heads = server.heads.lock().unwrap();
+    let head = heads[0].to_ascii_lowercase();
+    assert!(
+        head.contains(&format!("host: staging.test:{}", server.port)),
+        "{head}"
+    );
 }

@@ -10,10 +10,10 @@ use crate::support::{Cmd, Output, Run, junit, probe, spa_routes};
 use rollprobe::sim::{Route, Site};
 use serde_json::Value;
 
-const MISSING: &str = "/assets/index-3f9a1c.js";
+pub const MISSING: &str = "/assets/index-3f9a1c.js";
 
 /// The SPA with its hashed entry bundle gone: every load misses it.
-fn site_missing_bundle() -> Vec<Route> {
+pub fn site_missing_bundle() -> Vec<Route> {
     spa_routes()
         .into_iter()
         .filter(|r| r.path != MISSING)
@@ -27,7 +27,7 @@ async fn probe_html(url: &str, args: &[&str]) -> (Run, PathBuf) {
     (run, html)
 }
 
-fn artifacts() -> PathBuf {
+pub fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -74,6 +74,7 @@ async fn html_report_shows_what_the_json_says_in_a_real_browser() {
         executable: rollprobe::browser::resolve_executable(None, None).unwrap(),
         cdp_timeout: Duration::from_secs(15),
         trust: Default::default(),
+        host_map: Vec::new(),
     })
     .await
     .unwrap();
@@ -361,4 +362,57 @@ async fn merge_of_two_concurrent_probers_is_one_verdict() {
     .await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("same target"), "{stderr}");
+}
+
+/// `ci/check_junit.py` (junitparser, from the venv `ci/ci-tools.sh` makes) on a JUnit file:
+/// panics with its complaints unless it reads the file as GitLab and Jenkins do.
+pub fn check_junit(xml: &Path, attachments: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tools = std::process::Command::new(root.join("ci/ci-tools.sh"))
+        .output()
+        .expect("ci/ci-tools.sh runs");
+    assert!(
+        tools.status.success(),
+        "ci/ci-tools.sh: {}",
+        String::from_utf8_lossy(&tools.stderr)
+    );
+    let venv = PathBuf::from(String::from_utf8(tools.stdout).unwrap().trim());
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .arg(root.join("ci/check_junit.py"))
+        .arg(xml)
+        .args(["--attachments", attachments])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    stdout.into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_reads_as_gitlab_and_jenkins_read_it() {
+    let site = Site::start(site_missing_bundle()).await.unwrap();
+    // Around a deploy command: phase suites and the checks suite, the same questions in each.
+    let run = probe(
+        &site.url("/"),
+        &[
+            "--workers",
+            "1",
+            "--baseline",
+            "2s",
+            "--settle",
+            "2s",
+            "--",
+            "sleep",
+            "1",
+        ],
+    )
+    .await;
+    site.shutdown().await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let said = check_junit(&run.dir.path().join("report.xml"), "any");
+    eprintln!("{said}");
+    assert!(said.contains("4 suites"), "{said}");
 }

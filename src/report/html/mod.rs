@@ -6,10 +6,12 @@
 //! `rect.phase[data-phase]`, `rect.version[data-version][data-second][data-count]`,
 //! `tr.class-row[data-class]`, `tr.failure-row[data-phase][data-class][data-url][data-count]`,
 //! `tr.check[data-passed]`, `tr.slow-load[data-load-id][data-duration-ms]`,
-//! `tr.retention-row[data-kept][data-url]`.
+//! `tr.retention-row[data-kept][data-url]`, `img.thumb[data-load-id]` (a failed load's
+//! screenshot, in its failing resource rows).
 
 use std::fmt::Write;
 
+mod evidence;
 mod retention;
 mod tabs;
 mod timeline;
@@ -217,16 +219,16 @@ fn failures(out: &mut String, r: &Report) {
         }
         let _ = writeln!(
             out,
-            r#"<h3>{phase}: failing resources</h3><table class="resources" data-phase="{phase}"><thead><tr><th>count</th><th>class</th><th>how</th><th>URL</th><th>first seen</th><th>last seen</th><th>served by</th></tr></thead><tbody>"#,
+            r#"<h3>{phase}: failing resources</h3><table class="resources" data-phase="{phase}"><thead><tr><th>count</th><th>class</th><th>how</th><th>URL</th><th>first seen</th><th>last seen</th><th>served by</th><th>screenshot</th></tr></thead><tbody>"#,
             phase = p.phase
         );
         for f in p.summary.failing_resources.iter().take(MAX_ROWS) {
-            failure_row(out, r, p.phase.as_str(), f);
+            failure_row(out, r, p.phase, f);
         }
         if p.summary.failing_resources.len() > MAX_ROWS {
             let _ = writeln!(
                 out,
-                r#"<tr><td colspan="7">… and {} more in the JSON report</td></tr>"#,
+                r#"<tr><td colspan="8">… and {} more in the JSON report</td></tr>"#,
                 p.summary.failing_resources.len() - MAX_ROWS
             );
         }
@@ -242,10 +244,10 @@ fn failures(out: &mut String, r: &Report) {
     out.push_str("</section>\n");
 }
 
-fn failure_row(out: &mut String, r: &Report, phase: &str, f: &FailingResource) {
+fn failure_row(out: &mut String, r: &Report, phase: crate::model::Phase, f: &FailingResource) {
     let _ = writeln!(
         out,
-        r#"<tr class="failure-row{muted}" data-phase="{phase}" data-class="{class}" data-url="{url}" data-count="{count}" data-first-ms="{first}" data-last-ms="{last}"><td class="num">{count}</td><td>{class}</td><td>{how}</td><td class="url">{url}</td><td>{first_t}</td><td>{last_t}</td><td>{versions}</td></tr>"#,
+        r#"<tr class="failure-row{muted}" data-phase="{phase}" data-class="{class}" data-url="{url}" data-count="{count}" data-first-ms="{first}" data-last-ms="{last}"><td class="num">{count}</td><td>{class}</td><td>{how}</td><td class="url">{url}</td><td>{first_t}</td><td>{last_t}</td><td>{versions}</td>{evidence}</tr>"#,
         muted = if counted_in(&r.settings, f.class) {
             ""
         } else {
@@ -260,6 +262,7 @@ fn failure_row(out: &mut String, r: &Report, phase: &str, f: &FailingResource) {
         first_t = time_of(f.first_unix_ms),
         last_t = time_of(f.last_unix_ms),
         versions = esc(&f.versions.join(", ")),
+        evidence = evidence::cell(r, phase, f),
     );
 }
 
@@ -414,6 +417,9 @@ fn footer(out: &mut String, r: &Report) {
     if let Some(caveat) = s.certificate_caveat() {
         settings.push(format!("certificates {caveat}"));
     }
+    if !s.resolve.is_empty() {
+        settings.push(format!("resolving {}", s.resolve.join(", ")));
+    }
     if r.truncated.failures_dropped > 0 || r.truncated.detailed_loads_dropped > 0 {
         settings.push(format!(
             "{} failures and {} load details not kept",
@@ -454,6 +460,8 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: 13px; 
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--mute); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.evidence img.thumb { width: 160px; height: auto; border: 1px solid var(--line); display: block; }
+td.evidence .har, td.evidence .shot { font-size: 11px; color: var(--mute); word-break: break-all; }
 td.url { word-break: break-all; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 .badge { font-weight: 700; } .badge.pass { color: var(--ok); } .badge.fail { color: var(--fail); } .badge.inconclusive { color: var(--warn); }
 tr.muted { color: var(--mute); }
@@ -511,6 +519,7 @@ mod tests {
             long_lived_requests: 0,
             version: version.map(str::to_string),
             served_by: vec![],
+            artifacts: None,
         }
     }
 

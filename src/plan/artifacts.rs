@@ -1,0 +1,65 @@
+//! Where failed loads' evidence goes (`--artifacts DIR`, `--max-artifacts N`): the directory
+//! given; else beside the first report written to a regular file, as `<report name>-artifacts/`
+//! (so a CI job that keeps its reports' directory keeps the evidence); else
+//! `./rollprobe-artifacts/`. Made absolute once, so every report names the same files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Options;
+use crate::defaults;
+use crate::error::UsageError;
+use crate::judge::classify::Rules;
+use crate::model::Settings;
+use crate::probe::Evidence;
+
+pub(super) fn evidence(
+    o: &Options,
+    settings: &Settings,
+) -> Result<Option<Arc<Evidence>>, UsageError> {
+    let max = o.max_artifacts.unwrap_or(defaults::MAX_ARTIFACTS);
+    if max == 0 {
+        return Ok(None);
+    }
+    let dir = match (&o.artifacts, &o.first_report_file) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(report)) => beside(report),
+        (None, None) => PathBuf::from(defaults::ARTIFACTS_DIR),
+    };
+    if dir.is_file() {
+        return Err(UsageError(format!(
+            "--artifacts {}: a file is there; give a directory",
+            dir.display()
+        )));
+    }
+    let dir = std::path::absolute(&dir)
+        .map_err(|e| UsageError(format!("--artifacts {}: {e}", dir.display())))?;
+    Ok(Some(Arc::new(Evidence::new(
+        dir,
+        max,
+        defaults::MAX_EMBEDDED_SCREENSHOT,
+        Rules::of(settings),
+    ))))
+}
+
+/// `reports/run.xml` → `reports/run-artifacts`.
+fn beside(report: &Path) -> PathBuf {
+    let stem = report
+        .file_stem()
+        .map_or("rollprobe".into(), |s| s.to_string_lossy().into_owned());
+    report.with_file_name(format!("{stem}-artifacts"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_goes_beside_the_first_report_file() {
+        assert_eq!(
+            beside(Path::new("out/report.json")),
+            Path::new("out/report-artifacts")
+        );
+        assert_eq!(beside(Path::new("run.xml")), Path::new("run-artifacts"));
+    }
+}

@@ -1,0 +1,153 @@
+//! `--resolve HOST:PORT:ADDRESS` (curl's syntax): the browser's requests for HOST on PORT go to
+//! ADDRESS, while URLs, cookies, `Host` headers, SNI and certificate names keep HOST — probing an
+//! environment before its DNS points at it. The browser turns them into Chromium's
+//! `host-resolver-rules`, which match on host and port as curl's entries do; the retention check
+//! hands them to reqwest, which maps a name on every port, so one host may not be sent to two
+//! addresses.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::UsageError;
+
+/// One `--resolve` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Pin {
+    host: String,
+    port: u16,
+    address: IpAddr,
+}
+
+/// What the browser, the retention client and the report get from the `--resolve` entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Pins(Vec<Pin>);
+
+impl Pins {
+    /// Parses and checks every entry; a mistake is a usage error that names the entry.
+    pub(super) fn parse(entries: &[String]) -> Result<Pins, UsageError> {
+        let mut pins: Vec<Pin> = Vec::new();
+        for entry in entries {
+            let pin = parse(entry).map_err(|why| {
+                UsageError(format!(
+                    "--resolve {entry}: {why}; give HOST:PORT:ADDRESS, e.g. staging.example.com:443:10.0.0.5"
+                ))
+            })?;
+            if let Some(other) = pins.iter().find(|p| p.host == pin.host) {
+                if other.port == pin.port {
+                    return Err(UsageError(format!(
+                        "--resolve {entry}: {}:{} is already resolved to {}",
+                        pin.host, pin.port, other.address
+                    )));
+                }
+                if other.address != pin.address {
+                    return Err(UsageError(format!(
+                        "--resolve {entry}: {} is already resolved to {} (on port {}); the retention check maps a host name on every port, so give one address per host",
+                        pin.host, other.address, other.port
+                    )));
+                }
+            }
+            pins.push(pin);
+        }
+        Ok(Pins(pins))
+    }
+
+    /// Where each host's requests go: the browser's host resolver rules (see
+    /// [`crate::browser`]) and reqwest's `resolve` overrides, which keep the URL's own port.
+    pub(super) fn addresses(&self) -> Vec<(String, SocketAddr)> {
+        self.0
+            .iter()
+            .map(|p| (p.host.clone(), SocketAddr::new(p.address, p.port)))
+            .collect()
+    }
+
+    /// As the report's settings name them: curl's syntax again, normalised.
+    pub(super) fn described(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|p| match p.address {
+                IpAddr::V4(a) => format!("{}:{}:{a}", p.host, p.port),
+                IpAddr::V6(a) => format!("{}:{}:[{a}]", p.host, p.port),
+            })
+            .collect()
+    }
+}
+
+fn parse(entry: &str) -> Result<Pin, String> {
+    let mut parts = entry.splitn(3, ':');
+    let (Some(host), Some(port), Some(address)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("not HOST:PORT:ADDRESS".into());
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host_ok = !host.is_empty()
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !host_ok {
+        return Err(format!("{host:?} is not a host name"));
+    }
+    let port: u16 = match port.parse() {
+        Ok(p) if p > 0 => p,
+        _ => return Err(format!("{port:?} is not a port (1-65535)")),
+    };
+    if address.contains(',') {
+        return Err("one address per entry (curl's lists of addresses are not supported)".into());
+    }
+    let bare = address
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(address);
+    let address: IpAddr = bare
+        .parse()
+        .map_err(|_| format!("{address:?} is not an IP address"))?;
+    Ok(Pin {
+        host,
+        port,
+        address,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pins;
+
+    fn pins(entries: &[&str]) -> Result<Pins, String> {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        Pins::parse(&entries).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn entries_become_chromium_rules_reqwest_overrides_and_settings() {
+        let p = pins(&["Staging.Test:8080:127.0.0.1", "v6.test:443:[::1]"]).unwrap();
+        assert_eq!(
+            p.described(),
+            ["staging.test:8080:127.0.0.1", "v6.test:443:[::1]"]
+        );
+        assert_eq!(p.addresses()[0].0, "staging.test");
+        assert_eq!(p.addresses()[1].1.to_string(), "[::1]:443");
+        assert_eq!(pins(&[]).unwrap(), Pins::default());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (entry, says) in [
+            ("staging.test:8080", "not HOST:PORT:ADDRESS"),
+            (":8080:127.0.0.1", "not a host name"),
+            ("a b:8080:127.0.0.1", "not a host name"),
+            ("staging.test:http:127.0.0.1", "not a port"),
+            ("staging.test:0:127.0.0.1", "not a port"),
+            ("staging.test:70000:127.0.0.1", "not a port"),
+            ("staging.test:80:localhost", "not an IP address"),
+            (
+                "staging.test:80:127.0.0.1,127.0.0.2",
+                "one address per entry",
+            ),
+        ] {
+            let e = pins(&[entry]).unwrap_err();
+            assert!(e.contains(says) && e.contains(entry), "{entry}: {e}");
+        }
+        let e = pins(&["a.test:80:127.0.0.1", "a.test:80:127.0.0.2"]).unwrap_err();
+        assert!(e.contains("already resolved"), "{e}");
+        let e = pins(&["a.test:80:127.0.0.1", "a.test:443:127.0.0.2"]).unwrap_err();
+        assert!(e.contains("one address per host"), "{e}");
+        pins(&["a.test:80:127.0.0.1", "a.test:443:127.0.0.1"]).unwrap();
+    }
+}

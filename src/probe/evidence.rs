@@ -1,0 +1,129 @@
+//! Evidence of failed loads (`--artifacts`, `--max-artifacts`): a PNG screenshot of the page as
+//! the user saw it when the load ended, and a HAR file of the load's requests, for the first
+//! failed loads of each failure class and of each failing URL. Whether a load failed is the
+//! judge's call ([`crate::judge::classify::judge`], a pure function called here, before the
+//! page is gone); a load that did not fail costs nothing, and the directory is made only for
+//! the first file.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use base64::Engine;
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::page::ScreenshotParams;
+
+use super::har::{self, Secrets};
+use super::tracker::Wire;
+use super::{LoadSettings, cdp};
+use crate::judge::classify::{Rules, judge};
+use crate::model::{FailureClass, LoadArtifacts, Observation, Outcome};
+
+/// Where evidence goes and how much of it: shared by every worker of a run.
+#[derive(Debug)]
+pub struct Evidence {
+    dir: PathBuf,
+    max: usize,
+    embed_max: usize,
+    rules: Rules,
+    taken: Mutex<Taken>,
+}
+
+#[derive(Debug, Default)]
+struct Taken {
+    loads: usize,
+    classes: HashSet<FailureClass>,
+    urls: HashSet<String>,
+}
+
+impl Evidence {
+    /// `dir` absolute; `embed_max`: the largest screenshot embedded in the report.
+    pub fn new(dir: PathBuf, max: usize, embed_max: usize, rules: Rules) -> Evidence {
+        Evidence {
+            dir,
+            max,
+            embed_max,
+            rules,
+            taken: Mutex::default(),
+        }
+    }
+
+    /// Whether this load is evidence worth saving: it failed (as the judge says) with a class
+    /// or on a URL no saved load has, and the budget is not spent. Claims its place.
+    fn claim(&self, obs: &Observation) -> bool {
+        // Once the budget is spent, a load costs not even its judging here.
+        if self.taken.lock().expect("evidence lock").loads >= self.max {
+            return false;
+        }
+        let judgement = judge(obs, &self.rules);
+        if judgement.outcome != Outcome::Failed {
+            return false;
+        }
+        let counted: Vec<_> = judgement
+            .failures
+            .iter()
+            .filter(|f| self.rules.counts(f.class))
+            .collect();
+        let mut taken = self.taken.lock().expect("evidence lock");
+        let new = counted
+            .iter()
+            .any(|f| !taken.classes.contains(&f.class) || !taken.urls.contains(&f.url));
+        if !new || taken.loads >= self.max {
+            return false;
+        }
+        taken.loads += 1;
+        for f in counted {
+            taken.classes.insert(f.class);
+            taken.urls.insert(f.url.clone());
+        }
+        true
+    }
+
+    /// Saves the evidence of `obs` when [`Self::claim`] wants it, into `obs.artifacts`.
+    pub(super) async fn collect(
+        &self,
+        page: &Page,
+        settings: &LoadSettings,
+        wires: &[Wire],
+        obs: &mut Observation,
+    ) {
+        if !self.claim(obs) {
+            return;
+        }
+        let mut saved = LoadArtifacts::default();
+        let mut errors = Vec::new();
+        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+            errors.push(format!("{}: {e}", self.dir.display()));
+        }
+        // Load ids are plain numbers: no `[`, `]` or `|`, which GitLab's attachments cannot take.
+        let stem = format!("load-{}-{}", obs.id, obs.phase);
+        let shot = ScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .build();
+        match cdp(settings.cdp_timeout, "screenshot", page.screenshot(shot)).await {
+            Ok(png) => {
+                let path = self.dir.join(format!("{stem}.png"));
+                match std::fs::write(&path, &png) {
+                    Ok(()) => saved.screenshot = Some(path.display().to_string()),
+                    Err(e) => errors.push(format!("{}: {e}", path.display())),
+                }
+                saved.screenshot_base64 = (png.len() <= self.embed_max)
+                    .then(|| base64::engine::general_purpose::STANDARD.encode(&png));
+            }
+            Err(e) => errors.push(e),
+        }
+        let secrets = Secrets {
+            headers: &settings.headers,
+            cookies: &settings.cookies,
+        };
+        let har = har::build(obs, wires, &secrets);
+        let path = self.dir.join(format!("{stem}.har"));
+        match std::fs::write(&path, har.to_string()) {
+            Ok(()) => saved.har = Some(path.display().to_string()),
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+        saved.error = (!errors.is_empty()).then(|| errors.join("; "));
+        obs.artifacts = Some(saved);
+    }
+}
