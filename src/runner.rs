@@ -61,6 +61,14 @@ impl LoadModel {
             LoadModel::Open { max_in_flight, .. } => max_in_flight,
         }
     }
+
+    /// Open model: new users per second.
+    pub fn rate_per_s(&self) -> Option<f64> {
+        match *self {
+            LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
+            LoadModel::Closed { .. } | LoadModel::Auto { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -132,10 +132,7 @@ impl Plan {
             scenario: o.scenario.as_ref().map(|p| p.display().to_string()),
             workers: model.max_in_flight(),
             workers_auto: matches!(model, LoadModel::Auto { .. }),
-            rate_per_s: match model {
-                LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
-                LoadModel::Closed { .. } | LoadModel::Auto { .. } => None,
-            },
+            rate_per_s: model.rate_per_s(),
             duration_s: matches!(stop, Stop::After(Some(_))).then_some(time.duration.as_secs_f64()),
             max_loads,
             idle_ms: time.idle.as_millis() as u64,
