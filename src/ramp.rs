@@ -54,6 +54,11 @@ impl Ramp {
         self.users
     }
 
+    /// Whether the ramp is over and the count held.
+    pub fn holding(&self) -> bool {
+        self.holding
+    }
+
     /// The user count for the next window, given how the last one went.
     pub fn next(&mut self, w: Window) -> usize {
         if self.first_mean_ms.is_none() {
@@ -131,9 +136,10 @@ pub async fn drive(mut ramp: Ramp, tally: Arc<Tally>, users: watch::Sender<usize
             mean_load_ms: (ended > 0).then(|| ms as f64 / ended as f64),
         };
         last = now;
-        let before = ramp.users();
+        let before = (ramp.users(), ramp.holding());
         let next = ramp.next(window);
-        if next != before {
+        // The window that ended the ramp is booked even when the count stays: it says why.
+        if next != before.0 || ramp.holding() != before.1 {
             tally.took(step(next, Some(window)));
             users.send_replace(next);
         }

@@ -162,7 +162,8 @@ impl Destinations {
         for (format, path, destination) in &self.list {
             let exporter: Box<dyn Exporter> = match format {
                 Format::Json => Box::new(Json),
-                // Attachments are relative to the JUnit file, as GitLab expects.
+                // Attachments are relative to the JUnit file: GitLab resolves them from the
+                // project directory, where its example writes the file (ci/gitlab-ci.yml).
                 Format::Junit => Box::new(Junit {
                     dir: destination
                         .is_file()

@@ -431,7 +431,7 @@ fn load_model(o: &Options, spec: &scenario::LoadSpec) -> Result<LoadModel> {
     };
     if o.workers_ceiling.is_some() && !matches!(model, LoadModel::Auto { .. }) {
         return Err(UsageError(
-            "--workers-ceiling bounds `--workers auto`; give --workers auto, or a fixed --workers N"
+            "--workers-ceiling only applies to --workers auto: drop it, or give --workers auto"
                 .into(),
         )
         .into());
