@@ -41,7 +41,7 @@ pub struct Cli {
 pub enum Command {
     /// Probe a URL with a pool of fresh browser users and report every failed load.
     Run(Box<RunArgs>),
-    /// See it work: probe a naive and a fixed rollout on the built-in simulator, side by side.
+    /// See it work: probe a naive rollout, the same behind an SPA fallback, and a fixed one on the built-in simulator.
     Demo(demo::DemoArgs),
     /// Serve a local rolling deployment (v1 -> v2) that fails the way real ones do.
     Simulate(crate::sim::SimulateArgs),

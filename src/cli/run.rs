@@ -205,8 +205,8 @@ pub struct RunArgs {
     pub resolve: Vec<String>,
 
     /// Save a screenshot (PNG) and a HAR file of the first failed loads of each failure class
-    /// and failing URL here [default: beside the first report file, as <report name>-artifacts/;
-    /// without one, ./rollprobe-artifacts/]. A passing run writes nothing
+    /// and failing URL here [default: beside the first report file of --json, --junit, --html, as
+    /// <report name>-artifacts/; without one, ./rollprobe-artifacts/]. A passing run writes nothing
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
 
