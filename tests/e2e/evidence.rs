@@ -4,9 +4,8 @@
 //! thumbnail in a real Chromium; a passing run writes nothing.
 
 use std::path::Path;
-use std::time::Duration;
 
-use crate::reports::{MISSING, artifacts, check_junit, site_missing_bundle};
+use crate::reports::{MISSING, check_junit, show_in_chromium, site_missing_bundle};
 use crate::support::{Cmd, probe, spa_routes};
 use rollprobe::sim::Site;
 use serde_json::Value;
@@ -130,40 +129,12 @@ async fn reports_again_keep_the_links(dir: &Path, screenshot: &Value) {
 /// The HTML report opened in a real headless Chromium: its thumbnail decodes (the image has a
 /// size), and a screenshot of the report goes to target/test-artifacts/.
 async fn thumbnails_show_in_chromium(html: &Path) {
-    let chromium = rollprobe::browser::Chromium::launch(&rollprobe::browser::BrowserOptions {
-        executable: rollprobe::browser::resolve_executable(None, None).unwrap(),
-        cdp_timeout: Duration::from_secs(15),
-        trust: Default::default(),
-        host_map: Vec::new(),
-    })
-    .await
-    .unwrap();
-    let seen = tokio::time::timeout(Duration::from_secs(60), async {
-        let page = chromium.browser.new_page("about:blank").await.unwrap();
-        page.goto(format!("file://{}", html.display())).await.unwrap();
-        let seen: Value = page
-            .evaluate(
-                r#"[...document.querySelectorAll("tr.failure-row img.thumb")].map((i) => [i.complete, i.naturalWidth, i.getBoundingClientRect().width])"#,
-            )
-            .await
-            .unwrap()
-            .into_value()
-            .unwrap();
-        let png = artifacts().join("report-evidence.png");
-        page.save_screenshot(
-            chromiumoxide::page::ScreenshotParams::builder()
-                .full_page(true)
-                .build(),
-            &png,
-        )
-        .await
-        .unwrap();
-        eprintln!("screenshot of the report: {}", png.display());
-        seen
-    })
+    let thumbs = show_in_chromium(
+        html,
+        r#"[...document.querySelectorAll("tr.failure-row img.thumb")].map((i) => [i.complete, i.naturalWidth, i.getBoundingClientRect().width])"#,
+        "report-evidence.png",
+    )
     .await;
-    chromium.shutdown().await;
-    let thumbs = seen.expect("the HTML report rendered within 60 s");
     let thumbs = thumbs.as_array().unwrap();
     assert!(!thumbs.is_empty(), "thumbnails next to the failures");
     for t in thumbs {

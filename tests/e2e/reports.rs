@@ -70,29 +70,7 @@ async fn html_report_shows_what_the_json_says_in_a_real_browser() {
         );
     }
 
-    let chromium = rollprobe::browser::Chromium::launch(&rollprobe::browser::BrowserOptions {
-        executable: rollprobe::browser::resolve_executable(None, None).unwrap(),
-        cdp_timeout: Duration::from_secs(15),
-        trust: Default::default(),
-        host_map: Vec::new(),
-    })
-    .await
-    .unwrap();
-    let seen = tokio::time::timeout(Duration::from_secs(60), async {
-        let page = chromium.browser.new_page("about:blank").await.unwrap();
-        page.execute(
-            chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
-                1280, 900, 1.0, false,
-            ),
-        )
-        .await
-        .unwrap();
-        page.goto(format!("file://{}", html.display()))
-            .await
-            .unwrap();
-        let seen: Value = page
-            .evaluate(
-                r#"(() => {
+    let seen = show_in_chromium(&html, r#"(() => {
                     const all = (sel, f) => [...document.querySelectorAll(sel)].map(f);
                     return {
                         status: document.getElementById("verdict").dataset.status,
@@ -103,27 +81,7 @@ async fn html_report_shows_what_the_json_says_in_a_real_browser() {
                         resources: performance.getEntriesByType("resource").map((e) => e.name),
                         barHeight: document.querySelector("rect.bar.failed")?.getBBox().height ?? 0,
                     };
-                })()"#,
-            )
-            .await
-            .unwrap()
-            .into_value()
-            .unwrap();
-        let png = artifacts().join("report.png");
-        page.save_screenshot(
-            chromiumoxide::page::ScreenshotParams::builder()
-                .full_page(true)
-                .build(),
-            &png,
-        )
-        .await
-        .unwrap();
-        eprintln!("screenshot: {}", png.display());
-        seen
-    })
-    .await;
-    chromium.shutdown().await;
-    let seen = seen.expect("the HTML report rendered within 60 s");
+                })()"#, "report.png").await;
 
     assert_eq!(seen["status"], "fail");
     assert_eq!(
@@ -415,4 +373,45 @@ async fn junit_reads_as_gitlab_and_jenkins_read_it() {
     let said = check_junit(&run.dir.path().join("report.xml"), "any");
     eprintln!("{said}");
     assert!(said.contains("4 suites"), "{said}");
+}
+
+/// Opens an HTML report in a real headless Chromium (1280x900), gives what `script` reads of
+/// it, and leaves a full-page screenshot named `screenshot` in target/test-artifacts/.
+pub async fn show_in_chromium(html: &Path, script: &str, screenshot: &str) -> Value {
+    let chromium = rollprobe::browser::Chromium::launch(&rollprobe::browser::BrowserOptions {
+        executable: rollprobe::browser::resolve_executable(None, None).unwrap(),
+        cdp_timeout: Duration::from_secs(15),
+        trust: Default::default(),
+        host_map: Vec::new(),
+    })
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(60), async {
+        let page = chromium.browser.new_page("about:blank").await.unwrap();
+        page.execute(
+            chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
+                1280, 900, 1.0, false,
+            ),
+        )
+        .await
+        .unwrap();
+        page.goto(format!("file://{}", html.display()))
+            .await
+            .unwrap();
+        let seen: Value = page.evaluate(script).await.unwrap().into_value().unwrap();
+        let png = artifacts().join(screenshot);
+        page.save_screenshot(
+            chromiumoxide::page::ScreenshotParams::builder()
+                .full_page(true)
+                .build(),
+            &png,
+        )
+        .await
+        .unwrap();
+        eprintln!("screenshot of the report: {}", png.display());
+        seen
+    })
+    .await;
+    chromium.shutdown().await;
+    seen.expect("the HTML report rendered within 60 s")
 }
