@@ -1,12 +1,13 @@
-//! The floor of what Chromium costs: a bare chromiumoxide loop with no recording, no
+//! The floor of what Chromium costs: a bare DevTools loop with no recording, no
 //! classification and no reports, for comparing rollprobe's throughput against (ci/bench.sh).
 //!
-//! Same browser as `rollprobe run` (launched by `rollprobe::browser::Chromium::launch`, so the
-//! same flags and the same chromiumoxide page setup). N tasks each repeat: create a browser
-//! context, open a page in it, navigate, wait for the load event (`Page.navigate` answered by
-//! chromiumoxide at `load`), close the page, dispose the context. With `--idle-ms N` a load also
-//! waits, after the load event, until no request has been in flight for N ms (what rollprobe
-//! does; counted from Network.requestWillBeSent / loadingFinished / loadingFailed).
+//! Same browser and the same DevTools connection as `rollprobe run` (launched by
+//! `rollprobe::browser::Chromium::launch`, spoken through `rollprobe::cdp`), with the least a
+//! load needs: N tasks each repeat: create a browser context, open a page in it, enable the
+//! Page and Network domains, navigate, wait for the load event, close the page, dispose the
+//! context. With `--idle-ms N` a load also waits, after the load event, until no request has
+//! been in flight for N ms (what rollprobe does; counted from Network.requestWillBeSent /
+//! loadingFinished / loadingFailed).
 //!
 //! ```sh
 //! cargo run --release --example bare_cdp -- http://127.0.0.1:8080/ --workers 4 --duration 20
@@ -15,24 +16,21 @@
 //! Prints one JSON line: loads (completed), errors, seconds (first start to last finish),
 //! loads_per_s, p50_ms, p95_ms, and the median of each phase of a load (phase_p50_ms: context,
 //! new_page, to_load, idle, close, dispose). A load's time covers context creation to context
-//! disposal, like rollprobe's `duration_ms`.
+//! disposal.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+use anyhow::{Result, anyhow};
+use chromiumoxide_cdp::cdp::browser_protocol::network::{
+    self, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
 };
-use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
-};
+use chromiumoxide_cdp::cdp::browser_protocol::page::{self, NavigateParams};
 use clap::Parser;
-use futures::StreamExt;
 use rollprobe::browser::{BrowserOptions, Chromium, resolve_executable};
+use rollprobe::cdp::Page;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -154,96 +152,110 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// Where a load's time went, in ms: context creation, new page (chromiumoxide's target
-/// attach and per-page setup), navigation to the load event, the idle wait after it, page
-/// close, context disposal.
+/// Where a load's time went, in ms: context creation, new page (target, attach, domains
+/// enabled), navigation to the load event, the idle wait after it, page close, context
+/// disposal.
 #[derive(Default, Clone, Copy)]
 struct Phases([f64; 6]);
 const PHASES: [&str; 6] = ["context", "new_page", "to_load", "idle", "close", "dispose"];
 
 async fn one_load(chromium: &Chromium, url: &str, idle: Option<Duration>) -> Result<Phases> {
-    let browser = &chromium.browser;
     let mut phases = Phases::default();
     let mut lap = Instant::now();
     let mut mark = |i: usize| {
         phases.0[i] = lap.elapsed().as_secs_f64() * 1000.0;
         lap = Instant::now();
     };
-    let context = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await?;
+    let context = chromium.new_context().await.map_err(|e| anyhow!(e))?;
     mark(0);
-    let params = CreateTargetParams::builder()
-        .url("about:blank")
-        .browser_context_id(context.clone())
-        .build()
-        .map_err(anyhow::Error::msg)?;
     let loaded = async {
-        let page = browser.new_page(params).await?;
+        let page = chromium
+            .open_page(Some(context.clone()))
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let enabled = futures::future::try_join(
+            page.call(page::EnableParams::default()),
+            page.call(network::EnableParams::default()),
+        )
+        .await;
+        enabled.map_err(|e| anyhow!(e))?;
         mark(1);
-        let result = match idle {
-            None => page.goto(url).await.map(|_| ()).map_err(Into::into),
-            Some(idle) => goto_and_idle(&page, url, idle, &mut mark).await,
-        };
-        if idle.is_none() {
-            mark(2);
-        }
+        let result = goto_and_idle(&page, url, idle, &mut mark).await;
         let closed = page.close().await;
         mark(4);
         result?;
-        closed?;
-        anyhow::Ok(())
+        closed.map_err(|e| anyhow!(e))
     }
     .await;
-    let disposed = browser.dispose_browser_context(context).await;
+    let disposed = chromium.dispose_context(context).await;
     mark(5);
     loaded?;
-    disposed?;
+    disposed.map_err(|e| anyhow!(e))?;
     Ok(phases)
 }
 
-/// Navigates (answered at the load event), then waits until no request has been in flight for
-/// `idle`.
+/// Navigates and waits for the load event, then, with `idle`, until no request has been in
+/// flight for that long.
 async fn goto_and_idle(
     page: &Page,
     url: &str,
-    idle: Duration,
+    idle: Option<Duration>,
     mark: &mut impl FnMut(usize),
 ) -> Result<()> {
-    let mut sent = page.event_listener::<EventRequestWillBeSent>().await?;
-    let mut finished = page.event_listener::<EventLoadingFinished>().await?;
-    let mut failed = page.event_listener::<EventLoadingFailed>().await?;
+    let mut events = page.take_events().ok_or_else(|| anyhow!("events taken"))?;
     let mut started: HashSet<String> = HashSet::new();
     let mut ended: HashSet<String> = HashSet::new();
-    let navigation = page.goto(url);
+    let navigation = page.call(NavigateParams::new(url));
     let mut navigation = std::pin::pin!(navigation);
-    let mut navigated = false;
+    let (mut answered, mut loaded) = (false, false);
     let mut quiet_since: Option<tokio::time::Instant> = None;
     loop {
-        let idle_at = quiet_since.map(|q| q + idle);
+        let idle_at = quiet_since.zip(idle).map(|(q, idle)| q + idle);
         tokio::select! {
-            nav = &mut navigation, if !navigated => {
-                nav?;
-                navigated = true;
-                mark(2);
+            nav = &mut navigation, if !answered => {
+                nav.map_err(|e| anyhow!(e))?;
+                answered = true;
             }
-            Some(e) = sent.next() => {
-                // As rollprobe: only the page's own http(s) traffic keeps it busy, not the
-                // favicon Chromium fetches by itself.
-                let u = &e.request.url;
-                if u.starts_with("http") && !u.ends_with("/favicon.ico") {
-                    started.insert(e.request_id.inner().clone());
+            ev = events.recv() => {
+                let ev = ev.ok_or_else(|| anyhow!("the browser went away"))?;
+                match ev.method.as_str() {
+                    "Page.loadEventFired" => {
+                        loaded = true;
+                        mark(2);
+                        if idle.is_none() {
+                            return Ok(());
+                        }
+                    }
+                    "Network.requestWillBeSent" => {
+                        // As rollprobe: only the page's own http(s) traffic keeps it busy,
+                        // not the favicon Chromium fetches by itself.
+                        if let Some(e) = ev.decode::<EventRequestWillBeSent>() {
+                            let u = &e.request.url;
+                            if u.starts_with("http") && !u.ends_with("/favicon.ico") {
+                                started.insert(e.request_id.inner().clone());
+                            }
+                        }
+                    }
+                    "Network.loadingFinished" => {
+                        if let Some(e) = ev.decode::<EventLoadingFinished>() {
+                            ended.insert(e.request_id.inner().clone());
+                        }
+                    }
+                    "Network.loadingFailed" => {
+                        if let Some(e) = ev.decode::<EventLoadingFailed>() {
+                            ended.insert(e.request_id.inner().clone());
+                        }
+                    }
+                    _ => {}
                 }
             }
-            Some(e) = finished.next() => { ended.insert(e.request_id.inner().clone()); }
-            Some(e) = failed.next() => { ended.insert(e.request_id.inner().clone()); }
             _ = async { tokio::time::sleep_until(idle_at.unwrap()).await }, if idle_at.is_some() => {
                 mark(3);
                 return Ok(());
             }
         }
         let in_flight = started.iter().any(|id| !ended.contains(id));
-        match (navigated && !in_flight, quiet_since) {
+        match (loaded && !in_flight, quiet_since) {
             (true, None) => quiet_since = Some(tokio::time::Instant::now()),
             (false, Some(_)) => quiet_since = None,
             _ => {}

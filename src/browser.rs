@@ -4,16 +4,19 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chromiumoxide::error::CdpError;
-use chromiumoxide::{Browser, BrowserConfig};
-use futures::StreamExt;
+use chromiumoxide_cdp::cdp::browser_protocol::browser::{
+    BrowserContextId, CloseParams, GetVersionParams,
+};
+use chromiumoxide_cdp::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+};
 use std::time::SystemTime;
 use tokio::sync::Mutex;
 
+use crate::cdp::{self, Connection, Page};
 use crate::clock::unix_ms;
 use crate::error::UsageError;
 use crate::model::Outage;
@@ -116,17 +119,14 @@ pub enum Trust {
     Spki(Vec<String>),
 }
 
-/// One running Chromium process and the task that polls its CDP connection.
+/// One running Chromium process and the DevTools connection to it.
 pub struct Chromium {
-    pub browser: Browser,
+    conn: Arc<Connection>,
     /// The executable's name and the product it reports, e.g.
     /// `chromium-headless-shell (HeadlessChrome/156.0.8078.114)`.
     pub described: String,
-    alive: Arc<AtomicBool>,
-    /// When the connection to the browser broke, Unix ms (0 while alive).
-    died_at_ms: Arc<AtomicU64>,
     pid: Option<u32>,
-    handler: tokio::task::JoinHandle<()>,
+    child: tokio::process::Child,
     // Kept for its Drop: the fresh profile directory goes away with the process.
     _profile: tempfile::TempDir,
 }
@@ -137,144 +137,164 @@ impl Chromium {
             .prefix("rollprobe-profile-")
             .tempdir()
             .context("creating a Chromium profile directory")?;
-        let config = config(opts, profile.path())?;
-        let (mut browser, mut handler) = Browser::launch(config)
-            .await
+        let launched = cdp::launch(&opts.executable, &args(opts, profile.path()))
             .with_context(|| format!("launching {}", opts.executable.display()))?;
-        let pid = browser.get_mut_child().and_then(|c| c.as_mut_inner().id());
-        let alive = Arc::new(AtomicBool::new(true));
-        let died_at_ms = Arc::new(AtomicU64::new(0));
-        let (flag, died) = (alive.clone(), died_at_ms.clone());
-        let handler = tokio::spawn(async move {
-            while let Some(event) = handler.next().await {
-                // A websocket error means the browser is gone; the handler would keep yielding
-                // errors forever and pending calls would wait for their timeout. Dropping it
-                // fails them at once.
-                if let Err(CdpError::Ws(_)) = event {
-                    break;
-                }
+        let pid = launched.child.id();
+        // The first call says whether the browser came up at all; the report also says which
+        // browser ran.
+        let version = tokio::time::timeout(
+            LAUNCH_TIMEOUT,
+            launched.conn.call(None, GetVersionParams::default()),
+        )
+        .await;
+        let product = match version {
+            Ok(Ok(v)) => v.product,
+            failed => {
+                let mut child = launched.child;
+                let _ = child.kill().await;
+                let said: Vec<String> = launched
+                    .stderr
+                    .lock()
+                    .expect("stderr lock")
+                    .iter()
+                    .cloned()
+                    .collect();
+                let why = match failed {
+                    Ok(Err(e)) => e,
+                    _ => format!("no answer within {LAUNCH_TIMEOUT:?}"),
+                };
+                anyhow::bail!("{why}; it said: {}", said.join(" / "));
             }
-            died.store(unix_ms(SystemTime::now()), Ordering::SeqCst);
-            flag.store(false, Ordering::SeqCst);
-        });
-
+        };
         let name = opts.executable.file_name().map_or_else(
             || opts.executable.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        // The report says which browser ran: a cheap call, bounded like any other, made once
-        // the handler runs (no call is answered before).
-        let product = tokio::time::timeout(opts.cdp_timeout, browser.version())
-            .await
-            .ok()
-            .and_then(|v| v.ok())
-            .map(|v| v.product);
-        let described = match product {
-            Some(product) => format!("{name} ({product})"),
-            None => name,
-        };
-
         Ok(Chromium {
-            browser,
-            described,
-            alive,
-            died_at_ms,
+            conn: launched.conn,
+            described: format!("{name} ({product})"),
             pid,
-            handler,
+            child: launched.child,
             _profile: profile,
         })
     }
 
     pub fn is_alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst)
+        self.conn.is_open()
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.pid
     }
 
+    /// A new browser context: a user of its own, sharing nothing with the others.
+    pub async fn new_context(&self) -> Result<BrowserContextId, String> {
+        self.conn
+            .call(None, CreateBrowserContextParams::default())
+            .await
+            .map(|r| r.browser_context_id)
+    }
+
+    pub async fn dispose_context(&self, context: BrowserContextId) -> Result<(), String> {
+        self.conn
+            .call(None, DisposeBrowserContextParams::new(context))
+            .await
+            .map(|_| ())
+    }
+
+    /// A blank tab in `context` (None: the default context), attached, nothing enabled.
+    pub async fn open_page(&self, context: Option<BrowserContextId>) -> Result<Page, String> {
+        let mut params = CreateTargetParams::new("about:blank");
+        params.browser_context_id = context;
+        Page::open(&self.conn, params).await
+    }
+
     /// Closes the browser politely, then makes sure the process is gone: Chromium does not die
     /// with us on SIGTERM.
     pub async fn shutdown(mut self) {
         if self.is_alive() {
-            let _ = tokio::time::timeout(Duration::from_secs(3), self.browser.close()).await;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(3),
+                self.conn.call(None, CloseParams::default()),
+            )
+            .await;
         }
-        if let Some(child) = self.browser.get_mut_child() {
-            let exited = tokio::time::timeout(Duration::from_secs(3), child.wait()).await;
-            if !matches!(exited, Ok(Ok(_))) {
-                let _ = child.kill().await;
-                let _ = child.wait().await;
-            }
+        let exited = tokio::time::timeout(Duration::from_secs(3), self.child.wait()).await;
+        if !matches!(exited, Ok(Ok(_))) {
+            let _ = self.child.kill().await;
+            let _ = self.child.wait().await;
         }
-        self.handler.abort();
     }
 }
 
+/// How long a starting browser has to answer its first call.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The launch flags of a prober's browser.
-fn config(opts: &BrowserOptions, profile: &Path) -> Result<BrowserConfig> {
-    let builder = BrowserConfig::builder()
-        .chrome_executable(&opts.executable)
-        .user_data_dir(profile)
-        .no_sandbox()
-        .disable_cache()
-        // chromiumoxide has every page ignore certificate errors unless told otherwise; a
-        // prober must see the warning its users would see.
-        .respect_https_errors()
-        .request_timeout(opts.cdp_timeout)
-        .launch_timeout(Duration::from_secs(30))
-        .viewport(None)
-        // chromiumoxide adds the leading dashes itself and merges values of one key.
-        .args([
-            "disable-gpu",
-            "disable-quic",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-            "disable-extensions",
-            "disable-default-apps",
-            "no-default-browser-check",
-            "mute-audio",
-            // Containers get a 64 MB /dev/shm, too small for a few renderers: shared memory
-            // goes to /tmp instead. chromiumoxide's defaults pass it too; named here so the
-            // image and the Kubernetes Job never depend on a dependency's defaults.
-            "disable-dev-shm-usage",
-        ])
-        // Chromium opens WebUI omnibox popups for every new context, each in its own
-        // renderer: more than half the CPU of a fresh-context load goes there without this.
-        .arg((
-            "disable-features",
-            &[
-                "WebUIOmniboxPopup",
-                "WebUIOmniboxAimPopup",
-                "WebUIOmniboxFullPopup",
-                "OptimizationHints",
-                "MediaRouter",
-            ][..],
-        ));
+fn args(opts: &BrowserOptions, profile: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "headless",
+        "no-sandbox",
+        "disable-setuid-sandbox",
+        "hide-scrollbars",
+        "mute-audio",
+        "disable-gpu",
+        "disable-quic",
+        "no-first-run",
+        "no-default-browser-check",
+        "disable-background-networking",
+        "disable-background-timer-throttling",
+        "disable-backgrounding-occluded-windows",
+        "disable-renderer-backgrounding",
+        "disable-breakpad",
+        "disable-client-side-phishing-detection",
+        "disable-component-update",
+        "disable-component-extensions-with-background-pages",
+        "disable-default-apps",
+        "disable-extensions",
+        "disable-hang-monitor",
+        "disable-ipc-flooding-protection",
+        "disable-popup-blocking",
+        "disable-prompt-on-repost",
+        "disable-sync",
+        "metrics-recording-only",
+        "password-store=basic",
+        "use-mock-keychain",
+        "force-color-profile=srgb",
+        "lang=en_US",
+        "enable-features=NetworkService,NetworkServiceInProcess",
+        // Containers get a 64 MB /dev/shm, too small for a few renderers: shared memory goes to
+        // /tmp instead.
+        "disable-dev-shm-usage",
+        // Chromium opens WebUI omnibox popups for every new context, each in its own renderer:
+        // more than half the CPU of a fresh-context load goes there without this.
+        "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,\
+         OptimizationHints,MediaRouter,TranslateUI",
+    ]
+    .iter()
+    .map(|a| format!("--{a}"))
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
     // Launch flags, not CDP: they hold for every browser context, page, frame and worker the
     // browser ever opens, from its first request (Chromium honours the SPKI list only with a
     // --user-data-dir, which we always give).
-    let builder = match &opts.trust {
-        Trust::System => builder,
-        Trust::Any => builder.arg("ignore-certificate-errors"),
-        Trust::Spki(hashes) => builder.arg((
-            "ignore-certificate-errors-spki-list",
-            &hashes.iter().map(String::as_str).collect::<Vec<_>>()[..],
+    match &opts.trust {
+        Trust::System => {}
+        Trust::Any => args.push("--ignore-certificate-errors".into()),
+        Trust::Spki(hashes) => args.push(format!(
+            "--ignore-certificate-errors-spki-list={}",
+            hashes.join(",")
         )),
-    };
+    }
     let rules = host_resolver_rules(&opts.host_map);
-    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
-    let builder = if rules.is_empty() {
-        builder
-    } else {
-        builder.arg(("host-resolver-rules", &rules[..]))
-    };
-    builder.build().map_err(anyhow::Error::msg)
+    if !rules.is_empty() {
+        args.push(format!("--host-resolver-rules={}", rules.join(",")));
+    }
+    args
 }
 
-/// Chromium's host resolver rules for `--resolve`, one per entry (chromiumoxide joins them with
-/// commas, Chromium's separator). `MAP HOST:PORT ADDRESS:PORT` matches only that port, as curl's
+/// Chromium's host resolver rules for `--resolve`, one per entry (joined with commas,
+/// Chromium's separator). `MAP HOST:PORT ADDRESS:PORT` matches only that port, as curl's
 /// entry does, and leaves the URL alone: the `Host` header, SNI, cookies and the certificate
 /// check still use HOST.
 fn host_resolver_rules(map: &[(String, SocketAddr)]) -> Vec<String> {
@@ -318,8 +338,7 @@ impl Supervisor {
         }
         let mut down_since = unix_ms(SystemTime::now());
         if let Some(dead) = current.take() {
-            let died = dead.died_at_ms.load(Ordering::SeqCst);
-            if died > 0 {
+            if let Some(died) = dead.conn.closed_at_ms() {
                 down_since = died;
             }
             retire(dead).await;

@@ -8,6 +8,7 @@
 //! exporters may ask (what the page's own requests are, which classes count), never copy.
 
 pub mod browser;
+pub mod cdp;
 pub mod cli;
 pub mod clock;
 pub mod cpu;

@@ -437,6 +437,7 @@ mod tests {
             blocked: None,
             refused: None,
             long_lived: false,
+            worker: None,
         }
     }
 

@@ -259,6 +259,7 @@ mod tests {
             blocked: None,
             refused: None,
             long_lived: false,
+            worker: None,
         }
     }
 

@@ -157,6 +157,10 @@ pub struct Request {
     /// Without `duration_ms` it was still open when the load ended.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub long_lived: bool,
+    /// The worker that made it, when not the page: `worker https://…/worker-3f9a.js`,
+    /// `service worker https://…/sw.js`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub worker: Option<String>,
 }
 
 /// One reason a load failed.
@@ -208,6 +212,10 @@ pub struct Observation {
     pub duration_ms: f64,
     pub requests: Vec<Request>,
     pub js_errors: Vec<JsError>,
+    /// The dialogs the page opened (`alert`, `confirm`, ...), each answered as a user who wants
+    /// to get on would: dismissed, and a page asking to be left is left.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub dialogs: Vec<Dialog>,
     /// Set when the load did not finish: which deadline it missed and why.
     pub timed_out: Option<String>,
     /// Set when the prober itself failed (CDP error, browser gone).
@@ -271,6 +279,7 @@ impl Observation {
             duration_ms: 0.0,
             requests: Vec::new(),
             js_errors: Vec::new(),
+            dialogs: Vec::new(),
             timed_out: None,
             prober_error: None,
             step_failed: None,
@@ -294,6 +303,16 @@ pub struct Render {
     /// The body had no text and no visible element at all (a canvas or image is visible).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub blank: bool,
+}
+
+/// A JavaScript dialog the page opened during a load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dialog {
+    /// `alert`, `confirm`, `prompt` or `beforeunload`.
+    pub kind: String,
+    pub message: String,
+    /// The document that opened it.
+    pub url: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,69 +1,75 @@
-//! The page events a load listens to, merged into one stream.
+//! The page events a load listens to, decoded from the page's session and from the sessions of
+//! the workers, service workers and frames it attached. Everything is keyed by request id: the
+//! request of a worker's script can start in the page's session and end in the worker's.
 
 use std::sync::Arc;
 
-use chromiumoxide::Page;
-use chromiumoxide::cdp::IntoEventKind;
-use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
-use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
-use chromiumoxide::cdp::browser_protocol::network::{
+use chromiumoxide_cdp::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide_cdp::cdp::browser_protocol::network::{
     EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
     EventWebSocketClosed, EventWebSocketCreated, EventWebSocketFrameError,
     EventWebSocketHandshakeResponseReceived, EventWebSocketWillSendHandshakeRequest,
 };
-use chromiumoxide::cdp::browser_protocol::page::EventLifecycleEvent;
-use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
-use futures::StreamExt;
-use futures::stream::{BoxStream, SelectAll};
+use chromiumoxide_cdp::cdp::browser_protocol::page::{
+    EventFrameNavigated, EventJavascriptDialogOpening, EventLifecycleEvent,
+};
+use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
+use chromiumoxide_cdp::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
 
-/// The page events a load listens to, merged into one stream. Types come through separate
-/// channels, so their relative order is not kept: everything is keyed by request id.
+use crate::cdp::Event;
+
 pub(super) enum PageEvent {
     Sent(Arc<EventRequestWillBeSent>),
     Response(Arc<EventResponseReceived>),
-    Finished(Arc<EventLoadingFinished>),
-    Failed(Arc<EventLoadingFailed>),
+    Finished(Box<EventLoadingFinished>),
+    Failed(Box<EventLoadingFailed>),
     /// WebSockets have events of their own: CDP never reports them as requests.
-    SocketCreated(Arc<EventWebSocketCreated>),
-    SocketHandshake(Arc<EventWebSocketWillSendHandshakeRequest>),
-    SocketOpened(Arc<EventWebSocketHandshakeResponseReceived>),
-    SocketError(Arc<EventWebSocketFrameError>),
-    SocketClosed(Arc<EventWebSocketClosed>),
-    Lifecycle(Arc<EventLifecycleEvent>),
-    Exception(Arc<EventExceptionThrown>),
-    Console(Arc<EventConsoleApiCalled>),
+    SocketCreated(Box<EventWebSocketCreated>),
+    SocketHandshake(Box<EventWebSocketWillSendHandshakeRequest>),
+    SocketOpened(Box<EventWebSocketHandshakeResponseReceived>),
+    SocketError(Box<EventWebSocketFrameError>),
+    SocketClosed(Box<EventWebSocketClosed>),
+    Lifecycle(Box<EventLifecycleEvent>),
+    /// A frame committed a new document (the main frame's: a new page in the same tab).
+    Navigated(Box<EventFrameNavigated>),
+    /// The page attached a worker, a service worker or a frame of another process: it waits
+    /// for the prober before it runs.
+    Attached(Box<EventAttachedToTarget>),
+    /// `alert`, `confirm`, `prompt` or `beforeunload`: the page waits for an answer.
+    Dialog(Box<EventJavascriptDialogOpening>),
+    Exception(Box<EventExceptionThrown>),
+    Console(Box<EventConsoleApiCalled>),
     /// The browser's own messages, where it says it refused a response.
-    Log(Arc<EventEntryAdded>),
+    Log(Box<EventEntryAdded>),
     Crashed,
 }
 
-pub(super) async fn subscribe(
-    page: &Page,
-) -> chromiumoxide::Result<SelectAll<BoxStream<'static, PageEvent>>> {
-    Ok(SelectAll::from_iter([
-        listen(page, PageEvent::Sent).await?,
-        listen(page, PageEvent::Response).await?,
-        listen(page, PageEvent::Finished).await?,
-        listen(page, PageEvent::Failed).await?,
-        listen(page, PageEvent::SocketCreated).await?,
-        listen(page, PageEvent::SocketHandshake).await?,
-        listen(page, PageEvent::SocketOpened).await?,
-        listen(page, PageEvent::SocketError).await?,
-        listen(page, PageEvent::SocketClosed).await?,
-        listen(page, PageEvent::Lifecycle).await?,
-        listen(page, PageEvent::Exception).await?,
-        listen(page, PageEvent::Console).await?,
-        listen(page, PageEvent::Log).await?,
-        listen(page, |_: Arc<EventTargetCrashed>| PageEvent::Crashed).await?,
-    ]))
-}
-
-async fn listen<T>(
-    page: &Page,
-    wrap: fn(Arc<T>) -> PageEvent,
-) -> chromiumoxide::Result<BoxStream<'static, PageEvent>>
-where
-    T: IntoEventKind + Unpin + Send + Sync + 'static,
-{
-    Ok(page.event_listener::<T>().await?.map(wrap).boxed())
+impl PageEvent {
+    /// The event, when it is one a load listens to and it decodes.
+    pub(super) fn decode(ev: &Event) -> Option<PageEvent> {
+        Some(match ev.method.as_str() {
+            "Network.requestWillBeSent" => PageEvent::Sent(Arc::new(ev.decode()?)),
+            "Network.responseReceived" => PageEvent::Response(Arc::new(ev.decode()?)),
+            "Network.loadingFinished" => PageEvent::Finished(Box::new(ev.decode()?)),
+            "Network.loadingFailed" => PageEvent::Failed(Box::new(ev.decode()?)),
+            "Network.webSocketCreated" => PageEvent::SocketCreated(Box::new(ev.decode()?)),
+            "Network.webSocketWillSendHandshakeRequest" => {
+                PageEvent::SocketHandshake(Box::new(ev.decode()?))
+            }
+            "Network.webSocketHandshakeResponseReceived" => {
+                PageEvent::SocketOpened(Box::new(ev.decode()?))
+            }
+            "Network.webSocketFrameError" => PageEvent::SocketError(Box::new(ev.decode()?)),
+            "Network.webSocketClosed" => PageEvent::SocketClosed(Box::new(ev.decode()?)),
+            "Page.lifecycleEvent" => PageEvent::Lifecycle(Box::new(ev.decode()?)),
+            "Page.frameNavigated" => PageEvent::Navigated(Box::new(ev.decode()?)),
+            "Page.javascriptDialogOpening" => PageEvent::Dialog(Box::new(ev.decode()?)),
+            "Target.attachedToTarget" => PageEvent::Attached(Box::new(ev.decode()?)),
+            "Runtime.exceptionThrown" => PageEvent::Exception(Box::new(ev.decode()?)),
+            "Runtime.consoleAPICalled" => PageEvent::Console(Box::new(ev.decode()?)),
+            "Log.entryAdded" => PageEvent::Log(Box::new(ev.decode()?)),
+            "Inspector.targetCrashed" => PageEvent::Crashed,
+            _ => return None,
+        })
+    }
 }

@@ -10,13 +10,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use base64::Engine;
-use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
-use chromiumoxide::page::ScreenshotParams;
 
 use super::har::{self, Secrets};
 use super::tracker::Wire;
 use super::{LoadSettings, cdp};
+use crate::cdp::Page;
 use crate::judge::classify::{Rules, judge};
 use crate::model::{FailureClass, LoadArtifacts, Observation, Outcome};
 
@@ -98,10 +96,7 @@ impl Evidence {
         }
         // Load ids are plain numbers: no `[`, `]` or `|`, which GitLab's attachments cannot take.
         let stem = format!("load-{}-{}", obs.id, obs.phase);
-        let shot = ScreenshotParams::builder()
-            .format(CaptureScreenshotFormat::Png)
-            .build();
-        match cdp(settings.cdp_timeout, "screenshot", page.screenshot(shot)).await {
+        match cdp(settings.cdp_timeout, "screenshot", page.screenshot()).await {
             Ok(png) => {
                 let path = self.dir.join(format!("{stem}.png"));
                 match std::fs::write(&path, &png) {

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use chromiumoxide::Page;
-
 use super::session::{Halt, Session};
+use crate::cdp::Page;
 use crate::scenario::Step;
 
 const POLL: Duration = Duration::from_millis(100);
@@ -62,27 +61,44 @@ pub(super) async fn take_step(
     }
 }
 
-/// Evaluates `expr` in the page; Ok(whether it is truthy), Err(the exception) when it throws.
+/// Evaluates `expr` in the page's current document; Ok(whether it is truthy), Err(the
+/// exception) when it throws.
 async fn truthy(page: &Page, expr: &str) -> Result<bool, String> {
-    let result = page
-        .evaluate_expression(format!("!!({expr})"))
+    let value = page
+        .evaluate(format!("!!({expr})"))
         .await
         .map_err(|e| format!("`{expr}` threw: {e}"))?;
-    Ok(result.value().and_then(|v| v.as_bool()).unwrap_or(false))
+    Ok(value.as_bool().unwrap_or(false))
 }
 
-/// Re-evaluates `expr` until it is truthy or `timeout` passes.
+/// Re-evaluates `expr` until it is truthy or `timeout` passes. A document that is being
+/// replaced (a link the journey clicked) has no context to evaluate in for a moment: that is
+/// "not yet", as for a person waiting for the next page.
 async fn poll(page: &Page, expr: &str, timeout: Duration) -> Result<bool, String> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
-        if truthy(page, expr).await? {
-            return Ok(true);
+        match truthy(page, expr).await {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(e) if between_documents(&e) => {}
+            Err(e) => return Err(e),
         }
         if tokio::time::Instant::now() >= until {
             return Ok(false);
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Chromium's words for an evaluation that met a document on its way out.
+fn between_documents(error: &str) -> bool {
+    [
+        "Execution context was destroyed",
+        "Cannot find context",
+        "Cannot find default execution context",
+    ]
+    .iter()
+    .any(|said| error.contains(said))
 }
 
 /// A Rust string as a JavaScript string literal.

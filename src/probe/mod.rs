@@ -8,17 +8,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chromiumoxide::Page;
 use tokio::sync::oneshot;
 
 use crate::browser::Chromium;
+use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::model::Observation;
 use crate::scenario::Step;
 use crate::target::Targets;
 pub use evidence::Evidence;
 pub use render::check_selector;
-use session::drive;
+use session::{Session, drive};
 pub use tab::{TabContext, TabPlan, keep_open};
 pub use user::{FreshUser, Users};
 
@@ -85,17 +85,24 @@ pub async fn load_page(
             return obs;
         }
     };
-    match user.set_cookies(settings, &obs.url).await {
-        Ok(()) => {
-            let deadline = t0 + settings.load_timeout;
-            let tracker = drive(&user.page, &obs.url, settings, deadline, quiet).await;
+    let deadline = t0 + settings.load_timeout;
+    let opened = match user.set_cookies(settings, &obs.url).await {
+        Ok(()) => Session::open(&user.page, settings, deadline),
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok(mut session) => {
+            drive(&mut session, &obs.url, settings, quiet).await;
+            let books = &session.tracker;
             let completed =
-                !tracker.timed_out && tracker.prober_error.is_none() && tracker.loader_id.is_some();
-            let wires = tracker.finish(&mut obs, settings);
+                !books.timed_out && books.prober_error.is_none() && books.loader_id.is_some();
             if completed {
-                read_page(&user.page, settings, &mut obs).await;
+                let page = session.page;
+                session.alongside(read_page(page, settings, &mut obs)).await;
             }
             obs.duration_ms = elapsed_ms(t0);
+            session.catch_up();
+            let wires = session.tracker.finish(&mut obs, settings);
             // The page as it was when the load ended, before it is torn down; not part of the
             // load's time.
             if let Some(evidence) = &settings.evidence {
@@ -117,7 +124,7 @@ pub async fn load_page(
 async fn cdp<T>(
     limit: Duration,
     what: &str,
-    call: impl Future<Output = chromiumoxide::Result<T>>,
+    call: impl Future<Output = Result<T, String>>,
 ) -> Result<T, String> {
     match tokio::time::timeout(limit, call).await {
         Ok(Ok(v)) => Ok(v),
@@ -140,11 +147,11 @@ pub(super) async fn read_page(page: &Page, settings: &LoadSettings, obs: &mut Ob
 
 /// The app version the page itself declares; None when the expression yields nothing.
 async fn page_version(page: &Page, expr: &str, limit: Duration) -> Option<String> {
-    let result = tokio::time::timeout(limit, page.evaluate_expression(expr))
+    let value = tokio::time::timeout(limit, page.evaluate(expr))
         .await
         .ok()?
         .ok()?;
-    match result.value()? {
+    match &value {
         serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),

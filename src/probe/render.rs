@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use chromiumoxide::Page;
 use serde::Deserialize;
 
 use crate::browser::Chromium;
+use crate::cdp::Page;
 use crate::model::Render;
 
 /// Visible: laid out with an area, and not hidden by style. Text counts as content wherever it
@@ -48,19 +48,10 @@ pub async fn check_selector(
     let script = format!(
         "(() => {{ try {{ document.querySelector({literal}); return ''; }} catch (e) {{ return String(e.message || e); }} }})()"
     );
-    let page = super::cdp(
-        limit,
-        "opening a page",
-        chromium.browser.new_page("about:blank"),
-    )
-    .await?;
-    let refused = super::cdp(
-        limit,
-        "checking --expect-selector",
-        page.evaluate_expression(script),
-    )
-    .await
-    .map(|r| r.into_value::<String>().unwrap_or_default());
+    let page = super::cdp(limit, "opening a page", chromium.open_page(None)).await?;
+    let refused = super::cdp(limit, "checking --expect-selector", page.evaluate(script))
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_string());
     let _ = tokio::time::timeout(limit, page.close()).await;
     match refused? {
         why if why.is_empty() => Ok(()),
@@ -79,13 +70,12 @@ pub(super) async fn read(
 ) -> Result<Render, String> {
     let literal = serde_json::to_string(&selector).map_err(|e| e.to_string())?;
     let script = READ_RENDER.replace("SELECTOR", &literal);
-    let result = tokio::time::timeout(limit, page.evaluate_expression(script))
+    let value = tokio::time::timeout(limit, page.evaluate(script))
         .await
         .map_err(|_| format!("reading what the page shows: no answer within {limit:?}"))?
         .map_err(|e| format!("reading what the page shows: {e}"))?;
-    let read: Read = result
-        .into_value()
-        .map_err(|e| format!("reading what the page shows: {e}"))?;
+    let read: Read =
+        serde_json::from_value(value).map_err(|e| format!("reading what the page shows: {e}"))?;
     Ok(Render {
         selector: selector.map(str::to_string),
         matched: read.matched,

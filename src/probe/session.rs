@@ -1,18 +1,22 @@
 //! Drives one load: navigate, wait for network idle, walk the journey, all under the load's
 //! deadline and with every page event fed to the tracker.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
-use futures::StreamExt;
-use futures::stream::{BoxStream, SelectAll};
-use tokio::sync::oneshot;
+use chromiumoxide_cdp::cdp::browser_protocol::network;
+use chromiumoxide_cdp::cdp::browser_protocol::page::{
+    DialogType, EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
+};
+use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
+use chromiumoxide_cdp::cdp::js_protocol::runtime::RunIfWaitingForDebuggerParams;
+use tokio::sync::{mpsc, oneshot};
 
 use super::LoadSettings;
-use super::events::{PageEvent, subscribe};
+use super::events::PageEvent;
 use super::journey;
 use super::tracker::Tracker;
+use crate::cdp::{Event, Page};
 use crate::clock::sleep_until_opt;
 
 /// Why a load stopped before its journey was done.
@@ -26,9 +30,9 @@ pub(super) enum Halt {
 /// A page under observation: every await in a load goes through `during`, so events keep
 /// flowing into the tracker and the deadline holds whatever the load is doing.
 pub(super) struct Session<'a> {
-    pub(super) page: &'a Page,
+    pub(super) page: &'a Arc<Page>,
     settings: &'a LoadSettings,
-    events: SelectAll<BoxStream<'static, PageEvent>>,
+    events: mpsc::UnboundedReceiver<Event>,
     pub(super) tracker: Tracker,
     deadline: tokio::time::Instant,
     /// Told once the page first goes quiet (its idle window starts).
@@ -37,19 +41,19 @@ pub(super) struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Starts listening to the page; Err: the prober could not.
-    pub(super) async fn open(
-        page: &'a Page,
+    pub(super) fn open(
+        page: &'a Arc<Page>,
         settings: &'a LoadSettings,
         deadline: Instant,
     ) -> Result<Session<'a>, String> {
-        let events = subscribe(page)
-            .await
-            .map_err(|e| format!("listening to page events: {e}"))?;
+        let events = page
+            .take_events()
+            .ok_or("listening to page events: another load took them")?;
         Ok(Session {
             page,
             settings,
             events,
-            tracker: Tracker::new(settings),
+            tracker: Tracker::new(settings, page),
             deadline: tokio::time::Instant::from_std(deadline),
             quiet: None,
         })
@@ -59,7 +63,7 @@ impl<'a> Session<'a> {
     /// the books kept so far are handed back.
     pub(super) fn next_round(&mut self, deadline: Instant) -> Tracker {
         self.deadline = tokio::time::Instant::from_std(deadline);
-        let next = self.tracker.next_round(self.settings);
+        let next = self.tracker.next_round(self.settings, self.page);
         std::mem::replace(&mut self.tracker, next)
     }
 
@@ -69,8 +73,24 @@ impl<'a> Session<'a> {
         loop {
             tokio::select! {
                 out = &mut work => return Ok(out),
-                ev = self.events.next() => self.apply(ev)?,
+                ev = self.events.recv() => self.apply(ev)?,
                 _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
+            }
+        }
+    }
+
+    /// Feeds events to the tracker until `work` is done, past the deadline and whatever the
+    /// page does: for reading the page once its load is over.
+    pub(super) async fn alongside<T>(&mut self, work: impl Future<Output = T>) -> T {
+        let mut work = std::pin::pin!(work);
+        let mut open = true;
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                ev = self.events.recv(), if open => {
+                    open = ev.is_some();
+                    let _ = self.apply(ev);
+                }
             }
         }
     }
@@ -99,7 +119,7 @@ impl<'a> Session<'a> {
             tokio::select! {
                 biased;
                 _ = tokio::time::sleep_until(self.deadline) => return Err(self.timed_out()),
-                ev = self.events.next() => self.apply(ev)?,
+                ev = self.events.recv() => self.apply(ev)?,
                 _ = sleep_until_opt(idle_at) => return Ok(()),
                 // A request just became long-lived: the load may be quiet without it.
                 _ = sleep_until_opt(long_at) => self.tracker.update_quiet(),
@@ -107,12 +127,30 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn apply(&mut self, ev: Option<PageEvent>) -> Result<(), Halt> {
+    /// Takes in the events that have already arrived, without waiting for more: what the page
+    /// did while the prober read it belongs to the load too.
+    pub(super) fn catch_up(&mut self) {
+        while let Ok(ev) = self.events.try_recv() {
+            if self.apply(Some(ev)).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn apply(&mut self, ev: Option<Event>) -> Result<(), Halt> {
         let Some(ev) = ev else {
-            self.tracker.prober_error = Some("page event streams closed".into());
+            self.tracker.prober_error = Some("the browser went away during the load".into());
             return Err(Halt::Recorded);
         };
-        self.tracker.apply(ev);
+        let Some(decoded) = PageEvent::decode(&ev) else {
+            return Ok(());
+        };
+        match &decoded {
+            PageEvent::Attached(child) => self.resume(child),
+            PageEvent::Dialog(dialog) => self.answer(dialog),
+            _ => {}
+        }
+        self.tracker.apply(&ev.session, decoded);
         if self.tracker.crashed {
             self.tracker.prober_error = Some("the tab crashed".into());
             return Err(Halt::Recorded);
@@ -122,6 +160,37 @@ impl<'a> Session<'a> {
         }
         self.tracker.update_quiet();
         Ok(())
+    }
+
+    /// A worker, service worker or frame the page attached waits, paused, until its network
+    /// events are on; then it runs. Beside the load: the load keeps taking events meanwhile.
+    fn resume(&self, child: &EventAttachedToTarget) {
+        let (page, session) = (self.page.clone(), child.session_id.inner().clone());
+        let limit = self.settings.cdp_timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, async {
+                let _ = page
+                    .call_child(&session, network::EnableParams::default())
+                    .await;
+                let _ = page
+                    .call_child(&session, RunIfWaitingForDebuggerParams::default())
+                    .await;
+            })
+            .await;
+        });
+    }
+
+    /// Answers a dialog as a user who wants to get on: dismissed, except that a page asking
+    /// whether it may be left is left.
+    fn answer(&self, dialog: &EventJavascriptDialogOpening) {
+        let page = self.page.clone();
+        let accept = dialog.r#type == DialogType::Beforeunload;
+        let limit = self.settings.cdp_timeout;
+        tokio::spawn(async move {
+            let _ =
+                tokio::time::timeout(limit, page.call(HandleJavaScriptDialogParams::new(accept)))
+                    .await;
+        });
     }
 
     fn timed_out(&mut self) -> Halt {
@@ -134,17 +203,18 @@ impl<'a> Session<'a> {
         // A new document is coming: until it commits, it has no loader.
         self.tracker.loader_id = None;
         self.tracker.navigating_to = Some(url.to_string());
+        let page = self.page;
         let nav = self
-            .during(self.page.execute(NavigateParams::new(url.to_string())))
+            .during(page.call(NavigateParams::new(url.to_string())))
             .await?;
         match nav {
             Ok(nav) => {
                 self.tracker
-                    .expect_document(nav.result.loader_id.as_ref().map(|l| l.inner().clone()));
+                    .expect_document(nav.loader_id.as_ref().map(|l| l.inner().clone()));
                 if self.tracker.document_broken() {
                     return Err(Halt::Recorded);
                 }
-                if let Some(error) = nav.result.error_text.clone() {
+                if let Some(error) = nav.error_text.clone() {
                     // The document itself failed: Chromium shows its error page, which is not
                     // the site's content, so the load ends here.
                     self.tracker.document_failed(url, error);
@@ -163,27 +233,15 @@ impl<'a> Session<'a> {
 /// The whole load: the start URL, then the journey's steps, each followed by network idle
 /// where it can start requests; `quiet` is told when the page first goes quiet. Gives the
 /// load's books.
-pub(super) async fn drive(
-    page: &Page,
+pub(super) async fn drive<'a>(
+    session: &mut Session<'a>,
     url: &str,
     settings: &LoadSettings,
-    deadline: Instant,
     quiet: oneshot::Sender<()>,
-) -> Tracker {
-    let mut session = match Session::open(page, settings, deadline).await {
-        Ok(session) => Session {
-            quiet: Some(quiet),
-            ..session
-        },
-        Err(e) => {
-            let mut tracker = Tracker::new(settings);
-            tracker.prober_error = Some(e);
-            return tracker;
-        }
-    };
+) {
+    session.quiet = Some(quiet);
     let result = session.navigate(url).await;
-    walk(&mut session, &settings.steps, url, result).await;
-    session.tracker
+    walk(session, &settings.steps, url, result).await;
 }
 
 /// Takes `steps` in order after `before`, stopping at the first that fails, which the books
@@ -201,6 +259,12 @@ pub(super) async fn walk(
         }
         session.tracker.step = Some(format!("step {} ({step})", i + 1));
         result = journey::take_step(session, step, url).await;
+    }
+    // A journey that ends while its last document is still loading (a step found what it
+    // waited for on a page a link just opened) ends when that document is done, as a user's
+    // visit does: its requests are the load's.
+    if result.is_ok() && !steps.is_empty() && !session.tracker.settled() {
+        result = session.until_idle().await;
     }
     if let Err(Halt::Step(why)) = result {
         let step = session.tracker.step.take().unwrap_or_default();

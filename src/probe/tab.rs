@@ -7,13 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use chromiumoxide::Page;
 use tokio::sync::watch;
 
 use super::session::{Halt, Session, walk};
 use super::user::FreshUser;
 use super::{LoadSettings, read_page};
 use crate::browser::Chromium;
+use crate::cdp::Page;
 use crate::clock;
 use crate::model::{Observation, Phase, TabRound};
 use crate::scenario::Step;
@@ -75,26 +75,30 @@ pub async fn keep_open(
 }
 
 /// The tab's opening, then its rounds, until it is lost or its opening failed.
-async fn rounds(page: &Page, cx: &TabContext<'_>, url: &str, send: &impl Fn(TabRound) -> bool) {
+async fn rounds(
+    page: &Arc<Page>,
+    cx: &TabContext<'_>,
+    url: &str,
+    send: &impl Fn(TabRound) -> bool,
+) {
     let settings = cx.settings;
     let opened_at_ms = clock::unix_ms(SystemTime::now());
     let phase = *cx.phase.borrow();
     let mut opening = Observation::start(0, cx.tab, phase, url.into(), opened_at_ms);
-    let mut session =
-        match Session::open(page, settings, Instant::now() + settings.load_timeout).await {
-            Ok(session) => session,
-            Err(e) => {
-                opening.prober_error = Some(e);
-                send(TabRound {
-                    tab: cx.tab,
-                    round: 0,
-                    opened_at_ms,
-                    opened_on: None,
-                    observation: opening,
-                });
-                return;
-            }
-        };
+    let mut session = match Session::open(page, settings, Instant::now() + settings.load_timeout) {
+        Ok(session) => session,
+        Err(e) => {
+            opening.prober_error = Some(e);
+            send(TabRound {
+                tab: cx.tab,
+                round: 0,
+                opened_at_ms,
+                opened_on: None,
+                observation: opening,
+            });
+            return;
+        }
+    };
     let opening_clock = Instant::now();
     let opened = session.navigate(url).await;
     let books = session.next_round(far_away());
@@ -174,7 +178,7 @@ async fn fetch_again(session: &mut Session<'_>, assets: &[(String, String)]) -> 
         "Promise.all({urls}.map((u) => fetch(u, {{ cache: 'no-store', mode: 'no-cors' }}).then((r) => r.arrayBuffer()).catch(() => null))).then(() => true)"
     );
     let page = session.page;
-    if let Err(e) = session.during(page.evaluate_expression(script)).await? {
+    if let Err(e) = session.during(page.evaluate(script)).await? {
         // The prober's own call failed, not a step of the user's.
         session.tracker.prober_error = Some(format!("fetching the tab's assets again: {e}"));
         return Err(Halt::Recorded);

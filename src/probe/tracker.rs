@@ -5,19 +5,24 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, LogEntrySource};
-use chromiumoxide::cdp::browser_protocol::network::{
+use chromiumoxide_cdp::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, LogEntrySource};
+use chromiumoxide_cdp::cdp::browser_protocol::network::{
     BlockedReason, EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived, Headers,
 };
-use chromiumoxide::cdp::js_protocol::runtime::{
+use chromiumoxide_cdp::cdp::browser_protocol::page::EventJavascriptDialogOpening;
+use chromiumoxide_cdp::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventExceptionThrown, RemoteObject,
 };
 
 use super::LoadSettings;
 use super::events::PageEvent;
+use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
-use crate::model::{JsError, Observation, Request};
+use crate::model::{Dialog, JsError, Observation, Request};
+
+/// How Chromium says a request was cancelled; given to the requests of a document the tab left.
+const ABORTED: &str = "net::ERR_ABORTED";
 
 #[derive(Default)]
 struct Entry {
@@ -37,6 +42,10 @@ struct Entry {
     /// When the prober first heard of it: the long-request threshold counts from here.
     seen: Option<Instant>,
     long_lived: bool,
+    /// The document it was made for (its loader), when the page's frame made it.
+    loader: Option<String>,
+    /// The worker or service worker that made it, when not the page.
+    worker: Option<Arc<str>>,
     wire: Wire,
 }
 
@@ -80,6 +89,14 @@ impl BrowserError {
 
 /// Request bookkeeping for one load, fed by events in whatever order they arrive.
 pub(super) struct Tracker {
+    /// The page's own session; the others are the workers' and frames' it attached.
+    page_session: String,
+    main_frame: String,
+    /// What each attached session is, for requests it makes: `service worker https://…/sw.js`.
+    children: HashMap<String, Arc<str>>,
+    /// The last CDP timestamp seen: when a document the tab left closed its requests.
+    last_ts: f64,
+    dialogs: Vec<Dialog>,
     pub(super) ignore: UrlFilter,
     pub(super) version_header: Option<String>,
     long_request: Duration,
@@ -101,8 +118,13 @@ pub(super) struct Tracker {
 }
 
 impl Tracker {
-    pub(super) fn new(settings: &LoadSettings) -> Tracker {
+    pub(super) fn new(settings: &LoadSettings, page: &Page) -> Tracker {
         Tracker {
+            page_session: page.session().to_string(),
+            main_frame: page.main_frame().to_string(),
+            children: HashMap::new(),
+            last_ts: 0.0,
+            dialogs: Vec::new(),
             ignore: settings.ignore.clone(),
             version_header: settings.version_header.clone(),
             long_request: settings.long_request,
@@ -123,12 +145,13 @@ impl Tracker {
     }
 
     /// Fresh books for a later stretch of the same page: the document it shows stays loaded.
-    pub(super) fn next_round(&self, settings: &LoadSettings) -> Tracker {
+    pub(super) fn next_round(&self, settings: &LoadSettings, page: &Page) -> Tracker {
         Tracker {
+            children: self.children.clone(),
             loader_id: self.loader_id.clone(),
             loaded_loaders: self.loaded_loaders.clone(),
             navigating_to: self.navigating_to.clone(),
-            ..Tracker::new(settings)
+            ..Tracker::new(settings, page)
         }
     }
 
@@ -139,24 +162,47 @@ impl Tracker {
         self.entries.entry(id.to_string()).or_default()
     }
 
-    pub(super) fn apply(&mut self, ev: PageEvent) {
+    /// Takes in one event of `session` (the page's, or one the page attached).
+    pub(super) fn apply(&mut self, session: &str, ev: PageEvent) {
         match ev {
             PageEvent::Sent(e) => {
+                self.last_ts = *e.timestamp.inner();
                 self.sent(&e);
                 let id = e.request_id.inner().clone();
-                self.entry(&id).wire.request = Some(e);
+                let worker = self.children.get(session).cloned();
+                let entry = self.entry(&id);
+                entry.worker = entry.worker.take().or(worker);
+                entry.wire.request = Some(e);
             }
             PageEvent::Response(e) => {
+                self.last_ts = *e.timestamp.inner();
                 self.response(&e);
                 let id = e.request_id.inner().clone();
                 self.entry(&id).wire.response = Some(e);
             }
             PageEvent::Finished(e) => {
+                self.last_ts = *e.timestamp.inner();
                 let entry = self.entry(e.request_id.inner());
                 entry.ended = Some(*e.timestamp.inner());
                 entry.encoded_bytes = Some(e.encoded_data_length.max(0.0) as u64);
             }
-            PageEvent::Failed(e) => self.failed(&e),
+            PageEvent::Failed(e) => {
+                self.last_ts = *e.timestamp.inner();
+                self.failed(&e)
+            }
+            PageEvent::Navigated(e) => {
+                let main = e.frame.parent_id.is_none() && session == self.page_session;
+                if main && e.frame.id.inner() == &self.main_frame {
+                    self.committed(e.frame.loader_id.inner());
+                }
+            }
+            PageEvent::Attached(e) => {
+                let info = &e.target_info;
+                let kind = info.r#type.replace('_', " ");
+                let what: Arc<str> = format!("{kind} {}", info.url).into();
+                self.children.insert(e.session_id.inner().clone(), what);
+            }
+            PageEvent::Dialog(e) => self.dialog(&e),
             PageEvent::SocketCreated(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.url = e.url.clone();
@@ -201,8 +247,45 @@ impl Tracker {
         }
     }
 
+    /// The tab's main frame committed a document: a new one (a link, a form, `location.href`)
+    /// is what the load waits for from now on, and the requests the old one left open will never
+    /// finish: they were cancelled by the navigation, as a user's browser cancels them. A
+    /// service worker's go on: it outlives the document.
+    fn committed(&mut self, loader: &str) {
+        if self.loader_id.as_deref() == Some(loader) {
+            return;
+        }
+        let now = self.last_ts;
+        for e in self.entries.values_mut() {
+            let left = e.loader.as_deref() != Some(loader);
+            let lives_on = e
+                .worker
+                .as_deref()
+                .is_some_and(|w| w.starts_with("service worker"));
+            if e.open() && left && !lives_on {
+                e.ended = Some(now.max(e.started.map_or(now, |s| s.0)));
+                e.error.get_or_insert_with(|| ABORTED.to_string());
+                e.canceled = true;
+            }
+        }
+        self.loader_id = Some(loader.to_string());
+        self.quiet_since = None;
+    }
+
+    /// Answered by the session (dismissed, or left for `beforeunload`); recorded for the report.
+    fn dialog(&mut self, e: &EventJavascriptDialogOpening) {
+        self.dialogs.push(Dialog {
+            kind: e.r#type.as_ref().to_string(),
+            message: e.message.clone(),
+            url: e.url.clone(),
+        });
+    }
+
     fn sent(&mut self, e: &EventRequestWillBeSent) {
         let entry = self.entry(e.request_id.inner());
+        if entry.loader.is_none() && !e.loader_id.inner().is_empty() {
+            entry.loader = Some(e.loader_id.inner().clone());
+        }
         // A redirect reuses the request id: the URL the page asked for is the one to report (a
         // bundle redirected to /index.html is still that bundle).
         if entry.url.is_empty() {
@@ -325,6 +408,11 @@ impl Tracker {
         })
     }
 
+    /// The document is loaded and nothing holds the load.
+    pub(super) fn settled(&self) -> bool {
+        self.document_loaded() && self.holding().next().is_none()
+    }
+
     /// When the next fetch or XHR in flight becomes long-lived, if none finishes first.
     pub(super) fn next_long_request(&self) -> Option<Instant> {
         self.entries
@@ -347,14 +435,17 @@ impl Tracker {
 
     /// A navigation committed: network idle now waits for this document's load event.
     pub(super) fn expect_document(&mut self, loader_id: Option<String>) {
-        self.loader_id = Some(loader_id.unwrap_or_default());
+        match loader_id {
+            Some(loader) => self.committed(&loader),
+            None => self.loader_id = Some(String::new()),
+        }
         self.quiet_since = None;
     }
 
     /// Network idle starts when the document has loaded and no request is in flight.
     pub(super) fn update_quiet(&mut self) {
         self.mark_long_requests();
-        let quiet = self.document_loaded() && self.holding().next().is_none();
+        let quiet = self.settled();
         match (quiet, self.quiet_since) {
             (true, None) => self.quiet_since = Some(Instant::now()),
             (false, Some(_)) => self.quiet_since = None,
@@ -460,8 +551,10 @@ impl Tracker {
                 blocked: e.blocked,
                 refused,
                 long_lived: e.long_lived,
+                worker: e.worker.map(|w| w.to_string()),
             });
         }
+        obs.dialogs = self.dialogs;
         obs.js_errors = self
             .js_errors
             .into_iter()

@@ -1,31 +1,32 @@
 //! A fresh user: a browser context of its own, with one blank page in it. Making one costs a
-//! dozen CDP round trips (chromiumoxide attaches to the target and enables its domains one after
-//! another), so [`Users`] makes the next one while the current load waits out its idle window
-//! and a load costs navigate + idle. A prepared user has never navigated and nobody listens to
+//! few CDP round trips and a renderer, so [`Users`] makes the next one while the current load
+//! waits out its idle window and a load costs navigate + idle. A prepared user has never navigated and nobody listens to
 //! its events until its load starts: nothing of another load reaches it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::network::{
-    BlockPattern, CookieParam, Headers, SetBlockedUrLsParams, SetCookiesParams,
-    SetExtraHttpHeadersParams,
+use chromiumoxide_cdp::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide_cdp::cdp::browser_protocol::network::{
+    BlockPattern, CookieParam, Headers, SetBlockedUrLsParams, SetCacheDisabledParams,
+    SetCookiesParams, SetExtraHttpHeadersParams,
 };
-use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
-};
+use chromiumoxide_cdp::cdp::browser_protocol::target::SetAutoAttachParams;
+use chromiumoxide_cdp::cdp::browser_protocol::{inspector, log, network, page};
+use chromiumoxide_cdp::cdp::js_protocol::runtime;
+use futures::FutureExt;
+use futures::future::try_join_all;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::{LoadSettings, cdp};
 use crate::browser::Chromium;
+use crate::cdp::Page;
 
 pub struct FreshUser {
     chromium: Arc<Chromium>,
     context: BrowserContextId,
-    pub(super) page: Page,
+    pub(super) page: Arc<Page>,
 }
 
 impl FreshUser {
@@ -37,9 +38,7 @@ impl FreshUser {
         let context = cdp(
             settings.cdp_timeout,
             "creating a browser context",
-            chromium
-                .browser
-                .create_browser_context(CreateBrowserContextParams::default()),
+            chromium.new_context(),
         )
         .await?;
         match blank_page(chromium, settings, &context).await {
@@ -52,11 +51,7 @@ impl FreshUser {
                 let limit = settings.cdp_timeout;
                 let chromium = chromium.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(
-                        limit,
-                        chromium.browser.dispose_browser_context(context),
-                    )
-                    .await;
+                    let _ = tokio::time::timeout(limit, chromium.dispose_context(context)).await;
                 });
                 Err(e)
             }
@@ -87,7 +82,7 @@ impl FreshUser {
         cdp(
             settings.cdp_timeout,
             "setting cookies",
-            self.page.execute(SetCookiesParams::new(cookies)),
+            self.page.call(SetCookiesParams::new(cookies)),
         )
         .await
         .map(|_| ())
@@ -98,31 +93,53 @@ impl FreshUser {
     pub(super) fn retire(self, limit: std::time::Duration) {
         tokio::spawn(async move {
             let _ = tokio::time::timeout(limit, self.page.close()).await;
-            let _ = tokio::time::timeout(
-                limit,
-                self.chromium.browser.dispose_browser_context(self.context),
-            )
-            .await;
+            let _ = tokio::time::timeout(limit, self.chromium.dispose_context(self.context)).await;
         });
     }
 }
 
+/// A blank page in `context` with what a load listens to enabled, and the run's headers and
+/// blocked URLs. The calls go out together: Chromium answers them in order, in one round trip.
 async fn blank_page(
     chromium: &Chromium,
     settings: &LoadSettings,
     context: &BrowserContextId,
-) -> Result<Page, String> {
-    let params = CreateTargetParams::builder()
-        .url("about:blank")
-        .browser_context_id(context.clone())
-        .build()
-        .map_err(|e| format!("building the new-page request: {e}"))?;
+) -> Result<Arc<Page>, String> {
     let page = cdp(
         settings.cdp_timeout,
         "opening a page",
-        chromium.browser.new_page(params),
+        chromium.open_page(Some(context.clone())),
     )
     .await?;
+    let p = &page;
+    // Workers, service workers and other processes' frames wait until the load has enabled
+    // their network events (their script's imports and fetches are the load's too).
+    let attach = SetAutoAttachParams::builder()
+        .auto_attach(true)
+        .wait_for_debugger_on_start(true)
+        .flatten(true)
+        .build()
+        .map_err(|e| format!("building the auto-attach request: {e}"))?;
+    let mut calls = vec![
+        p.call(page::EnableParams::default()).map(drop_ok).boxed(),
+        p.call(page::SetLifecycleEventsEnabledParams::new(true))
+            .map(drop_ok)
+            .boxed(),
+        p.call(network::EnableParams::default())
+            .map(drop_ok)
+            .boxed(),
+        p.call(SetCacheDisabledParams::new(true))
+            .map(drop_ok)
+            .boxed(),
+        p.call(runtime::EnableParams::default())
+            .map(drop_ok)
+            .boxed(),
+        p.call(log::EnableParams::default()).map(drop_ok).boxed(),
+        p.call(inspector::EnableParams::default())
+            .map(drop_ok)
+            .boxed(),
+        p.call(attach).map(drop_ok).boxed(),
+    ];
     if !settings.headers.is_empty() {
         let headers: serde_json::Map<String, serde_json::Value> = settings
             .headers
@@ -131,12 +148,7 @@ async fn blank_page(
             .collect();
         let params =
             SetExtraHttpHeadersParams::new(Headers::new(serde_json::Value::Object(headers)));
-        cdp(
-            settings.cdp_timeout,
-            "setting request headers",
-            page.execute(params),
-        )
-        .await?;
+        calls.push(p.call(params).map(drop_ok).boxed());
     }
     if !settings.block.is_empty() {
         let params = SetBlockedUrLsParams::builder()
@@ -144,17 +156,22 @@ async fn blank_page(
                 settings
                     .block
                     .iter()
-                    .map(|p| BlockPattern::new(p.clone(), true)),
+                    .map(|pattern| BlockPattern::new(pattern.clone(), true)),
             )
             .build();
-        cdp(
-            settings.cdp_timeout,
-            "blocking resource types",
-            page.execute(params),
-        )
-        .await?;
+        calls.push(p.call(params).map(drop_ok).boxed());
     }
-    Ok(page)
+    cdp(
+        settings.cdp_timeout,
+        "preparing the page",
+        try_join_all(calls),
+    )
+    .await?;
+    Ok(Arc::new(page))
+}
+
+fn drop_ok<T>(r: Result<T, String>) -> Result<(), String> {
+    r.map(|_| ())
 }
 
 /// Users made ahead of their loads: at most `ahead` wait at once (one per load that can run at

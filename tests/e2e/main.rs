@@ -1,4 +1,4 @@
-//! The integration tests, one binary (one link of chromiumoxide): the real `rollprobe` binary
+//! The integration tests, one binary (one link of the library): the real `rollprobe` binary
 //! against real local sites and the embedded rollout simulator, read back the way a user would.
 //! Everything the test modules share lives in `support`.
 

@@ -387,27 +387,37 @@ pub async fn show_in_chromium(html: &Path, script: &str, screenshot: &str) -> Va
     .await
     .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(60), async {
-        let page = chromium.browser.new_page("about:blank").await.unwrap();
-        page.execute(
-            chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
-                1280, 900, 1.0, false,
-            ),
-        )
+        use chromiumoxide_cdp::cdp::browser_protocol::{emulation, page};
+        let tab = chromium.open_page(None).await.unwrap();
+        tab.call(emulation::SetDeviceMetricsOverrideParams::new(
+            1280, 900, 1.0, false,
+        ))
         .await
         .unwrap();
-        page.goto(format!("file://{}", html.display()))
+        tab.call(page::NavigateParams::new(format!(
+            "file://{}",
+            html.display()
+        )))
+        .await
+        .unwrap();
+        while tab.evaluate("document.readyState").await.ok() != Some("complete".into()) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let seen: Value = tab.evaluate(script).await.unwrap();
+        // The whole page in one picture: a viewport as tall as the document.
+        let height = tab
+            .evaluate("document.documentElement.scrollHeight")
             .await
-            .unwrap();
-        let seen: Value = page.evaluate(script).await.unwrap().into_value().unwrap();
-        let png = artifacts().join(screenshot);
-        page.save_screenshot(
-            chromiumoxide::page::ScreenshotParams::builder()
-                .full_page(true)
-                .build(),
-            &png,
-        )
+            .unwrap()
+            .as_i64()
+            .unwrap_or(900);
+        tab.call(emulation::SetDeviceMetricsOverrideParams::new(
+            1280, height, 1.0, false,
+        ))
         .await
         .unwrap();
+        let png = artifacts().join(screenshot);
+        std::fs::write(&png, tab.screenshot().await.unwrap()).unwrap();
         eprintln!("screenshot of the report: {}", png.display());
         seen
     })
