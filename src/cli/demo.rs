@@ -18,10 +18,12 @@ use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
 use crate::plan::{Options, Plan, Workers};
 use crate::report::text;
 use crate::signals;
-use crate::sim::{Mode, SimConfig, Simulator};
+use crate::sim::{App, Mode, SimConfig, Simulator};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  rollprobe demo --out ./rollprobe-demo")]
+#[command(
+    after_help = "Examples:\n  rollprobe demo --out ./rollprobe-demo\n  # your own app, built twice:\n  rollprobe demo --builds ./dist-v1 ./dist-v2"
+)]
 pub struct DemoArgs {
     /// Where the runs' reports go
     #[arg(long, default_value = "rollprobe-demo")]
@@ -40,6 +42,11 @@ pub struct DemoArgs {
         crate::browser::DEFAULT_SHOWN
     ))]
     pub chromium: Option<PathBuf>,
+
+    /// Roll out your own app instead of the built-in one: two build output directories (v1
+    /// then v2), each with index.html at its root
+    #[arg(long, num_args = 2, value_names = ["V1_DIR", "V2_DIR"])]
+    pub builds: Option<Vec<PathBuf>>,
 
     /// No live progress output
     #[arg(short, long)]
@@ -80,6 +87,7 @@ const RUNS: [DemoRun; 3] = [
 ];
 
 pub async fn demo(args: DemoArgs) -> Result<i32> {
+    let app = Arc::new(crate::sim::cli_app(args.builds.as_deref())?);
     let signal = signals::stop_on_signals()?;
     let mut reports = Vec::new();
     for DemoRun { mode, title, .. } in RUNS {
@@ -94,7 +102,7 @@ pub async fn demo(args: DemoArgs) -> Result<i32> {
         );
         let dir = args.out.join(mode_dir(mode));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let report = probe_rollout(&args, mode, &dir, signal.clone()).await?;
+        let report = probe_rollout(&args, &app, mode, &dir, signal.clone()).await?;
         reports.push((title, dir, report));
     }
     print!("{}", side_by_side(&reports));
@@ -133,6 +141,7 @@ fn closing(verdicts: &[Status], out: &Path) -> i32 {
 
 async fn probe_rollout(
     args: &DemoArgs,
+    app: &Arc<App>,
     mode: Mode,
     dir: &Path,
     signal: tokio::sync::watch::Receiver<bool>,
@@ -147,6 +156,7 @@ async fn probe_rollout(
             max_lifetime: Duration::from_secs(900),
             events_jsonl: Some(dir.join("pod-events.jsonl")),
             quiet: true,
+            app: app.clone(),
             ..SimConfig::default()
         })
         .await?,

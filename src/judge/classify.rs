@@ -258,14 +258,31 @@ fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<Stri
 /// What a request was for, where content of another kind breaks the page: its resource type,
 /// or for a preload or prefetch (type `Other`) the extension a bundler gives the file.
 fn asked_for(r: &Request) -> Option<&'static str> {
-    match r.resource_type.as_str() {
+    match stands_for(r) {
         "Script" => return Some("Script"),
         "Stylesheet" => return Some("Stylesheet"),
         "Font" => return Some("Font"),
         "Document" | "Fetch" | "XHR" | "EventSource" | "WebSocket" => return None,
         _ => {}
     }
-    let path = url::Url::parse(&r.url).ok()?.path().to_ascii_lowercase();
+    by_extension(&r.url)
+}
+
+/// What a request stands for: its resource type, except that a service worker's fetch of an
+/// asset (a precache) is that asset: the worker keeps what it got and serves it as the asset
+/// on every later visit.
+fn stands_for(r: &Request) -> &str {
+    if r.resource_type == "Fetch" && r.by_service_worker() {
+        if let Some(kind) = by_extension(&r.url) {
+            return kind;
+        }
+    }
+    &r.resource_type
+}
+
+/// The kind of asset a bundler's file extension names.
+fn by_extension(url: &str) -> Option<&'static str> {
+    let path = url::Url::parse(url).ok()?.path().to_ascii_lowercase();
     let ext = path.rsplit_once('.')?.1.to_string();
     match ext.as_str() {
         "js" | "mjs" | "cjs" => Some("Script"),
@@ -345,7 +362,7 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String, Option<String>)
         // A 404 script also ends in loadingFailed ERR_ABORTED: the status is the truth, and the
         // failure is counted once.
         let class =
-            if matches!(status, 404 | 410) && STATIC_TYPES.contains(&r.resource_type.as_str()) {
+            if matches!(status, 404 | 410) && STATIC_TYPES.contains(&stands_for(r)) {
                 FailureClass::MissingAsset
             } else {
                 FailureClass::HttpError

@@ -163,6 +163,18 @@ pub struct Request {
     pub worker: Option<String>,
 }
 
+/// How [`Request::worker`] starts for a service worker's requests.
+pub const SERVICE_WORKER: &str = "service worker";
+
+impl Request {
+    /// Made by a service worker (its script, its imports, its precache fetches).
+    pub fn by_service_worker(&self) -> bool {
+        self.worker
+            .as_deref()
+            .is_some_and(|w| w.starts_with(SERVICE_WORKER))
+    }
+}
+
 /// One reason a load failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Failure {

@@ -163,20 +163,15 @@ impl<'a> Session<'a> {
     }
 
     /// A worker, service worker or frame the page attached waits, paused, until its network
-    /// events are on; then it runs. Beside the load: the load keeps taking events meanwhile.
+    /// events are on; then it runs. Both calls go out together: a paused service worker answers
+    /// `Network.enable` only once it runs. Beside the load: the load keeps taking events.
     fn resume(&self, child: &EventAttachedToTarget) {
         let (page, session) = (self.page.clone(), child.session_id.inner().clone());
         let limit = self.settings.cdp_timeout;
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(limit, async {
-                let _ = page
-                    .call_child(&session, network::EnableParams::default())
-                    .await;
-                let _ = page
-                    .call_child(&session, RunIfWaitingForDebuggerParams::default())
-                    .await;
-            })
-            .await;
+            let enable = page.call_child(&session, network::EnableParams::default());
+            let run = page.call_child(&session, RunIfWaitingForDebuggerParams::default());
+            let _ = tokio::time::timeout(limit, futures::future::join(enable, run)).await;
         });
     }
 

@@ -19,10 +19,12 @@ use super::events::PageEvent;
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
-use crate::model::{Dialog, JsError, Observation, Request};
+use crate::model::{Dialog, JsError, Observation, Request, SERVICE_WORKER};
 
 /// How Chromium says a request was cancelled; given to the requests of a document the tab left.
 const ABORTED: &str = "net::ERR_ABORTED";
+/// The key of a failed document known only from the navigation's answer.
+const SYNTHETIC_DOCUMENT: &str = "document";
 
 #[derive(Default)]
 struct Entry {
@@ -198,6 +200,7 @@ impl Tracker {
             }
             PageEvent::Attached(e) => {
                 let info = &e.target_info;
+                // CDP's `service_worker` reads as the model's SERVICE_WORKER.
                 let kind = info.r#type.replace('_', " ");
                 let what: Arc<str> = format!("{kind} {}", info.url).into();
                 self.children.insert(e.session_id.inner().clone(), what);
@@ -261,7 +264,7 @@ impl Tracker {
             let lives_on = e
                 .worker
                 .as_deref()
-                .is_some_and(|w| w.starts_with("service worker"));
+                .is_some_and(|w| w.starts_with(SERVICE_WORKER));
             if e.open() && left && !lives_on {
                 e.ended = Some(now.max(e.started.map_or(now, |s| s.0)));
                 e.error.get_or_insert_with(|| ABORTED.to_string());
@@ -459,7 +462,7 @@ impl Tracker {
             .values()
             .any(|e| e.resource_type == "Document" && e.error.is_some());
         if !has_failed_document {
-            let entry = self.entry("document");
+            let entry = self.entry(SYNTHETIC_DOCUMENT);
             entry.url = url.to_string();
             entry.method = "GET".into();
             entry.resource_type = "Document".into();
@@ -510,6 +513,14 @@ impl Tracker {
         obs.prober_error = self.prober_error;
         obs.step_failed = self.step_failed;
         let mut entries = self.entries;
+        // The navigation's own word on a failed document stands in for its request only until
+        // the request's failure arrives (events that came while the load wound up).
+        let reported = entries
+            .iter()
+            .any(|(id, e)| id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some());
+        if reported {
+            entries.remove(SYNTHETIC_DOCUMENT);
+        }
         for id in &self.order {
             let Some(mut e) = entries.remove(id) else {
                 continue;

@@ -1,22 +1,141 @@
-//! The demo SPA, generated the way a bundler (Vite, webpack) emits it:
-//! content-hashed file names, so each version references files that only
-//! exist in that version's build.
+//! What the pods serve: the demo SPA, generated the way a bundler (Vite, webpack) emits it, or
+//! two builds of the user's own app read from disk (`--builds`). Either way content-hashed
+//! file names, so each version references files that only exist in that version's build.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 pub const VERSIONS: [&str; 2] = ["v1", "v2"];
 
+#[derive(Clone, Debug)]
 pub struct Asset {
     pub path: String,
     pub content_type: &'static str,
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
+#[derive(Clone, Debug)]
 pub struct Bundle {
-    pub index_html: String,
-    /// Entry script, stylesheet, the chunk imported at start and the one a click imports.
+    pub index_html: Vec<u8>,
+    /// Every other file of the build, each at the paths it is served at.
     pub assets: Vec<Asset>,
 }
 
-pub fn bundle(version: &'static str) -> Bundle {
+/// The two builds a rollout moves between: v1's, then v2's.
+#[derive(Clone, Debug)]
+pub struct App {
+    builds: [Bundle; 2],
+}
+
+impl App {
+    /// The built-in demo SPA.
+    pub fn demo() -> App {
+        App {
+            builds: VERSIONS.map(bundle),
+        }
+    }
+
+    /// Two build output directories (what `vite build`, `next build` with `output: 'export'`,
+    /// `ng build` or SvelteKit's static adapter write), each with an `index.html` at its root.
+    pub fn from_dirs(v1: &Path, v2: &Path) -> anyhow::Result<App> {
+        Ok(App {
+            builds: [read_build(v1)?, read_build(v2)?],
+        })
+    }
+
+    pub fn build(&self, version: &str) -> &Bundle {
+        &self.builds[usize::from(version != VERSIONS[0])]
+    }
+
+    pub fn all(&self) -> &[Bundle; 2] {
+        &self.builds
+    }
+}
+
+/// A build directory as a static file server with clean URLs serves it: every file at its
+/// path, and a page `reports.html` or `reports/index.html` also at `/reports` (how Next.js and
+/// SvelteKit static exports, and the hosts they are made for, link their pages).
+fn read_build(dir: &Path) -> anyhow::Result<Bundle> {
+    let index = dir.join("index.html");
+    let index_html = std::fs::read(&index).with_context(|| {
+        format!(
+            "{} is not a build directory: no index.html at its root",
+            dir.display()
+        )
+    })?;
+    let mut files = Vec::new();
+    walk(dir, &mut files).with_context(|| format!("reading the build in {}", dir.display()))?;
+    files.sort();
+    let mut assets = Vec::new();
+    let mut clean = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(dir).expect("walked under dir");
+        let path = format!("/{}", rel.to_string_lossy());
+        let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        if let Some(page) = path.strip_suffix("/index.html") {
+            if !page.is_empty() {
+                clean.push((format!("{page}/"), body.clone()));
+                clean.push((page.to_string(), body.clone()));
+            }
+        } else if let Some(page) = path.strip_suffix(".html") {
+            clean.push((page.to_string(), body.clone()));
+        }
+        assets.push(Asset {
+            content_type: content_type(&path),
+            path,
+            body,
+        });
+    }
+    // Files come sorted, so a page file comes before a folder's index for the same clean URL
+    // and wins (Next.js writes both `reports.html` and a `reports/` folder of payloads).
+    for (path, body) in clean {
+        if !assets.iter().any(|a| a.path == path) {
+            assets.push(Asset {
+                path,
+                content_type: "text/html; charset=utf-8",
+                body,
+            });
+        }
+    }
+    Ok(Bundle { index_html, assets })
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The `Content-Type` a static server gives a file, by its extension.
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map_or("", |(_, ext)| ext);
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "txt" => "text/plain; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
+}
+
+fn bundle(version: &'static str) -> Bundle {
     let color = if version == "v1" {
         "#1d4ed8"
     } else {
@@ -60,7 +179,7 @@ pub fn bundle(version: &'static str) -> Bundle {
         css.path, entry.path
     );
     Bundle {
-        index_html,
+        index_html: index_html.into_bytes(),
         assets: vec![entry, css, chunk, reports],
     }
 }
@@ -74,7 +193,7 @@ fn asset(stem: &str, ext: &str, body: String) -> Asset {
     Asset {
         path: format!("/assets/{stem}-{}.{ext}", content_hash(body.as_bytes())),
         content_type,
-        body,
+        body: body.into_bytes(),
     }
 }
 
@@ -93,11 +212,13 @@ mod tests {
     #[test]
     fn versions_reference_their_own_hashed_assets() {
         let [v1, v2] = VERSIONS.map(bundle);
+        let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
         for (version, b) in VERSIONS.iter().zip([&v1, &v2]) {
-            assert!(b.index_html.contains(&format!("content=\"{version}\"")));
-            assert!(b.index_html.contains(&b.assets[0].path));
-            assert!(b.index_html.contains(&b.assets[1].path));
-            assert!(b.assets[0].body.contains(&b.assets[2].path));
+            let html = text(&b.index_html);
+            assert!(html.contains(&format!("content=\"{version}\"")));
+            assert!(html.contains(&b.assets[0].path));
+            assert!(html.contains(&b.assets[1].path));
+            assert!(text(&b.assets[0].body).contains(&b.assets[2].path));
         }
         for (a, b) in v1.assets.iter().zip(&v2.assets) {
             assert_ne!(a.path, b.path);

@@ -1,8 +1,9 @@
 //! `rollprobe simulate`: run the simulator from a shell or a script.
 
-use super::{Mode, SimConfig, Simulator};
+use super::{App, Mode, SimConfig, Simulator};
+use crate::error::UsageError;
 use anyhow::Context;
-use std::{io::Write, path::PathBuf, time::Duration};
+use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Run a local rolling deployment of a demo SPA behind an nginx-like ingress.
@@ -25,6 +26,9 @@ Examples:
 
   # A rollout that starts by itself after 10 s, for probing by hand:
   rollprobe simulate --mode no-drain --start-rollout-after 10 --rollout 20
+
+  # Your own app: build it twice (v1, v2) and roll it out naively:
+  rollprobe simulate --mode naive --builds ./dist-v1 ./dist-v2 --start-rollout-after 10
 
 The simulator exits --after seconds after the rollout finished (or at --max-lifetime): give
 --after enough time for the probe's settle phase.";
@@ -75,6 +79,12 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub quiet: bool,
 
+    /// Roll out your own app instead of the built-in one: two build output directories (v1
+    /// then v2), each with index.html at its root, served as a static host does (clean URLs:
+    /// /reports is reports.html or reports/index.html).
+    #[arg(long, num_args = 2, value_names = ["V1_DIR", "V2_DIR"])]
+    pub builds: Option<Vec<PathBuf>>,
+
     /// Stall the rollout after replacing this many pods (1 or 2), like a new pod that never
     /// becomes ready: versions stay mixed and the rollout never finishes.
     #[arg(long, value_name = "PODS", value_parser = clap::value_parser!(u8).range(0..=2))]
@@ -82,8 +92,8 @@ pub struct SimulateArgs {
 }
 
 impl SimulateArgs {
-    pub fn to_config(&self) -> SimConfig {
-        SimConfig {
+    pub fn to_config(&self) -> anyhow::Result<SimConfig> {
+        Ok(SimConfig {
             mode: self.mode,
             port: self.port,
             control_port: self.control_port.unwrap_or(0),
@@ -95,7 +105,17 @@ impl SimulateArgs {
             events_jsonl: self.events.clone(),
             quiet: self.quiet,
             stall_after: self.stall_after.map(usize::from),
-        }
+            app: Arc::new(app(self.builds.as_deref())?),
+        })
+    }
+}
+
+/// The built-in SPA, or the two builds of `--builds`; a directory that is not a build is a
+/// usage error.
+pub fn app(builds: Option<&[PathBuf]>) -> Result<App, UsageError> {
+    match builds {
+        Some([v1, v2]) => App::from_dirs(v1, v2).map_err(|e| UsageError(format!("--builds: {e:#}"))),
+        _ => Ok(App::demo()),
     }
 }
 
@@ -103,7 +123,7 @@ pub async fn run_cli(args: SimulateArgs) -> anyhow::Result<()> {
     // Registered before starting so an early signal still shuts down cleanly.
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let sim = Simulator::start(args.to_config()).await?;
+    let sim = Simulator::start(args.to_config()?).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ingress: {}", sim.url())?;
@@ -133,7 +153,7 @@ mod tests {
 
     fn config(argv: &[&str]) -> SimConfig {
         let argv = std::iter::once("simulate").chain(argv.iter().copied());
-        Cli::parse_from(argv).args.to_config()
+        Cli::parse_from(argv).args.to_config().unwrap()
     }
 
     #[test]

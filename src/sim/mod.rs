@@ -14,12 +14,13 @@ mod server;
 mod simulator;
 pub mod site;
 
-pub use cli::{SimulateArgs, run_cli};
+pub use app::App;
+pub use cli::{SimulateArgs, app as cli_app, run_cli};
 pub use events::{PodEvent, PodEventKind};
 pub use simulator::Simulator;
 pub use site::{Route, Site};
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
@@ -67,6 +68,8 @@ pub struct SimConfig {
     pub quiet: bool,
     /// Replace only this many pods, then stall (the rollout never finishes).
     pub stall_after: Option<usize>,
+    /// What the pods serve: the demo SPA, or two builds of the user's app.
+    pub app: Arc<App>,
 }
 
 impl Default for SimConfig {
@@ -83,6 +86,7 @@ impl Default for SimConfig {
             events_jsonl: None,
             quiet: false,
             stall_after: None,
+            app: Arc::new(App::demo()),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{
     Mode,
-    app::{self, Bundle},
+    app::{App, Bundle},
     events::{EventLog, PodEventKind},
     server::{Bound, Handler, Server},
     site::{Route, RouteTable},
@@ -37,6 +37,7 @@ impl Pod {
         name: &str,
         version: &'static str,
         mode: Mode,
+        app: &App,
         log: &EventLog,
     ) -> anyhow::Result<Pod> {
         let bound = Bound::loopback(0)?;
@@ -46,7 +47,7 @@ impl Pod {
             name: name.into(),
             version,
             port,
-            state: State::Unready(bound, routes(name, version, mode).handler()),
+            state: State::Unready(bound, routes(name, version, mode, app).handler()),
         })
     }
 
@@ -79,33 +80,36 @@ impl Pod {
     }
 }
 
-fn routes(name: &str, version: &'static str, mode: Mode) -> RouteTable {
+fn routes(name: &str, version: &'static str, mode: Mode, app: &App) -> RouteTable {
     let (delay, pause) = match mode {
         Mode::Slow if name == SLOW_POD => (SLOW_DELAY, Duration::ZERO),
         Mode::NoDrain => (NO_DRAIN_DELAY, NO_DRAIN_PAUSE),
         _ => (Duration::ZERO, Duration::ZERO),
     };
-    let served: Vec<Bundle> = match mode {
-        // Each image ships only its own build: the classic cross-version miss.
-        Mode::Naive | Mode::Steady | Mode::SpaFallback => vec![app::bundle(version)],
-        // Every other mode uses the shared-assets fix, isolating its own failure.
-        _ => app::VERSIONS.map(app::bundle).into(),
+    let own = app.build(version);
+    // Each image ships only its own build: the classic cross-version miss. Every other mode
+    // uses the shared-assets fix, isolating its own failure; a file both builds have (an
+    // unhashed one: a page, a service worker) is the pod's own version's.
+    let served: Vec<&Bundle> = match mode {
+        Mode::Naive | Mode::Steady | Mode::SpaFallback => vec![own],
+        _ => {
+            let other = app.all().iter().find(|b| !std::ptr::eq(*b, own));
+            other.into_iter().chain([own]).collect()
+        }
     };
-    let own = app::bundle(version);
     let unknown = match mode {
         // What makes deep links to client-side routes work also answers a missing
         // asset: the page, with 200, where the browser expected a script or stylesheet.
         Mode::SpaFallback => Route::html("", own.index_html.clone()),
         _ => Route::not_found(),
     };
-    let mut routes = vec![
-        Route::html("/", own.index_html.clone()),
-        Route::html("/index.html", own.index_html),
-        Route::new("/favicon.ico", "image/x-icon", "").status(204),
-    ];
-    for asset in served.into_iter().flat_map(|b| b.assets) {
-        routes.push(Route::new(&asset.path, asset.content_type, asset.body));
+    // Later routes win a path: the page's own files last.
+    let mut routes = vec![Route::new("/favicon.ico", "image/x-icon", "").status(204)];
+    for asset in served.into_iter().flat_map(|b| &b.assets) {
+        routes.push(Route::new(&asset.path, asset.content_type, asset.body.clone()));
     }
+    routes.push(Route::html("/", own.index_html.clone()));
+    routes.push(Route::html("/index.html", own.index_html.clone()));
     let finish = |r: Route| {
         r.header("X-App-Version", version)
             .header("X-Pod", name)

@@ -34,6 +34,7 @@ pub(crate) struct Progress {
 /// State shared by the handle, the lifecycle task and the control API.
 pub(crate) struct Shared {
     pub mode: Mode,
+    pub app: Arc<super::App>,
     pub ingress_port: u16,
     pub log: EventLog,
     pub endpoints: Endpoints,
@@ -98,7 +99,7 @@ impl Simulator {
         let mut fleet = Vec::new();
         for suffix in rollout::POD_SUFFIXES {
             let name = format!("v1-{suffix}");
-            let pod = Pod::create(&name, "v1", cfg.mode, &log)?.listen(&log)?;
+            let pod = Pod::create(&name, "v1", cfg.mode, &cfg.app, &log)?.listen(&log)?;
             endpoints.join(&pod.name, pod.port);
             log.record(&pod.name, pod.version, PodEventKind::Joined, pod.port);
             fleet.push(pod);
@@ -107,6 +108,7 @@ impl Simulator {
             .context("starting ingress")?;
         let shared = Arc::new(Shared {
             mode: cfg.mode,
+            app: cfg.app.clone(),
             ingress_port: ingress.port(),
             log,
             endpoints,

@@ -379,7 +379,7 @@ pub fn browser_pid(root: u32) -> Option<u32> {
     descendants(root).into_iter().find(|pid| {
         std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
             let c = String::from_utf8_lossy(&c);
-            c.contains("--remote-debugging-port") && !c.contains("--type=")
+            c.contains("--remote-debugging-pipe") && !c.contains("--type=")
         })
     })
 }
