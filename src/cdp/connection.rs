@@ -227,7 +227,21 @@ fn dispatch(state: &Mutex<State>, message: &[u8]) {
         }
         return;
     }
-    let (Some(method), Some(session)) = (incoming.method, incoming.session) else {
+    let Some(method) = incoming.method else {
+        return;
+    };
+    let Some(session) = incoming.session else {
+        // A page rollprobe attached is gone (closed, crashed): its stream ends once the events
+        // it sent before are taken.
+        if method == "Target.detachedFromTarget"
+            && let Some(gone) = incoming
+                .params
+                .and_then(|p| serde_json::from_str::<Attached>(p.get()).ok())
+        {
+            state.routes.retain(|id, route| {
+                *id != gone.session && route.parent.as_deref() != Some(gone.session.as_str())
+            });
+        }
         return;
     };
     let params = incoming

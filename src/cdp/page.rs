@@ -1,5 +1,6 @@
 //! One page target and the session rollprobe attached to it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chromiumoxide_cdp::cdp::browser_protocol::page::{
@@ -20,6 +21,7 @@ pub struct Page {
     session: String,
     /// The session's events, buffered from the moment it was attached until a load takes them.
     events: Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
+    closed: AtomicBool,
 }
 
 impl Page {
@@ -48,6 +50,7 @@ impl Page {
             target: created.target_id,
             session,
             events: Mutex::new(Some(events)),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -112,9 +115,12 @@ impl Page {
             .map_err(|e| format!("decoding the screenshot: {e}"))
     }
 
-    /// Closes the tab; its events stop.
+    /// Closes the tab (once; later calls do nothing). Its events go on until Chromium says
+    /// the page is gone: what it did meanwhile can still be taken.
     pub async fn close(&self) -> Result<(), String> {
-        self.conn.forget(&self.session);
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
         self.conn
             .call(None, CloseTargetParams::new(self.target.clone()))
             .await

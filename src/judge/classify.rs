@@ -272,10 +272,11 @@ fn asked_for(r: &Request) -> Option<&'static str> {
 /// asset (a precache) is that asset: the worker keeps what it got and serves it as the asset
 /// on every later visit.
 fn stands_for(r: &Request) -> &str {
-    if r.resource_type == "Fetch" && r.by_service_worker() {
-        if let Some(kind) = by_extension(&r.url) {
-            return kind;
-        }
+    if r.resource_type == "Fetch"
+        && r.by_service_worker()
+        && let Some(kind) = by_extension(&r.url)
+    {
+        return kind;
     }
     &r.resource_type
 }
@@ -361,12 +362,11 @@ fn request_failure(r: &Request) -> Option<(FailureClass, String, Option<String>)
     if let Some(status) = r.status.filter(|s| *s >= 400) {
         // A 404 script also ends in loadingFailed ERR_ABORTED: the status is the truth, and the
         // failure is counted once.
-        let class =
-            if matches!(status, 404 | 410) && STATIC_TYPES.contains(&stands_for(r)) {
-                FailureClass::MissingAsset
-            } else {
-                FailureClass::HttpError
-            };
+        let class = if matches!(status, 404 | 410) && STATIC_TYPES.contains(&stands_for(r)) {
+            FailureClass::MissingAsset
+        } else {
+            FailureClass::HttpError
+        };
         let served_by = r
             .version
             .as_ref()

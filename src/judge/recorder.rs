@@ -246,6 +246,7 @@ impl Recorder {
             version: obs.version.clone(),
             served_by,
             artifacts: obs.artifacts.clone(),
+            dialogs: obs.dialogs.clone(),
         };
         for tally in [&mut self.overall, self.phases.entry(obs.phase).or_default()] {
             tally.count(&load, &judgement.failures, &self.limits);

@@ -134,6 +134,7 @@ mod tests {
             version: Some(version.into()),
             served_by: vec![version.into()],
             artifacts: None,
+            dialogs: Vec::new(),
         }
     }
 

@@ -365,6 +365,9 @@ pub struct Load {
     /// The evidence saved of this failed load (`--artifacts`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub artifacts: Option<LoadArtifacts>,
+    /// The dialogs the page opened, answered as a user would.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub dialogs: Vec<Dialog>,
 }
 
 /// Full detail of a failed load, kept for the first failed loads only (memory stays bounded).

@@ -325,6 +325,23 @@ pub struct Truncation {
 }
 
 impl Report {
+    /// The dialogs the pages opened, each distinct one once with how many loads met it:
+    /// `alert 'Welcome back' (12 loads)`. Every one was answered as a user would (dismissed; a
+    /// page asking to be left was left), so none failed a load.
+    pub fn dialogs(&self) -> Vec<String> {
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for d in self.loads.iter().flat_map(|l| &l.dialogs) {
+            let said = format!("{} '{}'", d.kind, d.message);
+            match seen.iter_mut().find(|(s, _)| *s == said) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((said, 1)),
+            }
+        }
+        seen.into_iter()
+            .map(|(said, n)| format!("{said} ({n} load{})", if n == 1 { "" } else { "s" }))
+            .collect()
+    }
+
     /// Each distinct diagnosis once: a rollout can miss assets in both directions.
     pub fn diagnoses(&self) -> Vec<&str> {
         let mut all: Vec<&str> = self

@@ -101,15 +101,22 @@ pub async fn load_page(
                 session.alongside(read_page(page, settings, &mut obs)).await;
             }
             obs.duration_ms = elapsed_ms(t0);
-            session.catch_up();
-            let wires = session.tracker.finish(&mut obs, settings);
-            // The page as it was when the load ended, before it is torn down; not part of the
-            // load's time.
-            if let Some(evidence) = &settings.evidence {
-                evidence
-                    .collect(&user.page, settings, &wires, &mut obs)
-                    .await;
-            }
+            // The evidence shows the page as it was when the load ended, before it is torn
+            // down; judged on the load as it stands then.
+            let artifacts = match &settings.evidence {
+                Some(evidence) => {
+                    let mut ended = obs.clone();
+                    let wires = session.tracker.clone().finish(&mut ended, settings);
+                    let page = session.page;
+                    let collect = evidence.collect(page, settings, &wires, &mut ended);
+                    session.alongside(collect).await;
+                    ended.artifacts
+                }
+                None => None,
+            };
+            session.leave().await;
+            session.tracker.finish(&mut obs, settings);
+            obs.artifacts = artifacts;
         }
         Err(e) => {
             obs.prober_error = Some(e);

@@ -95,6 +95,34 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Closes the tab as a user leaves it, taking the page's events until Chromium says it is
+    /// gone: requests the page started after its idle window are the load's too. Whatever is
+    /// still open then was cut by the leaving, not by the site.
+    pub(super) async fn leave(&mut self) {
+        let (page, limit) = (self.page, self.settings.cdp_timeout);
+        let mut close = std::pin::pin!(page.close());
+        let mut closing = true;
+        let gone = async {
+            loop {
+                tokio::select! {
+                    closed = &mut close, if closing => {
+                        closing = false;
+                        if closed.is_err() {
+                            return;
+                        }
+                    }
+                    ev = self.events.recv() => match ev {
+                        Some(ev) => {
+                            let _ = self.apply(Some(ev));
+                        }
+                        None => return,
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(limit, gone).await;
+    }
+
     /// Feeds events until the network has been idle for the idle window after the document
     /// loaded. Long-lived requests (event streams, long polls, WebSockets) do not count.
     pub(super) async fn until_idle(&mut self) -> Result<(), Halt> {
@@ -123,16 +151,6 @@ impl<'a> Session<'a> {
                 _ = sleep_until_opt(idle_at) => return Ok(()),
                 // A request just became long-lived: the load may be quiet without it.
                 _ = sleep_until_opt(long_at) => self.tracker.update_quiet(),
-            }
-        }
-    }
-
-    /// Takes in the events that have already arrived, without waiting for more: what the page
-    /// did while the prober read it belongs to the load too.
-    pub(super) fn catch_up(&mut self) {
-        while let Ok(ev) = self.events.try_recv() {
-            if self.apply(Some(ev)).is_err() {
-                return;
             }
         }
     }

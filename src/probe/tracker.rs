@@ -26,7 +26,7 @@ const ABORTED: &str = "net::ERR_ABORTED";
 /// The key of a failed document known only from the navigation's answer.
 const SYNTHETIC_DOCUMENT: &str = "document";
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Entry {
     url: String,
     method: String,
@@ -78,6 +78,7 @@ impl Entry {
 /// An error the browser logged about the page's resources, where it says it refused one: the
 /// message names the resource in its `url`, or quotes the URL in its text, depending on the
 /// check and on Chromium's version.
+#[derive(Clone)]
 struct BrowserError {
     text: String,
     url: Option<String>,
@@ -90,6 +91,7 @@ impl BrowserError {
 }
 
 /// Request bookkeeping for one load, fed by events in whatever order they arrive.
+#[derive(Clone)]
 pub(super) struct Tracker {
     /// The page's own session; the others are the workers' and frames' it attached.
     page_session: String,
@@ -515,9 +517,9 @@ impl Tracker {
         let mut entries = self.entries;
         // The navigation's own word on a failed document stands in for its request only until
         // the request's failure arrives (events that came while the load wound up).
-        let reported = entries
-            .iter()
-            .any(|(id, e)| id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some());
+        let reported = entries.iter().any(|(id, e)| {
+            id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some()
+        });
         if reported {
             entries.remove(SYNTHETIC_DOCUMENT);
         }

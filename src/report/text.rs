@@ -276,6 +276,14 @@ fn prober_line(out: &mut String, report: &Report) {
     if let Some(browser) = &report.prober.browser {
         let _ = writeln!(out, "  browser   {browser}");
     }
+    let dialogs = report.dialogs();
+    if !dialogs.is_empty() {
+        let _ = writeln!(
+            out,
+            "  dialogs   answered as a user would (dismissed): {}",
+            dialogs.join(", ")
+        );
+    }
     workers_line(out, report);
     if report.prober.browser_relaunches > 0 {
         let down_ms: u64 = report

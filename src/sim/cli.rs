@@ -114,7 +114,9 @@ impl SimulateArgs {
 /// usage error.
 pub fn app(builds: Option<&[PathBuf]>) -> Result<App, UsageError> {
     match builds {
-        Some([v1, v2]) => App::from_dirs(v1, v2).map_err(|e| UsageError(format!("--builds: {e:#}"))),
+        Some([v1, v2]) => {
+            App::from_dirs(v1, v2).map_err(|e| UsageError(format!("--builds: {e:#}")))
+        }
         _ => Ok(App::demo()),
     }
 }

@@ -29,6 +29,55 @@ struct Table {
     next: usize,
 }
 
+/// A request the ingress saw fail: an error status, or an SPA fallback's page answered for a
+/// path the pod does not have. What a probe must report, and what the tests hold it to.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailedRequest {
+    pub at_unix_ms: u64,
+    pub path: String,
+    pub status: u16,
+    /// The pod that answered (or failed to).
+    pub pod: String,
+    /// The app version that answered, when a pod did.
+    pub version: Option<String>,
+    /// A pod answered the path with its index.html (the SPA fallback), status 200.
+    pub fallback: bool,
+}
+
+/// Every failed request the ingress saw.
+#[derive(Clone, Default)]
+pub struct FailedLog(Arc<Mutex<Vec<FailedRequest>>>);
+
+impl FailedLog {
+    pub fn all(&self) -> Vec<FailedRequest> {
+        self.0.lock().expect("failed log lock").clone()
+    }
+
+    fn record(&self, req: &Request, resp: &Response, pod: &str) {
+        let header = |name: &str| {
+            resp.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let fallback = header(FALLBACK_HEADER).is_some();
+        if resp.status < 400 && !fallback {
+            return;
+        }
+        self.0.lock().expect("failed log lock").push(FailedRequest {
+            at_unix_ms: crate::clock::unix_ms(std::time::SystemTime::now()),
+            path: req.path().to_string(),
+            status: resp.status,
+            pod: pod.to_string(),
+            version: header("X-App-Version"),
+            fallback,
+        });
+    }
+}
+
+/// The header a pod marks its SPA fallback answers with, for the ingress's log.
+pub const FALLBACK_HEADER: &str = "X-Sim-Fallback";
+
 /// The ingress's view of which pods receive traffic; shared with the rollout.
 #[derive(Clone, Default)]
 pub struct Endpoints(Arc<Mutex<Table>>);
@@ -60,22 +109,28 @@ impl Endpoints {
     }
 }
 
-pub fn ingress_handler(endpoints: Endpoints) -> Handler {
+pub fn ingress_handler(endpoints: Endpoints, failed: FailedLog) -> Handler {
     handler(move |req: Request| {
-        let endpoints = endpoints.clone();
-        async move { proxy(&endpoints, req).await }
+        let (endpoints, failed) = (endpoints.clone(), failed.clone());
+        async move {
+            let (resp, pod) = proxy(&endpoints, &req).await;
+            failed.record(&req, &resp, &pod);
+            resp
+        }
     })
 }
 
-async fn proxy(endpoints: &Endpoints, req: Request) -> Response {
+/// The answer, and the pod that gave it or failed to.
+async fn proxy(endpoints: &Endpoints, req: &Request) -> (Response, String) {
     let Some(endpoint) = endpoints.pick() else {
-        return gateway_error(503, "-", "no ready endpoints");
+        return (gateway_error(503, "-", "no ready endpoints"), "-".into());
     };
-    match tokio::time::timeout(UPSTREAM_TIMEOUT, forward(&endpoint, &req)).await {
+    let resp = match tokio::time::timeout(UPSTREAM_TIMEOUT, forward(&endpoint, req)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(e)) => gateway_error(502, &endpoint.pod, &format!("{e:#}")),
         Err(_) => gateway_error(504, &endpoint.pod, "upstream timed out"),
-    }
+    };
+    (resp, endpoint.pod)
 }
 
 /// Returns once the upstream status line and headers arrived; the body is

@@ -17,6 +17,7 @@ pub mod site;
 pub use app::App;
 pub use cli::{SimulateArgs, app as cli_app, run_cli};
 pub use events::{PodEvent, PodEventKind};
+pub use ingress::FailedRequest;
 pub use simulator::Simulator;
 pub use site::{Route, Site};
 

@@ -6,6 +6,7 @@ use super::{
     Mode,
     app::{App, Bundle},
     events::{EventLog, PodEventKind},
+    ingress::FALLBACK_HEADER,
     server::{Bound, Handler, Server},
     site::{Route, RouteTable},
 };
@@ -100,13 +101,19 @@ fn routes(name: &str, version: &'static str, mode: Mode, app: &App) -> RouteTabl
     let unknown = match mode {
         // What makes deep links to client-side routes work also answers a missing
         // asset: the page, with 200, where the browser expected a script or stylesheet.
-        Mode::SpaFallback => Route::html("", own.index_html.clone()),
+        Mode::SpaFallback => {
+            Route::html("", own.index_html.clone()).header(FALLBACK_HEADER, "index.html")
+        }
         _ => Route::not_found(),
     };
     // Later routes win a path: the page's own files last.
     let mut routes = vec![Route::new("/favicon.ico", "image/x-icon", "").status(204)];
     for asset in served.into_iter().flat_map(|b| &b.assets) {
-        routes.push(Route::new(&asset.path, asset.content_type, asset.body.clone()));
+        routes.push(Route::new(
+            &asset.path,
+            asset.content_type,
+            asset.body.clone(),
+        ));
     }
     routes.push(Route::html("/", own.index_html.clone()));
     routes.push(Route::html("/index.html", own.index_html.clone()));

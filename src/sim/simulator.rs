@@ -4,7 +4,7 @@
 use super::{
     Mode, SimConfig, control,
     events::{EventLog, PodEvent, PodEventKind},
-    ingress::{Endpoints, ingress_handler},
+    ingress::{Endpoints, FailedLog, FailedRequest, ingress_handler},
     pod::Pod,
     rollout,
     server::Server,
@@ -34,6 +34,7 @@ pub(crate) struct Progress {
 /// State shared by the handle, the lifecycle task and the control API.
 pub(crate) struct Shared {
     pub mode: Mode,
+    pub failed: FailedLog,
     pub app: Arc<super::App>,
     pub ingress_port: u16,
     pub log: EventLog,
@@ -104,10 +105,12 @@ impl Simulator {
             log.record(&pod.name, pod.version, PodEventKind::Joined, pod.port);
             fleet.push(pod);
         }
-        let ingress = Server::start(cfg.port, ingress_handler(endpoints.clone()))
+        let failed = FailedLog::default();
+        let ingress = Server::start(cfg.port, ingress_handler(endpoints.clone(), failed.clone()))
             .context("starting ingress")?;
         let shared = Arc::new(Shared {
             mode: cfg.mode,
+            failed,
             app: cfg.app.clone(),
             ingress_port: ingress.port(),
             log,
@@ -156,6 +159,11 @@ impl Simulator {
     /// elapsed, or `max_lifetime` hit) or on request; every port is closed.
     pub async fn wait_finished(&self) {
         self.shared.wait_progress(|p| p.finished).await;
+    }
+
+    /// Every request that failed at the ingress so far (error statuses, fallback answers).
+    pub fn failed_requests(&self) -> Vec<FailedRequest> {
+        self.shared.failed.all()
     }
 
     pub fn events(&self) -> Vec<PodEvent> {

@@ -426,6 +426,10 @@ fn footer(out: &mut String, r: &Report) {
             r.truncated.failures_dropped, r.truncated.detailed_loads_dropped
         ));
     }
+    let dialogs = r.dialogs();
+    if !dialogs.is_empty() {
+        settings.push(format!("dialogs dismissed: {}", dialogs.join(", ")));
+    }
     if r.prober.browser_relaunches > 0 {
         settings.push(format!(
             "Chromium relaunched {} time(s)",
@@ -520,6 +524,7 @@ mod tests {
             version: version.map(str::to_string),
             served_by: vec![],
             artifacts: None,
+            dialogs: Vec::new(),
         }
     }
 

@@ -290,6 +290,16 @@ impl Sim {
         self
     }
 
+    /// Rolls out the two builds of a fixture app of tests/apps instead of the built-in SPA.
+    pub fn app(mut self, name: &str) -> Sim {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/apps")
+            .join(name);
+        let app = rollprobe::sim::App::from_dirs(&dir.join("dist-v1"), &dir.join("dist-v2"));
+        self.0.app = std::sync::Arc::new(app.unwrap());
+        self
+    }
+
     pub async fn start(self) -> Simulator {
         Simulator::start(self.0).await.unwrap()
     }
