@@ -142,7 +142,7 @@ impl Connection {
     }
 
     /// Sends `cmd` to `session` (None: the browser) and waits for its reply, without a bound:
-    /// callers bound it ([`crate::probe`] does, with `--cdp-timeout`).
+    /// callers bound it (the probe does, with `--cdp-timeout`).
     pub async fn call<C: Command>(
         &self,
         session: Option<&str>,

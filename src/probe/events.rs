@@ -16,6 +16,9 @@ use chromiumoxide_cdp::cdp::browser_protocol::page::{
 use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
 
+use chromiumoxide_cdp::cdp::browser_protocol::network::Headers;
+use chromiumoxide_cdp::cdp::js_protocol::runtime::RemoteObject;
+
 use crate::cdp::Event;
 
 pub(super) enum PageEvent {
@@ -71,5 +74,25 @@ impl PageEvent {
             "Inspector.targetCrashed" => PageEvent::Crashed,
             _ => return None,
         })
+    }
+}
+
+/// A response header's value, whatever the case of its name.
+pub(super) fn header_value(headers: &Headers, name: &str) -> Option<String> {
+    headers
+        .inner()
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+}
+
+/// A console argument as text.
+pub(super) fn describe(arg: &RemoteObject) -> String {
+    match (&arg.value, &arg.description) {
+        (Some(serde_json::Value::String(s)), _) => s.clone(),
+        (Some(v), _) => v.to_string(),
+        (None, Some(d)) => d.clone(),
+        _ => String::new(),
     }
 }

@@ -82,8 +82,7 @@ async fn rounds(
     send: &impl Fn(TabRound) -> bool,
 ) {
     let settings = cx.settings;
-    let opened_at_ms = clock::unix_ms(SystemTime::now());
-    let phase = *cx.phase.borrow();
+    let (opened_at_ms, phase) = (clock::unix_ms(SystemTime::now()), *cx.phase.borrow());
     let mut opening = Observation::start(0, cx.tab, phase, url.into(), opened_at_ms);
     let mut session = match Session::open(page, settings, Instant::now() + settings.load_timeout) {
         Ok(session) => session,

@@ -7,15 +7,13 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide_cdp::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, LogEntrySource};
 use chromiumoxide_cdp::cdp::browser_protocol::network::{
-    BlockedReason, EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived, Headers,
+    BlockedReason, EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
 };
 use chromiumoxide_cdp::cdp::browser_protocol::page::EventJavascriptDialogOpening;
-use chromiumoxide_cdp::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EventExceptionThrown, RemoteObject,
-};
+use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
-use super::events::PageEvent;
+use super::events::{PageEvent, describe, header_value};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
@@ -60,6 +58,32 @@ pub(super) struct Wire {
 }
 
 impl Entry {
+    /// The request as the observation keeps it, and its CDP events for a HAR file.
+    fn into_request(self, start_ms: f64, refused: Option<String>) -> (Request, Wire) {
+        let request = Request {
+            duration_ms: match (self.started, self.ended) {
+                (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
+                _ => None,
+            },
+            url: self.url,
+            method: self.method,
+            resource_type: self.resource_type,
+            status: self.status,
+            error: self.error,
+            canceled: self.canceled,
+            start_ms,
+            version: self.version,
+            mime_type: self.mime_type,
+            content_type: self.content_type,
+            encoded_bytes: self.encoded_bytes,
+            blocked: self.blocked,
+            refused,
+            long_lived: self.long_lived,
+            worker: self.worker.map(|w| w.to_string()),
+        };
+        (request, self.wire)
+    }
+
     fn judged(&self) -> bool {
         made_by_page(&self.url, &self.resource_type)
     }
@@ -169,15 +193,7 @@ impl Tracker {
     /// Takes in one event of `session` (the page's, or one the page attached).
     pub(super) fn apply(&mut self, session: &str, ev: PageEvent) {
         match ev {
-            PageEvent::Sent(e) => {
-                self.last_ts = *e.timestamp.inner();
-                self.sent(&e);
-                let id = e.request_id.inner().clone();
-                let worker = self.children.get(session).cloned();
-                let entry = self.entry(&id);
-                entry.worker = entry.worker.take().or(worker);
-                entry.wire.request = Some(e);
-            }
+            PageEvent::Sent(e) => self.sent(session, e),
             PageEvent::Response(e) => {
                 self.last_ts = *e.timestamp.inner();
                 self.response(&e);
@@ -195,16 +211,14 @@ impl Tracker {
                 self.failed(&e)
             }
             PageEvent::Navigated(e) => {
-                let main = e.frame.parent_id.is_none() && session == self.page_session;
-                if main && e.frame.id.inner() == &self.main_frame {
+                if session == self.page_session && e.frame.id.inner() == &self.main_frame {
                     self.committed(e.frame.loader_id.inner());
                 }
             }
             PageEvent::Attached(e) => {
-                let info = &e.target_info;
                 // CDP's `service_worker` reads as the model's SERVICE_WORKER.
-                let kind = info.r#type.replace('_', " ");
-                let what: Arc<str> = format!("{kind} {}", info.url).into();
+                let (kind, url) = (e.target_info.r#type.replace('_', " "), &e.target_info.url);
+                let what: Arc<str> = format!("{kind} {url}").into();
                 self.children.insert(e.session_id.inner().clone(), what);
             }
             PageEvent::Dialog(e) => self.dialog(&e),
@@ -286,8 +300,13 @@ impl Tracker {
         });
     }
 
-    fn sent(&mut self, e: &EventRequestWillBeSent) {
+    /// A request starts; a worker's is marked as the worker's.
+    fn sent(&mut self, session: &str, e: Arc<EventRequestWillBeSent>) {
+        self.last_ts = *e.timestamp.inner();
+        let worker = self.children.get(session).cloned();
         let entry = self.entry(e.request_id.inner());
+        entry.worker = entry.worker.take().or(worker);
+        entry.wire.request = Some(e.clone());
         if entry.loader.is_none() && !e.loader_id.inner().is_empty() {
             entry.loader = Some(e.loader_id.inner().clone());
         }
@@ -515,14 +534,7 @@ impl Tracker {
         obs.prober_error = self.prober_error;
         obs.step_failed = self.step_failed;
         let mut entries = self.entries;
-        // The navigation's own word on a failed document stands in for its request only until
-        // the request's failure arrives (events that came while the load wound up).
-        let reported = entries.iter().any(|(id, e)| {
-            id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some()
-        });
-        if reported {
-            entries.remove(SYNTHETIC_DOCUMENT);
-        }
+        drop_stand_in(&mut entries);
         for id in &self.order {
             let Some(mut e) = entries.remove(id) else {
                 continue;
@@ -544,28 +556,9 @@ impl Tracker {
                 .then(|| self.browser_errors.iter().find(|r| r.names(&e.url)))
                 .flatten()
                 .map(|r| r.text.clone());
-            wires.push(e.wire);
-            obs.requests.push(Request {
-                duration_ms: match (e.started, e.ended) {
-                    (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
-                    _ => None,
-                },
-                url: e.url,
-                method: e.method,
-                resource_type: e.resource_type,
-                status: e.status,
-                error: e.error,
-                canceled: e.canceled,
-                start_ms,
-                version: e.version,
-                mime_type: e.mime_type,
-                content_type: e.content_type,
-                encoded_bytes: e.encoded_bytes,
-                blocked: e.blocked,
-                refused,
-                long_lived: e.long_lived,
-                worker: e.worker.map(|w| w.to_string()),
-            });
+            let (request, wire) = e.into_request(start_ms, refused);
+            wires.push(wire);
+            obs.requests.push(request);
         }
         obs.dialogs = self.dialogs;
         obs.js_errors = self
@@ -583,20 +576,13 @@ impl Tracker {
     }
 }
 
-fn header_value(headers: &Headers, name: &str) -> Option<String> {
-    headers
-        .inner()
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str().map(str::to_string))
-}
-
-fn describe(arg: &RemoteObject) -> String {
-    match (&arg.value, &arg.description) {
-        (Some(serde_json::Value::String(s)), _) => s.clone(),
-        (Some(v), _) => v.to_string(),
-        (None, Some(d)) => d.clone(),
-        _ => String::new(),
+/// The navigation's own word on a failed document stands in for its request only until the
+/// request's failure arrives (events that came while the load wound up).
+fn drop_stand_in(entries: &mut HashMap<String, Entry>) {
+    let reported = entries.iter().any(|(id, e)| {
+        id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some()
+    });
+    if reported {
+        entries.remove(SYNTHETIC_DOCUMENT);
     }
 }
