@@ -1,0 +1,1 @@
+import{Ba as r,Ca as s,Ea as a,Fa as p,ha as o,ra as n}from"./chunk-IDK2TJMR.js";var i=class t{label="Reports build v2";static \u0275fac=function(e){return new(e||t)};static \u0275cmp=n({type:t,selectors:[["app-reports"]],decls:2,vars:1,consts:[["id","reports"]],template:function(e,c){e&1&&(r(0,"h1",0),a(1),s()),e&2&&(o(),p(c.label))},encapsulation:2})};export{i as Reports};

@@ -1,0 +1,1 @@
+(globalThis.TURBOPACK||(globalThis.TURBOPACK=[])).push(["object"==typeof document?document.currentScript:void 0,23222,a=>{"use strict";var b=a.i(43476);a.s(["default",0,function(){return(0,b.jsx)("main",{children:(0,b.jsx)("h1",{id:"reports",children:"Reports build v1"})})}])}]);

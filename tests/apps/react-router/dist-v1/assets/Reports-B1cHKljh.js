@@ -1,0 +1,1 @@
+import{n as e,t}from"./index-BsjBMYIS.js";var n=t();function r(){return(0,n.jsxs)(`main`,{children:[(0,n.jsx)(`h1`,{id:`reports`,children:`Reports build v1`}),(0,n.jsx)(`nav`,{children:(0,n.jsx)(e,{id:`to-home`,to:`/`,children:`Home`})})]})}export{r as default};

@@ -1,0 +1,1 @@
+import{M as e}from"./ChQRvjl6.js";e();

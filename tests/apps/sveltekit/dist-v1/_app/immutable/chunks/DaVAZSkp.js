@@ -1,0 +1,1 @@
+import{w as e}from"./ChQRvjl6.js";e(),typeof window<`u`&&((globalThis.__svelte??={}).v??=new Set).add(`5`);

@@ -1,0 +1,1 @@
+import"../chunks/DaVAZSkp.js";import"../chunks/C_QzZoRg.js";import{C as e,N as t,T as n,d as r,p as i,u as a,y as o}from"../chunks/ChQRvjl6.js";var s=i(`<h1 id="home"> </h1> <a id="to-reports" href="/reports">Reports</a>`,1);function c(i){var c=s(),l=e(c),u=n(l,!0);t(2),o(()=>a(u,`Home build v1`)),r(i,c)}export{c as component};

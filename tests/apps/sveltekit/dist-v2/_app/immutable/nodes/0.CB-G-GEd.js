@@ -1,0 +1,1 @@
+import"../chunks/DaVAZSkp.js";import{C as e,F as t,c as n,d as r,f as i}from"../chunks/ChQRvjl6.js";var a=t({prerender:()=>!0});function o(t,a){var o=i(),s=e(o);n(s,()=>a.children),r(t,o)}export{o as component,a as universal};

@@ -1,0 +1,1 @@
+import"../chunks/DaVAZSkp.js";import"../chunks/C_QzZoRg.js";import{T as e,d as t,p as n,u as r,y as i}from"../chunks/ChQRvjl6.js";var a=n(`<h1 id="reports"> </h1>`);function o(n){var o=a(),s=e(o,!0);i(()=>r(s,`Reports build v2`)),t(n,o)}export{o as component};

@@ -1,0 +1,2 @@
+// Prerender every page with adapter-static: index.html and reports.html.
+export const prerender = true;

@@ -1,0 +1,2 @@
+function e(e){e.innerHTML=`<h1 id="reports">Reports build v2</h1>
+<nav><a id="to-home" href="/">Home</a></nav>`,e.querySelector(`#to-home`).addEventListener(`click`,e=>{e.preventDefault(),history.pushState(null,``,`/`),window.dispatchEvent(new PopStateEvent(`popstate`))})}export{e as render};

@@ -1,0 +1,1 @@
+try{let[{crunch:e},t]=await Promise.all([import(`./heavy-CKtbeOpy.js`),fetch(`/data.json`).then(e=>{if(!e.ok)throw Error(`/data.json: HTTP ${e.status}`);return e.json()})]);self.postMessage({ok:!0,text:`worker build v1: crunch=${e(t.answer)} answer=${t.answer}`})}catch(e){self.postMessage({ok:!1,text:`worker failed: ${e}`})}

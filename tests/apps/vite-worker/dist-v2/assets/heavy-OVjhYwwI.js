@@ -1,0 +1,1 @@
+const e=`heavy build v2`;function t(t){let n=0;for(let e=1;e<=t;e++)n+=e*e;return`${e} ${n}`}export{e as HEAVY_BUILD,t as crunch};
