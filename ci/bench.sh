@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput benchmark: rollprobe against the floor of what Chromium costs (a bare chromiumoxide
+# Throughput benchmark: rollprobe against the floor of what Chromium costs (a bare CDP
 # loop, examples/bare_cdp.rs) and against the peers a careful user would write (a Puppeteer
 # script, bench/puppeteer, and a Playwright script, bench/playwright), all loading the embedded
 # simulator's SPA (steady mode, with a lazily imported chunk) on 127.0.0.1.

@@ -96,3 +96,18 @@ pub(super) fn describe(arg: &RemoteObject) -> String {
         _ => String::new(),
     }
 }
+
+/// An error the browser logged about the page's resources, where it says it refused one: the
+/// message names the resource in its `url`, or quotes the URL in its text, depending on the
+/// check and on Chromium's version.
+#[derive(Clone)]
+pub(super) struct BrowserError {
+    pub(super) text: String,
+    pub(super) url: Option<String>,
+}
+
+impl BrowserError {
+    pub(super) fn names(&self, url: &str) -> bool {
+        self.url.as_deref() == Some(url) || self.text.contains(&format!("'{url}'"))
+    }
+}

@@ -13,7 +13,7 @@ use chromiumoxide_cdp::cdp::browser_protocol::page::EventJavascriptDialogOpening
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
-use super::events::{PageEvent, describe, header_value};
+use super::events::{BrowserError, PageEvent, describe, header_value};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
@@ -96,21 +96,6 @@ impl Entry {
     /// proxy: either stops holding the load at the long-request threshold.
     fn may_turn_long(&self) -> bool {
         matches!(self.resource_type.as_str(), "Fetch" | "XHR" | "EventSource") && !self.long_lived
-    }
-}
-
-/// An error the browser logged about the page's resources, where it says it refused one: the
-/// message names the resource in its `url`, or quotes the URL in its text, depending on the
-/// check and on Chromium's version.
-#[derive(Clone)]
-struct BrowserError {
-    text: String,
-    url: Option<String>,
-}
-
-impl BrowserError {
-    fn names(&self, url: &str) -> bool {
-        self.url.as_deref() == Some(url) || self.text.contains(&format!("'{url}'"))
     }
 }
 
@@ -211,7 +196,11 @@ impl Tracker {
                 self.failed(&e)
             }
             PageEvent::Navigated(e) => {
-                if session == self.page_session && e.frame.id.inner() == &self.main_frame {
+                // Chromium's error page for a failed navigation is not a document of the site:
+                // the failed request says what happened.
+                let error_page = e.frame.url.starts_with("chrome-error:");
+                let main = session == self.page_session && e.frame.id.inner() == &self.main_frame;
+                if main && !error_page {
                     self.committed(e.frame.loader_id.inner());
                 }
             }
@@ -346,6 +335,11 @@ impl Tracker {
     fn failed(&mut self, e: &EventLoadingFailed) {
         let entry = self.entry(e.request_id.inner());
         entry.ended = Some(*e.timestamp.inner());
+        // An abort after the failure is known (a failed document's error page) adds nothing.
+        let cancel = e.canceled.unwrap_or(false) && e.error_text == ABORTED;
+        if cancel && entry.error.is_some() {
+            return;
+        }
         entry.error = Some(match &e.blocked_reason {
             // Blocked by the prober itself (--block uses the inspector's block list).
             Some(BlockedReason::Inspector) => BLOCKED_BY_PROBER.to_string(),
@@ -478,6 +472,20 @@ impl Tracker {
     }
 
     pub(super) fn document_failed(&mut self, url: &str, error: String) {
+        // The navigation's answer is the truth about its document: Chromium may report the
+        // request itself as merely aborted when its error page replaces it.
+        let loader = self.loader_id.clone().unwrap_or_default();
+        if let Some(entry) = self.entries.get_mut(&loader) {
+            if entry
+                .error
+                .as_deref()
+                .is_none_or(|e| cancelled_by_page(e, entry.canceled))
+            {
+                entry.error = Some(error);
+                entry.canceled = false;
+            }
+            return;
+        }
         let has_failed_document = self
             .entries
             .values()
@@ -580,7 +588,11 @@ impl Tracker {
 /// request's failure arrives (events that came while the load wound up).
 fn drop_stand_in(entries: &mut HashMap<String, Entry>) {
     let reported = entries.iter().any(|(id, e)| {
-        id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && e.error.is_some()
+        let failed = e
+            .error
+            .as_deref()
+            .is_some_and(|err| !cancelled_by_page(err, e.canceled));
+        id != SYNTHETIC_DOCUMENT && e.resource_type == "Document" && failed
     });
     if reported {
         entries.remove(SYNTHETIC_DOCUMENT);
