@@ -185,14 +185,10 @@ fn bundle(version: &'static str) -> Bundle {
 }
 
 fn asset(stem: &str, ext: &str, body: String) -> Asset {
-    let content_type = if ext == "js" {
-        "text/javascript; charset=utf-8"
-    } else {
-        "text/css; charset=utf-8"
-    };
+    let path = format!("/assets/{stem}-{}.{ext}", content_hash(body.as_bytes()));
     Asset {
-        path: format!("/assets/{stem}-{}.{ext}", content_hash(body.as_bytes())),
-        content_type,
+        content_type: content_type(&path),
+        path,
         body: body.into_bytes(),
     }
 }

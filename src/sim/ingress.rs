@@ -3,7 +3,7 @@
 //! connection per request, 502 when the upstream fails before answering.
 
 use super::{
-    http::{Body, Request, Response, read_response_head, write_request},
+    http::{Body, Request, Response, header, read_response_head, write_request},
     server::{Handler, handler},
 };
 use anyhow::Context;
@@ -54,13 +54,7 @@ impl FailedLog {
     }
 
     fn record(&self, req: &Request, resp: &Response, pod: &str) {
-        let header = |name: &str| {
-            resp.headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        let fallback = header(FALLBACK_HEADER).is_some();
+        let fallback = header(&resp.headers, FALLBACK_HEADER).is_some();
         if resp.status < 400 && !fallback {
             return;
         }
@@ -69,7 +63,7 @@ impl FailedLog {
             path: req.path().to_string(),
             status: resp.status,
             pod: pod.to_string(),
-            version: header("X-App-Version"),
+            version: header(&resp.headers, "X-App-Version").map(str::to_string),
             fallback,
         });
     }
