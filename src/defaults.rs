@@ -74,8 +74,3 @@ pub const ARTIFACTS_DIR: &str = "rollprobe-artifacts";
 /// A screenshot up to this size (PNG bytes) is embedded in the report for the HTML report's
 /// thumbnails; a larger one is linked only. 20 of them keep a report under about 6 MB.
 pub const MAX_EMBEDDED_SCREENSHOT: usize = 300 * 1024;
-
-/// How help text shows a duration default: `500ms`, `30s`.
-pub fn shown(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod cdp;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod cpu;
 pub mod defaults;
 pub mod deploy;

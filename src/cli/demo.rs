@@ -12,10 +12,10 @@ use futures::FutureExt;
 
 use super::Outputs;
 use super::run::{self, Driver};
+use crate::config::{self, Config, Workers};
 use crate::deploy::{DeployPlan, Deployment};
-use crate::judge::counted_in;
 use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
-use crate::plan::{Options, Plan, Workers};
+use crate::plan::{Invocation, Plan};
 use crate::report::text;
 use crate::signals;
 use crate::sim::{App, Mode, SimConfig, Simulator};
@@ -161,17 +161,12 @@ async fn probe_rollout(
         })
         .await?,
     );
-    let plan = Plan::resolve(&Options {
+    let plan = Plan::resolve(&Invocation {
         url: Some(sim.url()),
-        workers: Some(Workers::Count(usize::from(args.workers))),
-        version_header: Some("X-App-Version".into()),
-        expect_version: Some("v2".into()),
-        chromium: args.chromium.clone(),
-        open_tabs: Some(OPEN_TABS),
-        open_tabs_every: Some(OPEN_TAB_EVERY),
+        flags: flags(args),
         // The evidence of each run beside its reports: report-artifacts/.
         first_report_file: Some(dir.join("report.json")),
-        ..Options::default()
+        ..Invocation::default()
     })?
     .around_own_deploy();
     let rolling = sim.clone();
@@ -203,6 +198,32 @@ async fn probe_rollout(
         anyhow::bail!("{e}");
     }
     Ok(report)
+}
+
+/// What the demo sets, as flags would: versions from the simulator's header, v2 expected at
+/// the end, and tabs kept open across the rollout.
+fn flags(args: &DemoArgs) -> Config {
+    Config {
+        load: config::Load {
+            workers: Some(Workers::Count(usize::from(args.workers))),
+            ..Default::default()
+        },
+        version: config::Version {
+            header: Some("X-App-Version".into()),
+            expect: Some("v2".into()),
+            ..Default::default()
+        },
+        browser: config::Browser {
+            chromium: args.chromium.clone(),
+            ..Default::default()
+        },
+        open_tabs: config::OpenTabs {
+            count: Some(OPEN_TABS),
+            every: Some(OPEN_TAB_EVERY),
+            ..Default::default()
+        },
+        ..Config::default()
+    }
 }
 
 fn mode_dir(mode: Mode) -> &'static str {
@@ -260,7 +281,7 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
     for f in s
         .failing_resources
         .iter()
-        .filter(|f| counted_in(&r.settings, f.class))
+        .filter(|f| r.settings.counts(f.class))
         .take(3)
     {
         let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());

@@ -53,6 +53,16 @@ pub enum Command {
     Scenario(scenario::ScenarioArgs),
 }
 
+impl Cli {
+    /// Parses the command line; `run`'s help shows each setting's key and default, from its
+    /// one declaration. Exits on a usage error or `--help`, as clap does.
+    pub fn parse_with_defaults() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let cmd = Cli::command().mut_subcommand("run", crate::config::keys_and_defaults_in_help);
+        Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+    }
+}
+
 /// Runs the parsed command and returns the process exit code.
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {

@@ -46,7 +46,7 @@ fn evidence_notes(phases: &[PhaseReport], notes: &mut Vec<String>) {
         notes.push(BASELINE_FAILED.to_string());
     }
     for ph in phases {
-        let judged = verdict::judged_loads(&ph.summary);
+        let judged = ph.summary.judged();
         if (1..verdict::MIN_EVIDENCE_LOADS).contains(&judged) {
             notes.push(format!(
                 "thin evidence: the {} verdict rests on {judged} load(s), fewer than {}: probe longer or with more --workers",

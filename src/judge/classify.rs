@@ -25,28 +25,7 @@ impl Rules {
     }
 
     pub fn counts(&self, class: FailureClass) -> bool {
-        counts(class, self.fail_on_js_error, self.counted.as_deref())
-    }
-}
-
-/// Whether failures of this class counted against the site in a run with these settings.
-pub fn counted_in(settings: &Settings, class: FailureClass) -> bool {
-    // One render check runs: the selector's, or the blank-page check without one.
-    let checked = match class {
-        FailureClass::NotRendered => settings.expect_selector.is_some(),
-        FailureClass::BlankPage => settings.expect_selector.is_none(),
-        _ => true,
-    };
-    checked && counts(class, settings.fail_on_js_error, settings.count.as_deref())
-}
-
-/// Whether failures of this class make a load fail. JS errors are always recorded but only
-/// count when asked; the prober's own faults never count against the site.
-fn counts(class: FailureClass, fail_on_js_error: bool, counted: Option<&[FailureClass]>) -> bool {
-    match class {
-        FailureClass::ProberError => false,
-        FailureClass::JsError if fail_on_js_error => true,
-        _ => counted.map_or(class != FailureClass::JsError, |c| c.contains(&class)),
+        class.counts(self.fail_on_js_error, self.counted.as_deref())
     }
 }
 
@@ -766,19 +745,19 @@ mod tests {
     #[test]
     fn what_counts_against_the_site() {
         use FailureClass::*;
-        assert!(counts(MissingAsset, false, None));
+        assert!(MissingAsset.counts(false, None));
         assert!(
-            !counts(JsError, false, None),
+            !JsError.counts(false, None),
             "recorded, not counted, unless asked"
         );
-        assert!(counts(JsError, true, None));
+        assert!(JsError.counts(true, None));
         assert!(
-            !counts(ProberError, true, None),
+            !ProberError.counts(true, None),
             "the prober's faults never count"
         );
-        assert!(!counts(Timeout, false, Some(&[MissingAsset])));
+        assert!(!Timeout.counts(false, Some(&[MissingAsset])));
         assert!(
-            counts(JsError, true, Some(&[MissingAsset])),
+            JsError.counts(true, Some(&[MissingAsset])),
             "--fail-on-js-error adds it"
         );
     }

@@ -25,8 +25,6 @@ use crate::model::{
 use assemble::Parts;
 use recorder::{Limits, Recorded, Recorder};
 
-pub use classify::counted_in;
-
 /// Busy share of all cores above which the machine counts as saturated.
 const SATURATED: f64 = 0.95;
 

@@ -8,8 +8,7 @@ use std::collections::HashSet;
 use super::classify::{Rules, made_by_page};
 use crate::model::{Check, Kept, Observation, OldAsset, OldAssets, Phase, Retention};
 
-/// The check's name, in every report.
-pub const CHECK_NAME: &str = "assets of the previous version are still served";
+pub use crate::model::RETENTION_CHECK_NAME as CHECK_NAME;
 
 /// Resource types a bundler emits as files a later page of the same version asks for again.
 const RETAINED_TYPES: [&str; 4] = ["Script", "Stylesheet", "Font", "Image"];

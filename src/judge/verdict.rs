@@ -30,14 +30,9 @@ impl Counting {
     }
 }
 
-/// The loads a verdict rests on: those that said something about the site.
-pub fn judged_loads(summary: &Summary) -> u64 {
-    summary.ok + summary.failed
-}
-
 /// Met when the failures fit either allowance of the SLO: the percentage or the absolute count.
 fn slo_met(slo: &Slo, summary: &Summary) -> bool {
-    let judged = judged_loads(summary);
+    let judged = summary.judged();
     let success = if judged == 0 {
         100.0
     } else {

@@ -36,6 +36,19 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    /// Whether failures of this class make a load fail. JS errors are always recorded but only
+    /// count when asked; the prober's own faults never count against the site. `counted`: the
+    /// classes a run counts, all of the site's when `None`.
+    pub fn counts(self, fail_on_js_error: bool, counted: Option<&[FailureClass]>) -> bool {
+        match self {
+            FailureClass::ProberError => false,
+            FailureClass::JsError if fail_on_js_error => true,
+            _ => counted.map_or(self != FailureClass::JsError, |c| c.contains(&self)),
+        }
+    }
+}
+
+impl FailureClass {
     pub const ALL: [FailureClass; 11] = [
         FailureClass::MissingAsset,
         FailureClass::WrongContent,

@@ -17,3 +17,9 @@ pub use run::*;
 pub use tabs::*;
 pub use verdict::*;
 pub use versions::*;
+
+/// How people read a duration: `500ms`, `30s`, `2m 30s`. The help text, messages and every
+/// report write durations this way.
+pub fn shown(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string()
+}

@@ -154,6 +154,45 @@ pub struct Settings {
     /// where DNS would have sent them.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub resolve: Vec<String>,
+    /// Every setting of the run, as `scenario check` and the flags name them: its key, the value
+    /// it took and where that came from. Absent in reports written before it existed.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub all: Vec<SettingValue>,
+}
+
+/// One setting of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingValue {
+    /// The scenario file's key: `load.idle` is `idle` in `[load]`.
+    pub key: String,
+    /// The flag that sets it, e.g. `--idle`.
+    pub flag: String,
+    /// The value it took; absent when not set and without a default.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub value: Option<String>,
+    pub from: SettingSource,
+}
+
+/// Where a setting's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingSource {
+    Flag,
+    File,
+    Default,
+    /// Not set, and no default: the setting is off.
+    Unset,
+}
+
+impl SettingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingSource::Flag => "flag",
+            SettingSource::File => "file",
+            SettingSource::Default => "default",
+            SettingSource::Unset => "unset",
+        }
+    }
 }
 
 /// How a run checked server certificates, strictest first.
@@ -176,6 +215,17 @@ impl Certificates {
 }
 
 impl Settings {
+    /// Whether failures of this class counted against the site in a run with these settings.
+    pub fn counts(&self, class: FailureClass) -> bool {
+        // One render check runs: the selector's, or the blank-page check without one.
+        let checked = match class {
+            FailureClass::NotRendered => self.expect_selector.is_some(),
+            FailureClass::BlankPage => self.expect_selector.is_none(),
+            _ => true,
+        };
+        checked && class.counts(self.fail_on_js_error, self.count.as_deref())
+    }
+
     pub fn slo_for(&self, phase: Phase) -> Slo {
         self.slo_by_phase.get(&phase).copied().unwrap_or(self.slo)
     }
@@ -222,6 +272,13 @@ pub struct Summary {
     pub load_ms: Percentiles,
     /// The resources that failed most, most frequent first.
     pub failing_resources: Vec<FailingResource>,
+}
+
+impl Summary {
+    /// The loads a verdict rests on: those that said something about the site.
+    pub fn judged(&self) -> u64 {
+        self.ok + self.failed
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -3,6 +3,9 @@
 //! route's chunk, a font); teams keep them on purpose (N-1 assets in the image, a shared asset
 //! bucket, skew protection), and this is what checks that they did.
 
+/// The retention check's name, in every report.
+pub const RETENTION_CHECK_NAME: &str = "assets of the previous version are still served";
+
 use serde::{Deserialize, Serialize};
 
 /// A static asset the first phase (the baseline, or a plain run's `run`) loaded: what the

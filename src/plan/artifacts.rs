@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::Options;
+use crate::config;
 use crate::defaults;
 use crate::error::UsageError;
 use crate::judge::classify::Rules;
@@ -14,14 +14,15 @@ use crate::model::Settings;
 use crate::probe::Evidence;
 
 pub(super) fn evidence(
-    o: &Options,
+    given: &config::Evidence,
+    first_report_file: Option<&Path>,
     settings: &Settings,
 ) -> Result<Option<Arc<Evidence>>, UsageError> {
-    let max = o.max_artifacts.unwrap_or(defaults::MAX_ARTIFACTS);
+    let max = given.max_artifacts();
     if max == 0 {
         return Ok(None);
     }
-    let dir = match (&o.artifacts, &o.first_report_file) {
+    let dir = match (&given.artifacts, first_report_file) {
         (Some(dir), _) => dir.clone(),
         (None, Some(report)) => beside(report),
         (None, None) => PathBuf::from(defaults::ARTIFACTS_DIR),

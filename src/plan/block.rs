@@ -1,13 +1,7 @@
 //! `--block`: resource kinds the browser does not fetch, to spend the budget on what breaks
 //! deployments.
 
-/// Resource kinds `--block` can keep the browser from fetching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Block {
-    Images,
-    Fonts,
-    Media,
-}
+use crate::config::Block;
 
 impl Block {
     /// URLPattern strings by file extension: cheap (no interception round trip per request),

@@ -1,5 +1,5 @@
-//! One resolved plan for a run: the command line's options and the scenario file merged once,
-//! defaults (see [`crate::defaults`]) applied once. Every part of the run reads its part of the
+//! One resolved plan for a run: the flags' settings over the scenario file's, merged once
+//! ([`crate::config`]), defaults applied once. Every part of the run reads its part of the
 //! plan: the workers `run`, the judge `settings`, the driver `stop`.
 
 mod artifacts;
@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-pub use block::Block;
-
 use crate::browser::{self, BrowserOptions};
+use crate::config::{Config, Rate, Workers};
 use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
@@ -26,61 +25,17 @@ use crate::runner::{LoadModel, RunConfig};
 use crate::scenario::{self, Scenario};
 use crate::target::Targets;
 
-/// What the command line (or the demo) asks for. `None` and empty mean "not said": the
-/// scenario file, then the default, decides.
+/// What one invocation asks for besides its settings: the URL, the scenario file, the deploy
+/// command, and where the first report goes (the evidence goes beside it by default).
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub struct Invocation {
     pub url: Option<String>,
     pub scenario: Option<PathBuf>,
     /// A deploy command to wrap in baseline, rollout and settle phases.
     pub deploy_command: Vec<String>,
-    pub deploy_log: Option<PathBuf>,
-    pub workers: Option<Workers>,
-    /// `--workers auto`: the most users it ramps to.
-    pub workers_ceiling: Option<usize>,
-    pub rate_per_s: Option<f64>,
-    pub max_workers: Option<usize>,
-    pub duration: Option<Duration>,
-    pub until_signal: bool,
-    pub max_loads: Option<u64>,
-    pub baseline: Option<Duration>,
-    pub settle: Option<Duration>,
-    pub idle: Option<Duration>,
-    pub long_request: Option<Duration>,
-    pub load_timeout: Option<Duration>,
-    pub block: Vec<Block>,
-    pub ignore: Vec<String>,
-    pub fail_on_js_error: bool,
-    pub expect_selector: Option<String>,
-    /// Extra users who keep the app open across the deploy (`--open-tabs`).
-    pub open_tabs: Option<usize>,
-    /// How often they make a round (`--open-tabs-every`), over the scenario's `every`.
-    pub open_tabs_every: Option<Duration>,
-    pub slo_percent: Option<f64>,
-    pub max_failed_loads: Option<u64>,
-    pub version_header: Option<String>,
-    pub version_meta: Option<String>,
-    pub version_js: Option<String>,
-    pub expect_version: Option<String>,
-    pub chromium: Option<PathBuf>,
-    /// `--browser`: the headless shell or full Chromium; None: the shell when installed.
-    pub browser: Option<browser::BrowserKind>,
-    /// Accept any server certificate (`--insecure`); false leaves it to the scenario file.
-    pub insecure: bool,
-    /// Also accept these certificates (`--trust-cert`, PEM files).
-    pub trust_certs: Vec<PathBuf>,
-    /// `--resolve HOST:PORT:ADDRESS` entries, as given.
-    pub resolve: Vec<String>,
-    /// `--artifacts DIR`, `--max-artifacts N`, and the first report written to a regular file
-    /// (the evidence goes beside it by default).
-    pub artifacts: Option<PathBuf>,
-    pub max_artifacts: Option<usize>,
+    /// The settings the flags (or the demo) give; the scenario file's go under them.
+    pub flags: Config,
     pub first_report_file: Option<PathBuf>,
-    /// Check old-asset retention after probing (`--check-retention`); always on around a
-    /// deploy command.
-    pub check_retention: bool,
-    /// Whether gone assets fail the run (`--retention-required`); None: the default.
-    pub retention_required: Option<bool>,
     pub save_observations: Option<PathBuf>,
 }
 
@@ -110,40 +65,41 @@ pub struct Plan {
 
 impl Plan {
     /// Checks everything (the scenario file included) before anything starts, so a typo costs
-    /// no browser launch. Options override the file; the file overrides the defaults.
-    pub fn resolve(o: &Options) -> Result<Plan> {
-        let file = o.scenario.as_deref().map(scenario::load).transpose()?;
+    /// no browser launch. Flags override the file; the file overrides the defaults.
+    pub fn resolve(inv: &Invocation) -> Result<Plan> {
+        let file = inv.scenario.as_deref().map(scenario::load).transpose()?;
         let file = file.as_ref();
-        let max_loads = max_loads(o)?;
-        let targets = targets(o, file)?;
-        let certs = trust::resolve(o, file)?;
-        let pins = resolve::Pins::parse(&o.resolve)?;
-        let browser = browser_options(o, certs.trust, pins.addresses())?;
-        let (ignore, ignore_filter) = ignores(o, file)?;
-        let spec = file.map(|f| f.load.clone()).unwrap_or_default();
-        let model = load_model(o, &spec)?;
-        let time = timing(o, &spec)?;
-        let expect_selector = expect_selector(o, file)?;
-        let stop = stop_rule(o, time.duration)?;
-        let version = versions(o, file)?;
-        let (slo, slo_by_phase) = slos(o, file)?;
+        let c = inv
+            .flags
+            .clone()
+            .over(file.map(|f| f.settings.clone()).unwrap_or_default());
+        c.check()?;
+        let targets = targets(inv, file)?;
+        let certs = trust::resolve(&c.request)?;
+        let pins = resolve::Pins::parse(c.request.resolve.as_deref().unwrap_or_default())?;
+        let browser = browser_options(&c, certs.trust, pins.addresses())?;
+        let ignore = c.judge.ignore.clone().unwrap_or_default();
+        let model = load_model(&c);
+        let stop = stop_rule(inv, &c)?;
+        let version = versions(&c);
+        let (slo, slo_by_phase) = slos(&c, &inv.flags, file);
         let settings = Settings {
             target: targets.describe(),
-            scenario: o.scenario.as_ref().map(|p| p.display().to_string()),
+            scenario: inv.scenario.as_ref().map(|p| p.display().to_string()),
             workers: model.max_in_flight(),
             workers_auto: matches!(model, LoadModel::Auto { .. }),
             rate_per_s: model.rate_per_s(),
-            duration_s: matches!(stop, Stop::After(Some(_))).then_some(time.duration.as_secs_f64()),
-            max_loads,
-            idle_ms: time.idle.as_millis() as u64,
-            long_request_ms: Some(time.long_request.as_millis() as u64),
-            load_timeout_ms: time.load_timeout.as_millis() as u64,
-            expect_selector: expect_selector.clone(),
-            ignore,
-            fail_on_js_error: o.fail_on_js_error
-                || file.and_then(|f| f.fail_on_js_error).unwrap_or(false),
-            version_source: version.described,
-            expect_version: version.expect,
+            duration_s: matches!(stop, Stop::After(Some(_)))
+                .then_some(c.load.duration().as_secs_f64()),
+            max_loads: c.load.loads,
+            idle_ms: c.load.idle().as_millis() as u64,
+            long_request_ms: Some(c.long_request().as_millis() as u64),
+            load_timeout_ms: c.load.load_timeout().as_millis() as u64,
+            expect_selector: c.judge.expect_selector.clone(),
+            ignore: ignore.clone(),
+            fail_on_js_error: c.judge.fail_on_js_error(),
+            version_source: version.described.clone(),
+            expect_version: c.version.expect.clone(),
             count: file.and_then(|f| f.count.clone()),
             slo,
             slo_by_phase,
@@ -151,42 +107,29 @@ impl Plan {
             certificates: certs.certificates,
             trusted_certs: certs.trusted,
             resolve: pins.described(),
+            all: c.values(&inv.flags),
         };
-        let (headers, cookies) = file.map(request).unwrap_or_default();
-        let load = LoadSettings {
-            targets,
-            headers,
-            cookies,
-            idle: time.idle,
-            long_request: time.long_request,
-            load_timeout: time.load_timeout,
-            cdp_timeout: defaults::CDP_TIMEOUT,
-            ignore: ignore_filter,
-            version_header: version.header,
-            version_expr: version.page_expr,
-            steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
-            block: o.block.iter().flat_map(|b| b.patterns()).collect(),
-            expect_selector,
-            evidence: artifacts::evidence(o, &settings)?,
-        };
-        let retention = retention(o, &stop, &load, &browser)?;
+        let evidence =
+            artifacts::evidence(&c.evidence, inv.first_report_file.as_deref(), &settings)?;
+        let load = load_settings(&c, file, targets, version.page_expr, &ignore, evidence)?;
+        let retention = retention(&c, &stop, &load, &browser)?;
         Ok(Plan {
             run: RunConfig {
                 load,
                 settings,
                 model,
-                max_loads,
+                max_loads: c.load.loads,
                 browser,
-                grace: defaults::GRACE.min(time.load_timeout),
+                grace: defaults::GRACE.min(c.load.load_timeout()),
                 limits: Limits::default(),
-                keep_observations: o.save_observations.is_some(),
-                open_tabs: open_tabs(o, file)?,
+                keep_observations: inv.save_observations.is_some(),
+                open_tabs: open_tabs(&c, file)?,
             },
             stop,
-            baseline: o.baseline.unwrap_or(defaults::BASELINE),
-            settle: o.settle.unwrap_or(defaults::SETTLE),
+            baseline: c.deploy.baseline(),
+            settle: c.deploy.settle(),
             retention,
-            save_observations: o.save_observations.clone(),
+            save_observations: inv.save_observations.clone(),
         })
     }
 }
@@ -213,22 +156,55 @@ impl Plan {
     }
 }
 
+/// What every load of the run shares.
+fn load_settings(
+    c: &Config,
+    file: Option<&Scenario>,
+    targets: Targets,
+    version_expr: Option<String>,
+    ignore: &[String],
+    evidence: Option<std::sync::Arc<crate::probe::Evidence>>,
+) -> Result<LoadSettings> {
+    let (headers, cookies) = file.map(request).unwrap_or_default();
+    Ok(LoadSettings {
+        targets,
+        headers,
+        cookies,
+        idle: c.load.idle(),
+        long_request: c.long_request(),
+        load_timeout: c.load.load_timeout(),
+        cdp_timeout: defaults::CDP_TIMEOUT,
+        ignore: UrlFilter::new(ignore).map_err(|e| UsageError(format!("{e:#}")))?,
+        version_header: c.version.header.clone(),
+        version_expr,
+        steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
+        block: c
+            .load
+            .block
+            .iter()
+            .flatten()
+            .flat_map(|b| b.patterns())
+            .collect(),
+        expect_selector: c.judge.expect_selector.clone(),
+        evidence,
+    })
+}
+
 /// The retention check, when it runs (around a deploy command, or asked for).
 fn retention(
-    o: &Options,
+    c: &Config,
     stop: &Stop,
     load: &LoadSettings,
     browser: &BrowserOptions,
 ) -> Result<Option<RetentionPlan>> {
-    let wanted = o.check_retention || matches!(stop, Stop::Deploy { .. });
-    if !wanted && o.retention_required.is_some() {
+    let wanted = c.retention.check() || matches!(stop, Stop::Deploy { .. });
+    if !wanted && c.retention.required.is_some() {
         return Err(UsageError(
             "--retention-required says what a retention check's gone assets mean, and none runs: add --check-retention, or wrap a deploy command after `--`".into(),
         )
         .into());
     }
-    let required = o.retention_required.unwrap_or(defaults::RETENTION_REQUIRED);
-    Ok(wanted.then(|| retention_plan(required, load, browser, stop)))
+    Ok(wanted.then(|| retention_plan(c.retention.required(), load, browser, stop)))
 }
 
 /// The retention check sends what the browser sent, trusts what it trusted and goes where
@@ -267,58 +243,23 @@ fn hosts(targets: &Targets) -> Vec<String> {
     hosts
 }
 
-fn max_loads(o: &Options) -> Result<Option<u64>> {
-    if o.max_loads == Some(0) {
-        return Err(UsageError(
-            "--loads 0 would measure nothing: give at least 1, or leave it out to probe for --duration".into(),
-        )
-        .into());
-    }
-    Ok(o.max_loads)
-}
-
 /// The browser to launch, which certificates it accepts, and where `--resolve` sends it.
 fn browser_options(
-    o: &Options,
+    c: &Config,
     trust: browser::Trust,
     host_map: Vec<(String, std::net::SocketAddr)>,
 ) -> Result<BrowserOptions> {
     Ok(BrowserOptions {
-        executable: browser::resolve_executable(o.chromium.as_deref(), o.browser)?,
+        executable: browser::resolve_executable(c.browser.chromium.as_deref(), c.browser.kind)?,
         cdp_timeout: defaults::CDP_TIMEOUT,
         trust,
         host_map,
     })
 }
 
-/// URLs not judged or waited for: the flags' patterns, then the file's.
-fn ignores(o: &Options, file: Option<&Scenario>) -> Result<(Vec<String>, UrlFilter)> {
-    let mut ignore = o.ignore.clone();
-    ignore.extend(file.iter().flat_map(|f| f.ignore.iter().cloned()));
-    let filter = UrlFilter::new(&ignore).map_err(|e| UsageError(format!("{e:#}")))?;
-    Ok((ignore, filter))
-}
-
-/// The open tabs: how many from the flag, then the file; their rounds from the file.
-fn open_tabs(o: &Options, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
-    let spec = file.and_then(|f| f.open_tabs.clone());
-    let count = o
-        .open_tabs
-        .or(spec.as_ref().and_then(|s| s.count))
-        .unwrap_or(0);
-    if count > defaults::MAX_USERS {
-        return Err(UsageError(format!(
-            "--open-tabs {count}: give at most {} (each tab is a browser user)",
-            defaults::MAX_USERS
-        ))
-        .into());
-    }
-    let every = positive(
-        o.open_tabs_every.or(spec.as_ref().and_then(|s| s.every)),
-        "--open-tabs-every",
-        defaults::OPEN_TAB_EVERY,
-    )?;
-    let steps = spec.map(|s| s.steps).unwrap_or_default();
+/// The open tabs: how many and how often from the settings, their rounds from the file.
+fn open_tabs(c: &Config, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
+    let steps = file.map(|f| f.open_tab_steps.clone()).unwrap_or_default();
     // A tab that navigates is a fresh load of the new version, not a user still on the old one.
     if steps
         .iter()
@@ -329,133 +270,45 @@ fn open_tabs(o: &Options, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
         )
         .into());
     }
+    let count = c.open_tabs.count();
     Ok((count > 0).then_some(TabPlan {
         count,
-        every,
+        every: c.open_tabs.every(),
         steps,
     }))
 }
 
-/// The render check's selector: the flag, then the file.
-fn expect_selector(o: &Options, file: Option<&Scenario>) -> Result<Option<String>> {
-    if o.expect_selector
-        .as_deref()
-        .is_some_and(|s| s.trim().is_empty())
-    {
-        return Err(UsageError(
-            "--expect-selector is empty: give a CSS selector such as '#app *'".into(),
-        )
-        .into());
-    }
-    Ok(o.expect_selector
-        .clone()
-        .or_else(|| file.and_then(|f| f.expect_selector.clone())))
-}
-
-/// How long things take: flags, then the file, then the defaults.
-struct Timing {
-    idle: Duration,
-    load_timeout: Duration,
-    long_request: Duration,
-    duration: Duration,
-}
-
-fn timing(o: &Options, spec: &scenario::LoadSpec) -> Result<Timing> {
-    let load_timeout = positive(
-        o.load_timeout.or(spec.load_timeout),
-        "--load-timeout",
-        defaults::LOAD_TIMEOUT,
-    )?;
-    let long_request = o.long_request.or(spec.long_request);
-    let timing = Timing {
-        idle: o.idle.or(spec.idle).unwrap_or(defaults::IDLE),
-        load_timeout,
-        // Unless given, a short load timeout shortens it: a long poll must still end the load.
-        long_request: positive(
-            long_request,
-            "--long-request",
-            defaults::LONG_REQUEST.min(load_timeout / 2),
-        )?,
-        duration: positive(
-            o.duration.or(spec.duration),
-            "--duration",
-            defaults::DURATION,
-        )?,
-    };
-    // Every load would wait out its idle window (or every long poll) past its own deadline:
-    // all of them timeouts.
-    if timing.long_request >= timing.load_timeout {
-        return Err(UsageError(format!(
-            "a long-request threshold of {} cannot end a long-polling load within its {} timeout: give a shorter --long-request or a longer --load-timeout",
-            defaults::shown(timing.long_request),
-            defaults::shown(timing.load_timeout)
-        ))
-        .into());
-    }
-    if timing.idle >= timing.load_timeout {
-        return Err(UsageError(format!(
-            "an idle window of {} cannot end a load within its {} timeout: give a shorter --idle or a longer --load-timeout",
-            defaults::shown(timing.idle),
-            defaults::shown(timing.load_timeout)
-        ))
-        .into());
-    }
-    Ok(timing)
-}
-
-/// How many users loop: a count, or as many as the machine can run (`auto`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Workers {
-    Count(usize),
-    Auto,
-}
-
-/// Closed (workers loop, a fixed count or a ramp) or open (users arrive on a clock): the flags
-/// decide, then the file.
-fn load_model(o: &Options, spec: &scenario::LoadSpec) -> Result<LoadModel> {
-    let model = match (o.rate_per_s, o.workers, spec.rate_per_s) {
-        (Some(rate_per_s), _, _) | (None, None, Some(rate_per_s)) => LoadModel::Open {
+/// Closed (workers loop, a fixed count or a ramp) or open (users arrive on a clock).
+fn load_model(c: &Config) -> LoadModel {
+    match (c.load.rate, c.load.workers()) {
+        (Some(Rate(rate_per_s)), _) => LoadModel::Open {
             rate_per_s,
-            max_in_flight: o
-                .max_workers
-                .or(spec.max_workers)
-                .unwrap_or(defaults::MAX_WORKERS),
+            max_in_flight: c.load.max_workers().0,
         },
-        (None, Some(Workers::Auto), _) => LoadModel::Auto {
-            ceiling: o.workers_ceiling.unwrap_or(defaults::AUTO_CEILING),
+        (None, Workers::Auto) => LoadModel::Auto {
+            ceiling: c.load.workers_ceiling().0,
         },
-        (None, Some(Workers::Count(workers)), _) => LoadModel::Closed { workers },
-        (None, None, _) => LoadModel::Closed {
-            workers: spec.workers.unwrap_or(defaults::WORKERS),
-        },
-    };
-    if o.workers_ceiling.is_some() && !matches!(model, LoadModel::Auto { .. }) {
-        return Err(UsageError(
-            "--workers-ceiling only applies to --workers auto: drop it, or give --workers auto"
-                .into(),
-        )
-        .into());
+        (None, Workers::Count(workers)) => LoadModel::Closed { workers },
     }
-    Ok(model)
 }
 
 /// A deploy command's phases, a signal, or the duration end the run.
-fn stop_rule(o: &Options, duration: Duration) -> Result<Stop> {
-    Ok(if !o.deploy_command.is_empty() {
-        crate::deploy::check_command(&o.deploy_command)?;
+fn stop_rule(inv: &Invocation, c: &Config) -> Result<Stop> {
+    Ok(if !inv.deploy_command.is_empty() {
+        crate::deploy::check_command(&inv.deploy_command)?;
         Stop::Deploy {
-            argv: o.deploy_command.clone(),
-            log: o.deploy_log.clone(),
+            argv: inv.deploy_command.clone(),
+            log: c.deploy.log.clone(),
         }
-    } else if o.until_signal {
+    } else if c.load.until_signal() {
         Stop::After(None)
     } else {
-        Stop::After(Some(duration))
+        Stop::After(Some(c.load.duration()))
     })
 }
 
-fn targets(o: &Options, file: Option<&Scenario>) -> Result<Targets> {
-    match (&o.url, file) {
+fn targets(inv: &Invocation, file: Option<&Scenario>) -> Result<Targets> {
+    match (&inv.url, file) {
         (Some(text), _) => {
             crate::target::check_url(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
             Ok(Targets::single(text))
@@ -473,67 +326,39 @@ fn targets(o: &Options, file: Option<&Scenario>) -> Result<Targets> {
     }
 }
 
-/// A duration that must be above zero: a zero load timeout would fail every load as the site's.
-fn positive(given: Option<Duration>, flag: &str, default: Duration) -> Result<Duration> {
-    match given {
-        Some(d) if d.is_zero() => Err(UsageError(format!(
-            "{flag} 0s: give a duration above zero, like {}",
-            defaults::shown(default)
-        ))
-        .into()),
-        given => Ok(given.unwrap_or(default)),
-    }
-}
-
-/// The SLO of every phase, and the phases with one of their own. Flags apply to every phase;
-/// the file's per-phase SLOs only where no flag says otherwise.
+/// The SLO of every phase, and the phases with one of their own. The settings' SLO applies to
+/// every phase; the file's per-phase SLOs only where no flag says otherwise.
 fn slos(
-    o: &Options,
+    c: &Config,
+    flags: &Config,
     file: Option<&Scenario>,
-) -> Result<(Slo, std::collections::BTreeMap<Phase, Slo>)> {
-    let cli_slo = (o.slo_percent.is_some() || o.max_failed_loads.is_some()).then(|| Slo {
-        min_success_percent: o.slo_percent.unwrap_or(Slo::default().min_success_percent),
-        max_failed_loads: o.max_failed_loads,
-    });
-    let slo = cli_slo
-        .or(file.and_then(|f| f.slo.default))
-        .unwrap_or_default();
-    if !(0.0..=100.0).contains(&slo.min_success_percent) {
-        return Err(UsageError(format!(
-            "--slo {} is not a percentage between 0 and 100",
-            slo.min_success_percent
-        ))
-        .into());
-    }
-    let by_phase = match (cli_slo, file) {
-        (None, Some(f)) => [Phase::Baseline, Phase::Rollout, Phase::Settle]
+) -> (Slo, std::collections::BTreeMap<Phase, Slo>) {
+    let slo = Slo {
+        min_success_percent: c.slo.min_success_percent().0,
+        max_failed_loads: c.slo.max_failed_loads,
+    };
+    let flags_say = flags.slo.min_success_percent.is_some() || flags.slo.max_failed_loads.is_some();
+    let by_phase = match file {
+        Some(f) if !flags_say => [Phase::Baseline, Phase::Rollout, Phase::Settle]
             .into_iter()
             .filter_map(|p| f.slo.for_phase(p).map(|slo| (p, slo)))
             .collect(),
         _ => Default::default(),
     };
-    Ok((slo, by_phase))
+    (slo, by_phase)
 }
 
 /// Where the app version is read from.
 struct VersionPlan {
-    header: Option<String>,
     /// JavaScript that yields the page's own version (from meta or js).
     page_expr: Option<String>,
     /// Every source, for the report.
     described: Option<String>,
-    expect: Option<String>,
 }
 
-fn versions(o: &Options, file: Option<&Scenario>) -> Result<VersionPlan> {
-    let version = file.map(|f| f.version.clone()).unwrap_or_default();
-    let header = o.version_header.clone().or(version.header);
-    let (meta, js) = if o.version_meta.is_some() || o.version_js.is_some() {
-        (o.version_meta.clone(), o.version_js.clone())
-    } else {
-        (version.meta, version.js)
-    };
-    let page_expr = match (&meta, &js) {
+fn versions(c: &Config) -> VersionPlan {
+    let v = &c.version;
+    let page_expr = match (&v.meta, &v.js) {
         (Some(name), _) => Some(format!(
             "document.querySelector('meta[name=\"{}\"]')?.getAttribute('content') ?? null",
             name.replace('\\', "\\\\")
@@ -544,26 +369,17 @@ fn versions(o: &Options, file: Option<&Scenario>) -> Result<VersionPlan> {
         (None, None) => None,
     };
     let described: Vec<String> = [
-        header.as_ref().map(|h| format!("header {h}")),
-        meta.as_ref().map(|m| format!("meta {m}")),
-        js.as_ref().map(|j| format!("js {j}")),
+        v.header.as_ref().map(|h| format!("header {h}")),
+        v.meta.as_ref().map(|m| format!("meta {m}")),
+        v.js.as_ref().map(|j| format!("js {j}")),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let expect = o.expect_version.clone().or(version.expect);
-    if expect.is_some() && described.is_empty() {
-        return Err(UsageError(
-            "--expect-version needs to know where the version is: add --version-header, --version-meta or --version-js".into(),
-        )
-        .into());
-    }
-    Ok(VersionPlan {
-        header,
+    VersionPlan {
         page_expr,
         described: (!described.is_empty()).then(|| described.join(", ")),
-        expect,
-    })
+    }
 }
 
 /// The scenario's request headers (basic auth as the Authorization header it becomes) and

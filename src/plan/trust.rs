@@ -11,11 +11,10 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use x509_parser::pem::Pem;
 
-use super::Options;
 use crate::browser::Trust;
+use crate::config::Request;
 use crate::error::UsageError;
 use crate::model::Certificates;
-use crate::scenario::Scenario;
 
 /// The browser's trust and what the report says about it.
 pub(super) struct CertPlan {
@@ -27,17 +26,16 @@ pub(super) struct CertPlan {
 
 /// Flags override the file: `--trust-cert` narrows a file's `insecure = true` to the given
 /// certificates (clap keeps `--insecure` and `--trust-cert` apart).
-pub(super) fn resolve(o: &Options, file: Option<&Scenario>) -> Result<CertPlan, UsageError> {
-    let insecure =
-        o.insecure || (o.trust_certs.is_empty() && file.and_then(|f| f.insecure) == Some(true));
-    if insecure {
+pub(super) fn resolve(request: &Request) -> Result<CertPlan, UsageError> {
+    if request.insecure() {
         return Ok(CertPlan {
             trust: Trust::Any,
             certificates: Certificates::Insecure,
             trusted: Vec::new(),
         });
     }
-    if o.trust_certs.is_empty() {
+    let files = request.trust_cert.as_deref().unwrap_or_default();
+    if files.is_empty() {
         return Ok(CertPlan {
             trust: Trust::System,
             certificates: Certificates::Checked,
@@ -46,7 +44,7 @@ pub(super) fn resolve(o: &Options, file: Option<&Scenario>) -> Result<CertPlan, 
     }
     let mut hashes: Vec<String> = Vec::new();
     let mut trusted = Vec::new();
-    for path in &o.trust_certs {
+    for path in files {
         for cert in read(path)? {
             trusted.push(cert.describe());
             if !hashes.contains(&cert.spki_sha256) {
@@ -136,6 +134,7 @@ fn read(path: &Path) -> Result<Vec<TrustedCert>, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -235,28 +234,28 @@ mod tests {
         assert!(e.contains("missing.pem: cannot read it"), "{e}");
     }
 
-    fn options(insecure: bool, trust_certs: Vec<PathBuf>) -> Options {
-        Options {
-            insecure,
-            trust_certs,
-            ..Options::default()
+    fn request(insecure: bool, trust_certs: Vec<PathBuf>) -> Request {
+        Request {
+            insecure: insecure.then_some(true),
+            trust_cert: Some(trust_certs),
+            ..Request::default()
         }
     }
 
     #[test]
     fn checked_by_default_insecure_or_trusting_the_given_certificates() {
-        let plan = resolve(&Options::default(), None).unwrap();
+        let plan = resolve(&Request::default()).unwrap();
         assert_eq!(
             (plan.trust, plan.certificates),
             (Trust::System, Certificates::Checked)
         );
-        let plan = resolve(&options(true, Vec::new()), None).unwrap();
+        let plan = resolve(&request(true, Vec::new())).unwrap();
         assert_eq!(
             (plan.trust, plan.certificates),
             (Trust::Any, Certificates::Insecure)
         );
         let ec = fixture("ec-self-signed.pem");
-        let plan = resolve(&options(false, vec![ec.clone(), ec.clone()]), None).unwrap();
+        let plan = resolve(&request(false, vec![ec.clone(), ec.clone()])).unwrap();
         assert_eq!(
             plan.trust,
             Trust::Spki(vec![EC_SPKI.to_string()]),
@@ -266,10 +265,14 @@ mod tests {
         assert_eq!(plan.trusted.len(), 2);
 
         let file =
-            crate::scenario::parse(Path::new("s.toml"), "[request]\ninsecure = true\n").unwrap();
-        let plan = resolve(&Options::default(), Some(&file)).unwrap();
+            crate::config::parse(Path::new("s.toml"), "[request]\ninsecure = true\n").unwrap();
+        let plan = resolve(&Config::default().over(file.clone()).request).unwrap();
         assert_eq!(plan.trust, Trust::Any, "the file's insecure = true");
-        let plan = resolve(&options(false, vec![ec]), Some(&file)).unwrap();
+        let flags = Config {
+            request: request(false, vec![ec]),
+            ..Config::default()
+        };
+        let plan = resolve(&flags.over(file).request).unwrap();
         assert_eq!(
             plan.trust,
             Trust::Spki(vec![EC_SPKI.to_string()]),

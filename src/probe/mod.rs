@@ -2,7 +2,8 @@
 //! everything the page's requests did on the way. Judging the load is the judge's job.
 //!
 //! [`events`] merges the page's CDP events into one stream, [`tracker`] keeps the books of one
-//! load's requests, [`session`] drives the load (navigate, idle, the journey's [`journey`] steps),
+//! load's requests, [`session`] feeds it the page's events (navigate, idle, deadline), [`journey`]
+//! walks the load: the start URL, then its [`Step`]s,
 //! [`user`] makes the fresh users, ahead of their loads.
 
 use std::sync::Arc;
@@ -14,11 +15,12 @@ use crate::browser::Chromium;
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::model::Observation;
-use crate::scenario::Step;
 use crate::target::Targets;
 pub use evidence::Evidence;
+use journey::drive;
 pub use render::check_selector;
-use session::{Session, drive};
+use session::Session;
+pub use step::Step;
 pub use tab::{TabContext, TabPlan, keep_open};
 pub use user::{FreshUser, Users};
 
@@ -28,6 +30,7 @@ mod har;
 mod journey;
 mod render;
 mod session;
+mod step;
 mod tab;
 mod tracker;
 mod user;

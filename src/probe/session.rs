@@ -14,7 +14,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::LoadSettings;
 use super::events::PageEvent;
-use super::journey;
 use super::tracker::Tracker;
 use crate::cdp::{Event, Page};
 use crate::clock::sleep_until_opt;
@@ -36,7 +35,7 @@ pub(super) struct Session<'a> {
     pub(super) tracker: Tracker,
     deadline: tokio::time::Instant,
     /// Told once the page first goes quiet (its idle window starts).
-    quiet: Option<oneshot::Sender<()>>,
+    pub(super) quiet: Option<oneshot::Sender<()>>,
 }
 
 impl<'a> Session<'a> {
@@ -240,47 +239,5 @@ impl<'a> Session<'a> {
             }
         }
         self.until_idle().await
-    }
-}
-
-/// The whole load: the start URL, then the journey's steps, each followed by network idle
-/// where it can start requests; `quiet` is told when the page first goes quiet. Gives the
-/// load's books.
-pub(super) async fn drive<'a>(
-    session: &mut Session<'a>,
-    url: &str,
-    settings: &LoadSettings,
-    quiet: oneshot::Sender<()>,
-) {
-    session.quiet = Some(quiet);
-    let result = session.navigate(url).await;
-    walk(session, &settings.steps, url, result).await;
-}
-
-/// Takes `steps` in order after `before`, stopping at the first that fails, which the books
-/// then name.
-pub(super) async fn walk(
-    session: &mut Session<'_>,
-    steps: &[crate::scenario::Step],
-    url: &str,
-    before: Result<(), Halt>,
-) {
-    let mut result = before;
-    for (i, step) in steps.iter().enumerate() {
-        if result.is_err() {
-            break;
-        }
-        session.tracker.step = Some(format!("step {} ({step})", i + 1));
-        result = journey::take_step(session, step, url).await;
-    }
-    // A journey that ends while its last document is still loading (a step found what it
-    // waited for on a page a link just opened) ends when that document is done, as a user's
-    // visit does: its requests are the load's.
-    if result.is_ok() && !steps.is_empty() && !session.tracker.settled() {
-        result = session.until_idle().await;
-    }
-    if let Err(Halt::Step(why)) = result {
-        let step = session.tracker.step.take().unwrap_or_default();
-        session.tracker.step_failed = Some(format!("{step} failed: {why}"));
     }
 }

@@ -9,14 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use super::session::{Halt, Session, walk};
+use super::Step;
+use super::journey::walk;
+use super::session::{Halt, Session};
 use super::user::FreshUser;
 use super::{LoadSettings, read_page};
 use crate::browser::Chromium;
 use crate::cdp::Page;
 use crate::clock;
 use crate::model::{Observation, Phase, TabRound};
-use crate::scenario::Step;
 
 /// The open tabs of a run.
 #[derive(Clone, Debug)]

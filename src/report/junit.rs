@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 
 use super::text::{self, status_word, time_of};
 use super::{Exporter, evidence};
-use crate::judge::counted_in;
-use crate::judge::verdict::judged_loads;
 use crate::model::{FailingResource, FailureClass, Phase, PhaseReport, Report, Status};
 
 /// Culprits listed one testcase each per phase; the JSON report has the rest.
@@ -111,7 +109,7 @@ fn phase_suite(attach: &Attach, phase: &PhaseReport) -> TestSuite {
     let culprits: Vec<&FailingResource> = s
         .failing_resources
         .iter()
-        .filter(|r| counted_in(&report.settings, r.class))
+        .filter(|r| report.settings.counts(r.class))
         .collect();
     let mut cases = Vec::new();
 
@@ -187,7 +185,7 @@ fn phase_summary(report: &Report, phase: &PhaseReport) -> String {
         },
         status_word(phase.verdict.status),
         phase.verdict.reason,
-        judged_loads(s),
+        s.judged(),
         text::failing_resources(report, &s.failing_resources, usize::MAX)
     )
 }
@@ -218,7 +216,7 @@ fn class_cases(
     let mut cases = Vec::new();
     for kind in FailureClass::ALL
         .into_iter()
-        .filter(|c| counted_in(&report.settings, *c))
+        .filter(|c| report.settings.counts(*c))
     {
         let name = question(kind);
         let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
@@ -307,7 +305,7 @@ fn checks_suite(report: &Report) -> TestSuite {
 /// not served.
 fn check_detail(report: &Report, c: &crate::model::Check) -> String {
     match &report.retention {
-        Some(r) if c.name == crate::judge::retention::CHECK_NAME => r
+        Some(r) if c.name == crate::model::RETENTION_CHECK_NAME => r
             .assets
             .iter()
             .filter(|a| a.kept != crate::model::Kept::Served)

@@ -3,8 +3,6 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::judge::counted_in;
-use crate::judge::verdict::judged_loads;
 use crate::model::{FailingResource, FailureClass, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
@@ -47,7 +45,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "  streams   {n} long-lived requests (event streams, WebSockets, fetches open over {}): loads did not wait for them to end",
-            crate::defaults::shown(Duration::from_millis(ms))
+            crate::model::shown(Duration::from_millis(ms))
         );
     }
     phase_lines(&mut out, report);
@@ -118,7 +116,7 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
         out,
         "  tabs      {} open tabs, a round {} after the previous one: {}",
         tabs.tabs,
-        crate::defaults::shown(Duration::from_secs_f64(tabs.every_s)),
+        crate::model::shown(Duration::from_secs_f64(tabs.every_s)),
         phases.join(", ")
     );
     for f in tabs.failures.iter().take(SHOWN_TAB_FAILURES) {
@@ -164,7 +162,7 @@ fn evidence_line(out: &mut String, report: &Report) {
         .phases
         .iter()
         .map(|p| {
-            let n = judged_loads(&p.summary);
+            let n = p.summary.judged();
             if report.phases.len() > 1 {
                 format!("{} {n}", p.phase)
             } else {
@@ -340,7 +338,7 @@ pub fn failing_resources(report: &Report, resources: &[FailingResource], max: us
     let mut out = String::new();
     let culprits: Vec<&FailingResource> = resources
         .iter()
-        .filter(|r| counted_in(&report.settings, r.class))
+        .filter(|r| report.settings.counts(r.class))
         .collect();
     for r in culprits.iter().take(max) {
         let versions = if r.versions.is_empty() {

@@ -118,7 +118,7 @@ pub async fn check(
                 "{} of {} requests made within {}",
                 t.attempts,
                 plan.attempts,
-                crate::defaults::shown(plan.time_limit)
+                crate::model::shown(plan.time_limit)
             ));
         }
     }

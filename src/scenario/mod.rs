@@ -1,32 +1,32 @@
 //! Scenario files (issue #6): a TOML file that says what to load, as whom, how hard, which user
-//! journey to walk and how to judge it. This module parses and validates; the runner applies.
+//! journey to walk and how to judge it. Its settings are `run`'s flags (see [`crate::config`]);
+//! this module checks its structured parts: targets, request secrets, the journey's steps, the
+//! classes that count and the per-phase SLOs.
 //!
 //! Every mistake is a [`UsageError`] that names the file, the line and the column, and what is
 //! allowed there, so a typo costs no browser launch and no guessing.
-//!
-//! The file is read in two passes: serde into the schema as written (`raw`), whose spans say
-//! where each value stands, then the `validate` pass into the types below, which hold only
-//! what is allowed.
 
-mod raw;
 mod summary;
 mod template;
 mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use crate::config::Config;
 use crate::error::UsageError;
 use crate::model::Slo;
 use crate::model::{FailureClass, Phase};
 
+pub use crate::probe::Step;
 pub use template::EXAMPLE;
 
 /// A validated scenario, secrets resolved.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Scenario {
     pub path: PathBuf,
+    /// The file's settings as written (the flags go over them).
+    pub settings: Config,
     /// Empty when the file names none: the URL then comes from the command line.
     pub targets: Vec<Target>,
     /// Extra request headers, sorted by name.
@@ -34,28 +34,12 @@ pub struct Scenario {
     /// Cookie name and value, set for each target's origin; sorted by name.
     pub cookies: Vec<(String, Secret)>,
     pub basic_auth: Option<BasicAuth>,
-    /// `[request] insecure`: accept any server certificate (a staging site's self-signed one).
-    pub insecure: Option<bool>,
-    pub load: LoadSpec,
     pub steps: Vec<Step>,
-    pub ignore: Vec<String>,
-    pub fail_on_js_error: Option<bool>,
-    /// `[judge] expect_selector`: the render check's selector.
-    pub expect_selector: Option<String>,
     /// Classes that count against the SLO; `None` means every site class.
     pub count: Option<Vec<FailureClass>>,
-    pub version: VersionSpec,
     pub slo: PhaseSlos,
-    /// `[open_tabs]`: users who keep the app open across the deploy.
-    pub open_tabs: Option<OpenTabsSpec>,
-}
-
-/// Tabs opened during the baseline that stay open, a round of `steps` every `every`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OpenTabsSpec {
-    pub count: Option<usize>,
-    pub every: Option<Duration>,
-    pub steps: Vec<Step>,
+    /// `[[open_tabs.step]]`: an open tab's round.
+    pub open_tab_steps: Vec<Step>,
 }
 
 /// A start URL; loads pick targets in proportion to their weights.
@@ -117,68 +101,6 @@ pub struct BasicAuth {
     pub password: Secret,
 }
 
-/// How hard to probe. Closed model: `workers` users loop. Open model: `rate_per_s` new users
-/// per second, at most `max_workers` at once. `None` leaves the choice to the command line.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LoadSpec {
-    pub workers: Option<usize>,
-    pub rate_per_s: Option<f64>,
-    pub max_workers: Option<usize>,
-    pub duration: Option<Duration>,
-    pub idle: Option<Duration>,
-    pub long_request: Option<Duration>,
-    pub load_timeout: Option<Duration>,
-}
-
-/// One action of the user journey, run after the start URL is idle.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Step {
-    Click {
-        selector: String,
-    },
-    /// A path (`/settings`) or an absolute http(s) URL.
-    Goto {
-        path: String,
-    },
-    WaitFor {
-        selector: String,
-        timeout: Duration,
-    },
-    WaitIdle,
-    /// Must evaluate truthy.
-    Eval {
-        expr: String,
-    },
-    Sleep {
-        duration: Duration,
-    },
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let human = |d: &Duration| humantime::format_duration(*d).to_string();
-        match self {
-            Step::Click { selector } => write!(f, "click `{selector}`"),
-            Step::Goto { path } => write!(f, "goto {path}"),
-            Step::WaitFor { selector, timeout } => {
-                write!(f, "wait_for `{selector}` ({})", human(timeout))
-            }
-            Step::WaitIdle => f.write_str("wait_idle"),
-            Step::Eval { expr } => write!(f, "eval `{expr}`"),
-            Step::Sleep { duration } => write!(f, "sleep {}", human(duration)),
-        }
-    }
-}
-
-/// Where the app version is read from, and the version the last phase must serve.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct VersionSpec {
-    pub header: Option<String>,
-    pub meta: Option<String>,
-    pub js: Option<String>,
-    pub expect: Option<String>,
-}
-
 /// SLOs from the file. A phase's own SLO already has the `[slo]` defaults filled in.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PhaseSlos {
@@ -206,67 +128,62 @@ impl PhaseSlos {
 /// Reads, parses and validates a scenario file, reading `{ env = "VAR" }` values from the
 /// process environment.
 pub fn load(path: &Path) -> Result<Scenario, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read scenario file {}: {e}", path.display())))?;
-    parse(path, &text)
+    let (settings, text) = crate::config::read(path)?;
+    validate(path, &text, settings, &|var| std::env::var(var).ok())
 }
 
-/// [`load`] from text already read; `path` only names the file in messages.
-pub fn parse(path: &Path, text: &str) -> Result<Scenario, UsageError> {
-    parse_with_env(path, text, &|var| std::env::var(var).ok())
-}
-
-/// [`parse`] with environment variables looked up through `env` (tests, or a merged env).
+/// [`load`] from text already read, with environment variables looked up through `env`.
 pub fn parse_with_env(
     path: &Path,
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Scenario, UsageError> {
-    let raw: raw::RawScenario = toml::from_str(text)
-        .map_err(|e| UsageError(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
+    validate(path, text, crate::config::parse(path, text)?, env)
+}
+
+fn validate(
+    path: &Path,
+    text: &str,
+    settings: Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Scenario, UsageError> {
     let validator = validate::Validator { path, text, env };
-    let (headers, cookies, basic_auth) = validator.request(&raw.request)?;
-    Ok(Scenario {
+    let (headers, cookies, basic_auth) = validator.request(&settings.request)?;
+    let steps = |raw: &[toml::Spanned<crate::config::raw::RawStep>]| {
+        raw.iter()
+            .map(|s| validator.step(s))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let scenario = Scenario {
         path: path.to_path_buf(),
-        targets: validator.targets(raw.target.as_ref())?,
+        targets: validator.targets(settings.target.as_ref())?,
         headers,
         cookies,
         basic_auth,
-        insecure: raw.request.insecure,
-        load: validator.load_spec(&raw.load)?,
-        steps: raw
-            .step
-            .iter()
-            .map(|s| validator.step(s))
-            .collect::<Result<_, _>>()?,
-        ignore: validator.ignore(&raw.judge.ignore)?,
-        fail_on_js_error: raw.judge.fail_on_js_error,
-        expect_selector: raw
-            .judge
-            .expect_selector
-            .as_ref()
-            .map(|s| validator.text_value(s, "expect_selector"))
-            .transpose()?,
-        count: raw
+        steps: steps(&settings.step)?,
+        count: settings
             .judge
             .count
             .as_ref()
             .map(|c| validator.count(c))
             .transpose()?,
-        version: validator.version(&raw.version)?,
-        slo: validator.slos(&raw.slo)?,
-        open_tabs: raw
-            .open_tabs
-            .as_ref()
-            .map(|t| validator.open_tabs(t))
-            .transpose()?,
-    })
+        slo: validator.slos(&settings.slo)?,
+        open_tab_steps: steps(&settings.open_tabs.step)?,
+        settings,
+    };
+    scenario
+        .settings
+        .check()
+        .map_err(|e| UsageError(format!("{}: {}", path.display(), e.0)))?;
+    Ok(scenario)
 }
 
 #[cfg(test)]
 mod tests {
     use super::validate::STEP_ACTIONS;
     use super::*;
+    use crate::config::{Rate, Users, Workers};
+    use std::time::Duration;
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -296,8 +213,8 @@ mod tests {
         assert_eq!(s.targets.len(), 2);
         assert_eq!(s.targets[0].weight, 3);
         assert_eq!(s.targets[1].weight, 1);
-        assert_eq!(s.load.workers, Some(4));
-        assert_eq!(s.load.duration, Some(Duration::from_secs(120)));
+        assert_eq!(s.settings.load.workers, Some(Workers::Count(4)));
+        assert_eq!(s.settings.load.duration, Some(Duration::from_secs(120)));
         assert_eq!(s.steps.len(), 6);
         assert_eq!(
             s.steps[1],
@@ -307,11 +224,29 @@ mod tests {
             }
         );
         assert_eq!(s.count.as_ref().unwrap().len(), 7);
-        assert_eq!(s.version.expect.as_deref(), Some("2.4.1"));
+        assert_eq!(s.settings.version.expect.as_deref(), Some("2.4.1"));
         let rollout = s.slo.for_phase(Phase::Rollout).unwrap();
         assert_eq!(rollout.min_success_percent, 99.5);
         assert_eq!(rollout.max_failed_loads, Some(2));
         assert_eq!(s.slo.for_phase(Phase::Settle), s.slo.default);
+    }
+
+    #[test]
+    fn the_example_names_every_setting() {
+        for e in Config::default().entries() {
+            let (table, key) = e.key.split_once('.').unwrap();
+            let section = EXAMPLE
+                .split(&format!("[{table}]\n"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("no [{table}] in the example"));
+            let section = section.split("\n[").next().unwrap_or(section);
+            assert!(
+                section
+                    .lines()
+                    .any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} = "))),
+                "the example's [{table}] does not show {key}"
+            );
+        }
     }
 
     #[test]
@@ -352,9 +287,9 @@ mod tests {
     #[test]
     fn open_rate_is_an_open_model() {
         let s = parse_text(include_str!("../../scenarios/open-rate.toml")).unwrap();
-        assert_eq!(s.load.rate_per_s, Some(4.0));
-        assert_eq!(s.load.max_workers, Some(6));
-        assert_eq!(s.load.workers, None);
+        assert_eq!(s.settings.load.rate, Some(Rate(4.0)));
+        assert_eq!(s.settings.load.max_workers, Some(Users(6)));
+        assert_eq!(s.settings.load.workers, None);
     }
 
     #[test]
@@ -388,16 +323,15 @@ mod tests {
     #[test]
     fn insecure_is_a_request_setting() {
         let s = parse_text("[request]\ninsecure = true\n").unwrap();
-        assert_eq!(s.insecure, Some(true));
+        assert_eq!(s.settings.request.insecure, Some(true));
         assert!(
-            s.summary()
-                .contains("request: insecure: any certificate accepted"),
+            s.summary().contains("    request.insecure = true\n"),
             "{}",
             s.summary()
         );
-        assert_eq!(parse_text("").unwrap().insecure, None);
+        assert_eq!(parse_text("").unwrap().settings.request.insecure, None);
         let e = error("[request]\ninsecure = \"yes\"\n");
-        assert!(e.contains("line 2") && e.contains("bool"), "{e}");
+        assert!(e.contains("line 2") && e.contains("true or false"), "{e}");
     }
 
     #[test]
@@ -444,11 +378,12 @@ mod tests {
             "{e}"
         );
         let s = parse_text("[load]\nduration = 90\nidle = 0.25\n").unwrap();
-        assert_eq!(s.load.duration, Some(Duration::from_secs(90)));
-        assert_eq!(s.load.idle, Some(Duration::from_millis(250)));
+        assert_eq!(s.settings.load.duration, Some(Duration::from_secs(90)));
+        assert_eq!(s.settings.load.idle, Some(Duration::from_millis(250)));
         let e = error("[load]\nload_timeout = \"0s\"\n");
         assert!(
-            e.contains("line 2, column 16") && e.contains("longer than zero"),
+            e.contains("--load-timeout (`[load] load_timeout`) 0s")
+                && e.contains("longer than zero"),
             "{e}"
         );
     }
@@ -525,15 +460,27 @@ mod tests {
     fn load_models_are_checked() {
         let e = error("[load]\nworkers = 2\nrate = \"5/s\"\n");
         assert!(
-            e.contains("line 3, column 8") && e.contains("exclude each other"),
+            e.contains("`[load] workers`")
+                && e.contains("`[load] rate`")
+                && e.contains("exclude each other"),
             "{e}"
         );
         let e = error("[load]\nmax_workers = 2\n");
-        assert!(e.contains("line 2") && e.contains("needs rate"), "{e}");
+        assert!(
+            e.contains("`[load] max_workers`") && e.contains("needs --rate"),
+            "{e}"
+        );
         let e = error("[load]\nrate = \"5 per second\"\n");
-        assert!(e.contains("\"30/m\""), "{e}");
+        assert!(e.contains("line 2, column 8") && e.contains("30/m"), "{e}");
         let e = error("[load]\nworkers = 0\n");
-        assert!(e.contains("1 to 64"), "{e}");
+        assert!(
+            e.contains("line 2, column 11") && e.contains("1 to 64"),
+            "{e}"
+        );
+        let s = parse_text("[load]\nworkers = \"auto\"\nworkers_ceiling = 6\n").unwrap();
+        assert_eq!(s.settings.load.workers, Some(Workers::Auto));
+        let e = error("[load]\nworkers_ceiling = 6\n");
+        assert!(e.contains("only applies to --workers auto"), "{e}");
         use crate::clock::parse_rate;
         assert_eq!(parse_rate("30/m"), Ok(0.5));
         assert_eq!(parse_rate("0.5/s"), Ok(0.5));
@@ -549,7 +496,10 @@ mod tests {
             "{e}"
         );
         let e = error("[version]\nmeta = \"v\"\njs = \"window.V\"\n");
-        assert!(e.contains("line 3") && e.contains("keep one"), "{e}");
+        assert!(
+            e.contains("`[version] js`") && e.contains("keep one"),
+            "{e}"
+        );
         let e = error("[version]\nexpect = \"2\"\n");
         assert!(e.contains("header = \"X-App-Version\""), "{e}");
         let e = error("[slo.rollout]\nmin_success_percent = 101\n");

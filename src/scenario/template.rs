@@ -3,7 +3,8 @@
 
 /// The commented template `rollprobe scenario example` prints; it parses as it is.
 pub const EXAMPLE: &str = r##"# rollprobe scenario: what to load, as whom, how hard, which journey, and how to judge it.
-# Check it with `rollprobe scenario check FILE`; every key below is optional.
+# Check it with `rollprobe scenario check FILE`; every key below is optional. Every setting is
+# also a flag of `rollprobe run` (`run --help` names each flag's key); a flag overrides the file.
 
 # Start URLs; a load picks one in proportion to its weight (default 1).
 # A URL given on the command line replaces these.
@@ -21,17 +22,29 @@ headers = { "X-Env" = "staging" }
 # cookies = { session = { env = "STAGING_SESSION" } }
 # basic_auth = { username = "ci", password = { env = "STAGING_PASSWORD" } }
 # Certificates are checked like a browser checks them: one it refuses fails as `tls_error`.
-# insecure = true           # accept any certificate (a staging site's self-signed one); or, on the
-                            # command line, --trust-cert FILE accepts just that certificate
+# insecure = true           # accept any certificate (a staging site's self-signed one)
+# trust_cert = ["staging.pem"]  # or accept just these certificates (PEM)
+# resolve = ["staging.example.com:443:10.0.0.5"]  # as curl's --resolve: before DNS points there
 
 [load]
-workers = 4                 # closed model: 4 users, each loading again and again (1 to 64)
+workers = 4                 # closed model: 4 users, each loading again and again (1 to 64),
+                            # or "auto": ramped up while loads per second rise
+# workers_ceiling = 8       #   ... with "auto": at most this many
 # rate = "5/s"              # open model instead: new users per second ("5/s", "30/m", "0.5/s")
 # max_workers = 8           #   ... at most this many at once (open model only)
 duration = "2m"             # without it: the command line's --duration, or the deploy command's phases
 idle = "500ms"              # network idle this long after the load event ends a load
 long_request = "5s"         # a fetch/XHR open this long is a long poll: not waited for
 load_timeout = "30s"        # a load not idle by then fails as `timeout`
+# loads = 500               # stop after this many loads
+# until_signal = true       # probe until SIGINT or SIGTERM (instead of a duration)
+# block = ["images", "fonts"]  # resource kinds not fetched (images, fonts, media)
+
+# Around a deploy command (`rollprobe run URL -- ./deploy.sh`):
+# [deploy]
+# baseline = "10s"          # probe this long before starting it
+# settle = "15s"            # keep probing this long after it exits
+# log = "deploy.log"        # its output here instead of the terminal
 
 # The user journey after the start URL is idle, one action per [[step]]:
 # click, goto, wait_for (with optional timeout, default 10s), wait_idle, eval, sleep.
@@ -57,6 +70,20 @@ sleep = "500ms"
 # [[open_tabs.step]]
 # click = "a[href='/reports']"
 
+# Screenshots and HAR files of the first failed loads:
+# [evidence]
+# artifacts = "reports/evidence"  # default: beside the first report file, or ./rollprobe-artifacts
+# max_artifacts = 20        # 0: none
+
+# After probing, are the old version's assets still served? (always checked around a deploy command)
+# [retention]
+# check = true
+# required = false          # gone assets only warn
+
+# [browser]
+# chromium = "/usr/bin/chromium-headless-shell"
+# kind = "shell"            # or "full": full Chromium
+
 [judge]
 ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true
@@ -67,13 +94,15 @@ expect_selector = "#app *"  # must match a visible element after each load, or `
 count = ["missing_asset", "wrong_content", "http_error", "network_error", "tls_error", "timeout", "not_rendered"]
 
 [version]
-header = "X-App-Version"    # response header with the app version; or meta = "app-version",
-                            # or js = "window.APP_VERSION" (one of meta and js)
+header = "X-App-Version"    # response header with the app version; and/or the page's own:
+# meta = "app-version"      #   a <meta name="app-version" content="..."> tag, or
+# js = "window.APP_VERSION" #   a JavaScript expression (one of meta and js)
 expect = "2.4.1"            # the version the last phase must serve exclusively
 
 # SLO for every phase; a phase table overrides only the keys it gives.
 [slo]
 min_success_percent = 100
+# max_failed_loads = 0
 [slo.rollout]               # also [slo.baseline] and [slo.settle]
 min_success_percent = 99.5
 max_failed_loads = 2        # passes when either allowance holds

@@ -8,21 +8,16 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{
-    RawBasicAuth, RawDuration, RawLoad, RawOpenTabs, RawRequest, RawSecret, RawSlo, RawSlos,
-    RawStep, RawTarget, RawVersion, SecretMap,
+use super::{BasicAuth, PhaseSlos, Secret, Step, Target};
+use crate::config::raw::{
+    RawBasicAuth, RawDuration, RawSecret, RawSlo, RawStep, RawTarget, SecretMap,
 };
-use super::{BasicAuth, LoadSpec, OpenTabsSpec, PhaseSlos, Secret, Step, Target, VersionSpec};
+use crate::config::{Request, Slo as SloSettings};
 use crate::error::UsageError;
-use crate::filter::UrlFilter;
 use crate::model::FailureClass;
 use crate::model::Slo;
 
-/// The same bounds as `run --workers`.
-const WORKERS: std::ops::RangeInclusive<i64> = 1..=crate::defaults::MAX_USERS as i64;
 pub(super) const STEP_ACTIONS: &str = "click, goto, wait_for, wait_idle, eval, sleep";
-const RATE_FORMS: &str =
-    "a number of new users per second, minute or hour, like \"5/s\", \"30/m\" or \"0.5/s\"";
 
 /// The file being validated: where messages point, and where secrets come from.
 pub(super) struct Validator<'a> {
@@ -94,7 +89,7 @@ impl Validator<'_> {
     #[allow(clippy::type_complexity)]
     pub(super) fn request(
         &self,
-        raw: &RawRequest,
+        raw: &Request,
     ) -> Result<
         (
             Vec<(String, Secret)>,
@@ -187,74 +182,6 @@ impl Validator<'_> {
         Ok(secret)
     }
 
-    pub(super) fn load_spec(&self, raw: &RawLoad) -> Result<LoadSpec, UsageError> {
-        if let (Some(rate), Some(_)) = (&raw.rate, &raw.workers) {
-            return Err(self.at(
-                rate.span(),
-                "rate and workers exclude each other: give workers = N for N users who each load again and again (closed model), or rate = \"5/s\" with max_workers for new users arriving at a steady rate (open model)",
-            ));
-        }
-        if let (Some(max), None) = (&raw.max_workers, &raw.rate) {
-            return Err(self.at(
-                max.span(),
-                "max_workers caps the open model and needs rate = \"5/s\"; for a fixed number of users give workers = N instead",
-            ));
-        }
-        Ok(LoadSpec {
-            workers: raw
-                .workers
-                .as_ref()
-                .map(|w| self.workers(w, "workers"))
-                .transpose()?,
-            rate_per_s: raw.rate.as_ref().map(|r| self.rate(r)).transpose()?,
-            max_workers: raw
-                .max_workers
-                .as_ref()
-                .map(|w| self.workers(w, "max_workers"))
-                .transpose()?,
-            duration: raw
-                .duration
-                .as_ref()
-                .map(|d| self.positive(d, "duration"))
-                .transpose()?,
-            idle: raw.idle.as_ref().map(|d| d.0),
-            long_request: raw
-                .long_request
-                .as_ref()
-                .map(|d| self.positive(d, "long_request"))
-                .transpose()?,
-            load_timeout: raw
-                .load_timeout
-                .as_ref()
-                .map(|d| self.positive(d, "load_timeout"))
-                .transpose()?,
-        })
-    }
-
-    fn workers(&self, raw: &Spanned<i64>, what: &str) -> Result<usize, UsageError> {
-        let n = *raw.get_ref();
-        if WORKERS.contains(&n) {
-            return Ok(n as usize);
-        }
-        Err(self.at(
-            raw.span(),
-            format!(
-                "{what} = {n} is out of range: give {} to {} browser users",
-                WORKERS.start(),
-                WORKERS.end()
-            ),
-        ))
-    }
-
-    fn rate(&self, raw: &Spanned<String>) -> Result<f64, UsageError> {
-        crate::clock::parse_rate(raw.get_ref()).map_err(|_| {
-            self.at(
-                raw.span(),
-                format!("rate {:?} is not a rate: give {RATE_FORMS}", raw.get_ref()),
-            )
-        })
-    }
-
     fn positive(&self, raw: &Spanned<RawDuration>, what: &str) -> Result<Duration, UsageError> {
         let d = raw.get_ref().0;
         if d.is_zero() {
@@ -264,26 +191,6 @@ impl Validator<'_> {
             ));
         }
         Ok(d)
-    }
-
-    pub(super) fn open_tabs(&self, raw: &RawOpenTabs) -> Result<OpenTabsSpec, UsageError> {
-        Ok(OpenTabsSpec {
-            count: raw
-                .count
-                .as_ref()
-                .map(|c| self.workers(c, "open_tabs.count"))
-                .transpose()?,
-            every: raw
-                .every
-                .as_ref()
-                .map(|d| self.positive(d, "open_tabs.every"))
-                .transpose()?,
-            steps: raw
-                .step
-                .iter()
-                .map(|s| self.step(s))
-                .collect::<Result<_, _>>()?,
-        })
     }
 
     pub(super) fn step(&self, raw: &Spanned<RawStep>) -> Result<Step, UsageError> {
@@ -379,21 +286,6 @@ impl Validator<'_> {
         Ok(raw.get_ref().clone())
     }
 
-    pub(super) fn ignore(&self, raw: &[Spanned<String>]) -> Result<Vec<String>, UsageError> {
-        raw.iter()
-            .map(|p| {
-                let pattern = self.text_value(p, "ignore pattern")?;
-                UrlFilter::new(std::slice::from_ref(&pattern)).map_err(|e| {
-                    self.at(
-                        p.span(),
-                        format!("{e:#}; give a substring of the URL or a glob with *"),
-                    )
-                })?;
-                Ok(pattern)
-            })
-            .collect()
-    }
-
     pub(super) fn count(
         &self,
         raw: &Spanned<Vec<Spanned<String>>>,
@@ -424,50 +316,23 @@ impl Validator<'_> {
         Ok(classes)
     }
 
-    pub(super) fn version(&self, raw: &RawVersion) -> Result<VersionSpec, UsageError> {
-        if let (Some(_), Some(js)) = (&raw.meta, &raw.js) {
-            return Err(self.at(
-                js.span(),
-                "meta and js both read the page's version: keep one (header may go with either)",
-            ));
-        }
-        if let Some(expect) = &raw.expect
-            && raw.header.is_none()
-            && raw.meta.is_none()
-            && raw.js.is_none()
-        {
-            return Err(self.at(
-                expect.span(),
-                "expect needs to know where the version is: add header = \"X-App-Version\", meta = \"app-version\" or js = \"window.APP_VERSION\"",
-            ));
-        }
-        let field = |f: &Option<Spanned<String>>, what: &str| {
-            f.as_ref().map(|v| self.text_value(v, what)).transpose()
-        };
-        Ok(VersionSpec {
-            header: field(&raw.header, "version header")?,
-            meta: field(&raw.meta, "version meta")?,
-            js: field(&raw.js, "version js")?,
-            expect: field(&raw.expect, "expect")?,
-        })
-    }
-
-    pub(super) fn slos(&self, raw: &RawSlos) -> Result<PhaseSlos, UsageError> {
-        let default = self.slo(
-            raw.min_success_percent.as_ref(),
-            raw.max_failed_loads.as_ref(),
-            None,
-        )?;
+    /// The phases' own SLOs, each filled in from the file's `[slo]` (then the built-in default).
+    pub(super) fn slos(&self, raw: &SloSettings) -> Result<PhaseSlos, UsageError> {
+        let given = raw.min_success_percent.is_some() || raw.max_failed_loads.is_some();
+        let base = given.then(|| Slo {
+            min_success_percent: raw.min_success_percent().0,
+            max_failed_loads: raw.max_failed_loads,
+        });
         let phase = |p: &Option<RawSlo>| match p {
             Some(p) => self.slo(
                 p.min_success_percent.as_ref(),
                 p.max_failed_loads.as_ref(),
-                default,
+                base,
             ),
             None => Ok(None),
         };
         Ok(PhaseSlos {
-            default,
+            default: base,
             baseline: phase(&raw.baseline)?,
             rollout: phase(&raw.rollout)?,
             settle: phase(&raw.settle)?,

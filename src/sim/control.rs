@@ -6,7 +6,7 @@ use super::{
     events::{PodEvent, PodEventKind},
     http::{Request, Response},
     server::{Handler, handler},
-    simulator::{Phase, Shared},
+    shared::{Phase, Shared},
 };
 use serde::Serialize;
 use std::sync::Arc;

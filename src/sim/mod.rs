@@ -11,6 +11,7 @@ mod ingress;
 mod pod;
 mod rollout;
 mod server;
+mod shared;
 mod simulator;
 pub mod site;
 

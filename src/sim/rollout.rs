@@ -6,7 +6,7 @@ use super::{
     events::PodEventKind,
     pod::Pod,
     server::Server,
-    simulator::{Phase, Shared},
+    shared::{Phase, Shared},
 };
 use std::{sync::Arc, time::Duration};
 use tokio::{task::JoinSet, time::Instant};

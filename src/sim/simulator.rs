@@ -2,80 +2,17 @@
 //! exposes the progress of the rollout.
 
 use super::{
-    Mode, SimConfig, control,
+    SimConfig, control,
     events::{EventLog, PodEvent, PodEventKind},
     ingress::{Endpoints, FailedLog, FailedRequest, ingress_handler},
     pod::Pod,
     rollout,
     server::Server,
+    shared::{Phase, Progress, Shared},
 };
 use anyhow::Context;
-use serde::Serialize;
-use std::{future::Future, sync::Arc, time::SystemTime};
+use std::{sync::Arc, time::SystemTime};
 use tokio::{sync::watch, task::JoinHandle};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Phase {
-    Before,
-    Rolling,
-    Done,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Progress {
-    pub phase: Phase,
-    /// Teardown requested or under way: waits and drains end early.
-    pub stopping: bool,
-    /// Every pod, the ingress and the control API are closed.
-    pub finished: bool,
-}
-
-/// State shared by the handle, the lifecycle task and the control API.
-pub(crate) struct Shared {
-    pub mode: Mode,
-    pub failed: FailedLog,
-    pub app: Arc<super::App>,
-    pub ingress_port: u16,
-    pub log: EventLog,
-    pub endpoints: Endpoints,
-    pub progress: watch::Sender<Progress>,
-    pub trigger: watch::Sender<bool>,
-}
-
-impl Shared {
-    pub fn request_rollout(&self) {
-        if self.mode != Mode::Steady {
-            self.trigger.send_replace(true);
-        }
-    }
-
-    pub fn wait_rollout_done(&self) -> impl Future<Output = ()> + use<> {
-        let steady = self.mode == Mode::Steady;
-        self.wait_progress(move |p| steady || p.phase == Phase::Done || p.stopping)
-    }
-
-    /// Subscribes now so the returned future is `'static` (usable from handlers).
-    pub fn wait_progress<F>(&self, done: F) -> impl Future<Output = ()> + use<F>
-    where
-        F: Fn(&Progress) -> bool + Send + 'static,
-    {
-        let mut rx = self.progress.subscribe();
-        async move {
-            // The sender lives as long as `Shared`; an error means it is gone
-            // and there is nothing left to wait for.
-            let _ = rx.wait_for(|p| done(p)).await;
-        }
-    }
-
-    pub fn wait_stopping(&self) -> impl Future<Output = ()> + use<> {
-        self.wait_progress(|p| p.stopping)
-    }
-
-    pub fn halt(&self) {
-        self.progress.send_modify(|p| p.stopping = true);
-    }
-}
 
 /// Dropping the handle without `shutdown()` still stops the pods.
 struct HaltOnDrop(Arc<Shared>);

@@ -122,19 +122,21 @@ async fn a_fifo_reader_gets_the_whole_report_and_a_symlink_updates_its_target() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_that_cannot_take_the_report_fails_it_alone() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: creating a device node needs root (CI runs as root)");
-        return;
-    }
     let site = Site::start(spa_routes()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // Like /dev/full: every write fails with "no space left".
-    let full = dir.path().join("full");
-    assert!(
-        mknod(&full, libc::S_IFCHR | 0o666, libc::makedev(1, 7)),
-        "mknod"
-    );
+    // A device every write to fails with "no space left": /dev/full, or (as root, where a
+    // container has none) a node made like it.
+    let full = match std::path::Path::new("/dev/full") {
+        dev if dev.exists() => dev.to_path_buf(),
+        _ => {
+            let full = dir.path().join("full");
+            assert!(
+                mknod(&full, libc::S_IFCHR | 0o666, libc::makedev(1, 7)),
+                "no /dev/full here, and mknod needs root"
+            );
+            full
+        }
+    };
     let junit = dir.path().join("r.xml");
     let out = run(
         &site,

@@ -298,17 +298,41 @@ async fn chromium_that_does_not_start_is_inconclusive_with_reports() {
 
 #[tokio::test]
 async fn settings_that_cannot_work_are_usage_errors() {
-    for args in [
-        &["--loads", "0"][..],
-        &["--idle", "10s", "--load-timeout", "5s"],
-        &["--long-request", "10s", "--load-timeout", "5s"],
-        &["--open-tabs", "1", "--open-tabs-every", "0s"],
-        &["--load-timeout", "0s"],
-        &["--rate", "0/s"],
-        &["--duration", "0s"],
+    // Each names the rule it broke, by the flag and the scenario key that set it.
+    for (args, rule) in [
+        (
+            &["--loads", "0"][..],
+            "--loads (`[load] loads`) 0 would measure nothing",
+        ),
+        (
+            &["--idle", "10s", "--load-timeout", "5s"],
+            "--idle (`[load] idle`) 10s cannot end a load within its 5s timeout",
+        ),
+        (
+            &["--long-request", "10s", "--load-timeout", "5s"],
+            "--long-request (`[load] long_request`) 10s cannot end a long-polling load",
+        ),
+        (
+            &["--open-tabs", "1", "--open-tabs-every", "0s"],
+            "--open-tabs-every (`[open_tabs] every`) 0s: give a duration longer than zero",
+        ),
+        (
+            &["--load-timeout", "0s"],
+            "--load-timeout (`[load] load_timeout`) 0s: give a duration longer than zero",
+        ),
+        (&["--rate", "0/s"], "the rate must be above zero"),
+        (
+            &["--duration", "0s"],
+            "--duration (`[load] duration`) 0s: give a duration longer than zero",
+        ),
+        (
+            &["--workers", "2", "--rate", "1/s"],
+            "--workers (`[load] workers`) and --rate (`[load] rate`) exclude each other",
+        ),
     ] {
         let run = probe("http://127.0.0.1:8/", args).await;
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(rule), "{args:?}: {}", run.stderr);
         assert!(
             run.json.is_none(),
             "{args:?}: no report for a run that never started"

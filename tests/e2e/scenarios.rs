@@ -199,3 +199,69 @@ async fn open_rate_scenario_starts_users_on_a_clock() {
         "{loads} loads + {skipped} skipped"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_flag_is_a_key_the_flag_wins_and_the_report_says_where_each_came_from() {
+    let sim = steady().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    // Keys that had no place in a file before: `loads`, `[evidence]`.
+    std::fs::write(
+        &file,
+        "[load]\nloads = 3\nworkers = 1\nidle = \"2s\"\n[evidence]\nmax_artifacts = 0\n",
+    )
+    .unwrap();
+    let run = probe(
+        &sim.url(),
+        &["--scenario", file.to_str().unwrap(), "--idle", "300ms"],
+    )
+    .await;
+    sim.shutdown().await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["loads"], 3, "the file's loads = 3");
+    assert_eq!(report["settings"]["idle_ms"], 300, "the flag over the file");
+    let all = report["settings"]["all"].as_array().unwrap();
+    let setting = |key: &str| {
+        let s = all.iter().find(|s| s["key"] == key).unwrap();
+        (
+            s["flag"].as_str().unwrap().to_string(),
+            s["value"].as_str().map(str::to_string),
+            s["from"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(
+        setting("load.idle"),
+        ("--idle".into(), Some("300ms".into()), "flag".into())
+    );
+    assert_eq!(
+        setting("load.loads"),
+        ("--loads".into(), Some("3".into()), "file".into())
+    );
+    assert_eq!(
+        setting("load.load_timeout"),
+        (
+            "--load-timeout".into(),
+            Some("30s".into()),
+            "default".into()
+        )
+    );
+    assert_eq!(setting("version.header").2, "unset");
+
+    let check = Cmd::new(["scenario", "check", file.to_str().unwrap()])
+        .run()
+        .await;
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    for line in [
+        "    load.loads = 3\n",
+        "    evidence.max_artifacts = 0\n",
+        "    load.load_timeout = 30s (default)\n",
+        "    version.header = not set\n",
+    ] {
+        assert!(
+            check.stdout.contains(line),
+            "{line:?} in:\n{}",
+            check.stdout
+        );
+    }
+}

@@ -13,12 +13,12 @@ use std::fmt::Write;
 
 mod evidence;
 mod retention;
+mod settings;
 mod tabs;
 mod timeline;
 
 use super::Exporter;
 use super::text::{status_word, time_of};
-use crate::judge::counted_in;
 use crate::model::{FailingResource, FailureClass, Load, Outcome, Report, Status};
 
 const SLOWEST: usize = 10;
@@ -90,6 +90,7 @@ pub fn render(report: &Report) -> String {
     deploy(&mut out, report);
     versions(&mut out, report);
     slowest(&mut out, report);
+    settings::all(&mut out, report);
     footer(&mut out, report);
     out.push_str("</body>\n</html>\n");
     out
@@ -200,7 +201,7 @@ fn failures(out: &mut String, r: &Report) {
         if loads == 0 && n == 0 {
             continue;
         }
-        let counted = counted_in(&r.settings, class);
+        let counted = r.settings.counts(class);
         let _ = writeln!(
             out,
             r#"<tr class="class-row{muted}" data-class="{class}" data-loads="{loads}" data-failures="{n}" data-counted="{counted}"><td>{class}</td><td>{loads}</td><td>{n}</td><td>{why}</td></tr>"#,
@@ -248,7 +249,7 @@ fn failure_row(out: &mut String, r: &Report, phase: crate::model::Phase, f: &Fai
     let _ = writeln!(
         out,
         r#"<tr class="failure-row{muted}" data-phase="{phase}" data-class="{class}" data-url="{url}" data-count="{count}" data-first-ms="{first}" data-last-ms="{last}"><td class="num">{count}</td><td>{class}</td><td>{how}</td><td class="url">{url}</td><td>{first_t}</td><td>{last_t}</td><td>{versions}</td>{evidence}</tr>"#,
-        muted = if counted_in(&r.settings, f.class) {
+        muted = if r.settings.counts(f.class) {
             ""
         } else {
             " muted"
@@ -667,6 +668,12 @@ mod tests {
         r.settings.version_source = Some("header X-App-Version".to_string());
         r.settings.slo.max_failed_loads = Some(2);
         r.settings.fail_on_js_error = true;
+        r.settings.all = vec![crate::model::SettingValue {
+            key: "judge.expect_selector".into(),
+            flag: "--expect-selector".into(),
+            value: Some("#app > <b>".into()),
+            from: crate::model::SettingSource::File,
+        }];
         r.interrupted = true;
         r.prober.abandoned_loads = 2;
         r.prober.browser_relaunches = 1;
@@ -788,6 +795,10 @@ mod tests {
         );
         assert_eq!(html.matches("<tr class=\"failure-row").count(), MAX_ROWS);
         assert!(html.contains("… and 6 more in the JSON report"));
+        assert!(
+            html.contains(r#"<tr class="setting" data-key="judge.expect_selector" data-from="file"><td><code>judge.expect_selector</code></td><td><code>--expect-selector</code></td><td>#app &gt; &lt;b&gt;</td><td>file</td></tr>"#),
+            "every setting, escaped"
+        );
     }
 
     #[test]

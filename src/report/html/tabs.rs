@@ -15,7 +15,7 @@ pub(super) fn open_tabs(out: &mut String, r: &Report) {
         out,
         r#"<section id="open-tabs"><h2>Open tabs</h2><p>{} tabs opened at the start and kept open, a round {} after the previous one.</p>"#,
         tabs.tabs,
-        crate::defaults::shown(std::time::Duration::from_secs_f64(tabs.every_s))
+        crate::model::shown(std::time::Duration::from_secs_f64(tabs.every_s))
     );
     out.push_str("<table><thead><tr><th>phase</th><th>verdict</th><th>rounds</th><th>ok</th><th>failed</th><th>prober errors</th><th>reason</th></tr></thead><tbody>\n");
     for p in &tabs.phases {
