@@ -136,7 +136,7 @@ impl Chromium {
         let profile = tempfile::Builder::new()
             .prefix("rollprobe-profile-")
             .tempdir()
-            .context("creating a Chromium profile directory")?;
+            .map_err(no_temp_dir)?;
         let launched = cdp::launch(&opts.executable, &args(opts, profile.path()))
             .with_context(|| format!("launching {}", opts.executable.display()))?;
         let pid = launched.child.id();
@@ -303,6 +303,23 @@ fn host_resolver_rules(map: &[(String, SocketAddr)]) -> Vec<String> {
         .collect()
 }
 
+/// Checks, before anything starts, that each browser can have its fresh profile: a read-only
+/// `/tmp` would otherwise look like a Chromium that cannot start.
+pub fn check_temp_dir() -> Result<(), UsageError> {
+    tempfile::Builder::new()
+        .prefix("rollprobe-check-")
+        .tempdir()
+        .map(drop)
+        .map_err(no_temp_dir)
+}
+
+fn no_temp_dir(e: std::io::Error) -> UsageError {
+    UsageError(format!(
+        "cannot create Chromium's profile directory in {}: {e}. rollprobe needs a writable temporary directory: on Kubernetes with readOnlyRootFilesystem, mount an emptyDir at /tmp (see ci/k8s/probe-job.yaml), or set TMPDIR to a writable directory",
+        std::env::temp_dir().display()
+    ))
+}
+
 /// Hands workers the current browser, relaunching it when it died: the first worker to ask
 /// after the death relaunches it, the others wait on the lock and get the new one.
 pub struct Supervisor {
@@ -316,6 +333,10 @@ impl Supervisor {
     /// executable, missing libraries), so it is a usage error with the way out.
     pub async fn start(opts: BrowserOptions) -> Result<Supervisor> {
         let first = Chromium::launch(&opts).await.map_err(|e| {
+            // Not the browser's fault: the message already says what to do.
+            if let Some(usage) = e.downcast_ref::<UsageError>() {
+                return UsageError(usage.0.clone());
+            }
             UsageError(format!(
                 "could not start {} as Chromium ({}). Point --chromium at a Chromium or Chrome \
                  executable, or install one with `{INSTALL_HINT}`",

@@ -1,10 +1,10 @@
 //! rollprobe: tells, with evidence, whether a deployment of a single-page web app was
 //! zero-downtime for the people using it.
 //!
-//! Data flows one way: the [`plan`] ([`cli`] flags and a [`scenario`] file, [`defaults`] for
-//! the rest, [`target`] URLs checked) → workers ([`runner`], one [`probe`] per page load, in a
-//! [`browser`]) → observations ([`model`]) → the [`judge`] (failures, verdicts, the report
-//! model) → exporters ([`report`]). The judge's rules are pure functions that the probe and the
+//! Data flows one way: the [`plan`] (the [`config`] of [`cli`] flags and a [`scenario`] file,
+//! [`defaults`] for the rest, [`start`] URLs checked) → a [`run`] (its workers, one [`probe`]
+//! per page load, in a [`browser`]) → observations ([`model`]) → the [`judge`] (failures,
+//! verdicts, the report model) → exporters ([`report`]). The judge's rules are pure functions that the probe and the
 //! exporters may ask (what the page's own requests are, which classes count), never copy.
 
 pub mod browser;
@@ -14,19 +14,16 @@ pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod defaults;
-pub mod deploy;
 pub mod error;
 pub mod filter;
 pub mod judge;
 pub mod model;
 pub mod plan;
 pub mod probe;
-pub mod progress;
-pub mod ramp;
 pub mod report;
 pub mod retention;
-pub mod runner;
+pub mod run;
 pub mod scenario;
 pub mod signals;
 pub mod sim;
-pub mod target;
+pub mod start;

@@ -10,13 +10,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use futures::FutureExt;
 
-use super::Outputs;
-use super::run::{self, Driver};
 use crate::config::{self, Config, Workers};
-use crate::deploy::{DeployPlan, Deployment};
 use crate::model::{EXIT_PASS, EXIT_SITE_FAILED, Report, Status};
 use crate::plan::{Invocation, Plan};
+use crate::report::Outputs;
 use crate::report::text;
+use crate::run::{self, DeployPlan, Deployment, Driver};
 use crate::signals;
 use crate::sim::{App, Mode, SimConfig, Simulator};
 
@@ -182,7 +181,7 @@ async fn probe_rollout(
         baseline: BASELINE,
         settle: SETTLE,
     };
-    let report = run::probe_and_report(plan, Driver::Deploy(deploy), signal, !args.quiet).await;
+    let report = run::run(plan, Driver::Deploy(deploy), signal, !args.quiet).await;
     if let Ok(sim) = Arc::try_unwrap(sim) {
         sim.shutdown().await;
     }

@@ -29,7 +29,7 @@ pub struct MergeArgs {
     pub inputs: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub outputs: super::Outputs,
+    pub outputs: crate::report::Outputs,
 }
 
 pub async fn merge_reports(args: MergeArgs) -> Result<i32> {

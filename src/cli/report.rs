@@ -25,7 +25,7 @@ pub struct ReportArgs {
     pub input: PathBuf,
 
     #[command(flatten)]
-    pub outputs: super::Outputs,
+    pub outputs: crate::report::Outputs,
 }
 
 pub async fn rerender(args: ReportArgs) -> Result<i32> {

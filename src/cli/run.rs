@@ -1,24 +1,14 @@
-//! `rollprobe run`: probe a URL, print the summary, write the reports, exit with the verdict.
+//! `rollprobe run`: its arguments; the run itself is [`crate::run::run`].
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use tokio::sync::watch;
 
-use tokio::sync::oneshot;
-
-use super::Outputs;
 use crate::config::Config;
-use crate::deploy::{self, DeployPlan, Deployment};
-use crate::judge::{self, recorder::Snapshot};
-use crate::model::{Phase, Report, Retention, RunRecord};
-use crate::plan::{Invocation, Plan, Stop};
-use crate::progress::{self, Console};
-use crate::report;
-use crate::retention::{self, RetentionPlan};
-use crate::runner::{self, Control, RunOutcome};
+use crate::plan::{Invocation, Plan};
+use crate::report::Outputs;
+use crate::run::{self, Driver};
 use crate::signals;
 
 const EXAMPLES: &str = "\
@@ -78,12 +68,6 @@ pub struct RunArgs {
     pub settings: Config,
 }
 
-/// How a run is driven: a timer, a signal, or a deploy command's phases.
-pub enum Driver {
-    For(Option<Duration>),
-    Deploy(DeployPlan),
-}
-
 pub async fn probe(args: RunArgs) -> Result<i32> {
     // First of all: a signal at any later moment, even while Chromium starts, ends the run with
     // its reports instead of killing it.
@@ -97,139 +81,7 @@ pub async fn probe(args: RunArgs) -> Result<i32> {
         first_report_file: destinations.first_file(),
         save_observations: args.save_observations,
     })?;
-    let driver = match &plan.stop {
-        Stop::Deploy { argv, log } => Driver::Deploy(DeployPlan {
-            deployment: Deployment::Command {
-                argv: argv.clone(),
-                log: log.clone(),
-            },
-            baseline: plan.baseline,
-            settle: plan.settle,
-        }),
-        Stop::After(duration) => Driver::For(*duration),
-    };
-    let report = probe_and_report(plan, driver, signal, !args.quiet).await?;
+    let driver = Driver::planned(&plan);
+    let report = run::run(plan, driver, signal, !args.quiet).await?;
     Ok(destinations.finish(&report, report.verdict.exit_code))
-}
-
-/// Runs the probe with live progress, driven by `driver`, and assembles the report.
-pub async fn probe_and_report(
-    plan: Plan,
-    driver: Driver,
-    signal: watch::Receiver<bool>,
-    show_progress: bool,
-) -> Result<Report> {
-    let (cfg, save_observations) = (plan.run, plan.save_observations);
-    let settings = cfg.settings.clone();
-    let retention_signal = signal.clone();
-    let first_phase = match driver {
-        Driver::For(_) => Phase::Run,
-        Driver::Deploy(_) => Phase::Baseline,
-    };
-    let (phase_tx, phase_rx) = watch::channel(first_phase);
-    let (stop_tx, stop_rx) = watch::channel(runner::Stop::Running);
-    let (ready_tx, ready_rx) = oneshot::channel();
-    let (progress_tx, progress_rx) = watch::channel(Snapshot::default());
-    let console = Console::new(show_progress);
-    let retention_console = show_progress.then(|| console.clone());
-    let display = tokio::spawn(progress::show(
-        console.clone(),
-        progress_rx,
-        phase_rx.clone(),
-        show_progress,
-    ));
-    let control = Control {
-        phase: phase_rx,
-        stop: stop_rx,
-        ready: Some(ready_tx),
-        signal: signal.clone(),
-    };
-    let drive = async {
-        match driver {
-            Driver::For(duration) => {
-                runner::drive_for(duration, ready_rx, signal, stop_tx).await;
-                None
-            }
-            Driver::Deploy(plan) => {
-                deploy::drive(plan, ready_rx, phase_tx, stop_tx, signal, console).await
-            }
-        }
-    };
-    // The runner ends on its own (max loads) or when the driver says stop; either way the
-    // driver's record is taken if it finished, and it is dropped (stopping it) if not.
-    let label_urls = cfg.load.targets.several();
-    let run = runner::run_workers(cfg, control, progress_tx);
-    tokio::pin!(run);
-    tokio::pin!(drive);
-    let (outcome, deploy) = tokio::select! {
-        outcome = &mut run => (outcome, None),
-        deploy = &mut drive => (run.await, deploy),
-    };
-    let _ = display.await;
-    let mut outcome = outcome?;
-    outcome.facts.deploy = deploy;
-    let retention = old_assets_retained(
-        plan.retention.as_ref(),
-        &mut outcome,
-        retention_signal,
-        retention_console,
-    )
-    .await;
-    if let Some(path) = &save_observations {
-        let record = RunRecord {
-            target: settings.target.clone(),
-            label_urls,
-            settings: settings.clone(),
-            facts: outcome.facts.clone(),
-            observations: outcome.observations,
-            retention: retention.clone(),
-        };
-        report::write::atomically(path, |out| Ok(serde_json::to_writer_pretty(out, &record)?))?;
-    }
-    Ok(judge::run_report(
-        settings,
-        outcome.facts,
-        outcome.recorded,
-        retention,
-    ))
-}
-
-/// The old-asset retention check, once probing is over (the deploy command has exited and the
-/// settle phase ended), when the plan has one. Skipped when a signal cut the run short, unless
-/// a signal is how it ends (`--until-signal`); then only a further signal stops it. Bounded by
-/// its time limit.
-async fn old_assets_retained(
-    plan: Option<&RetentionPlan>,
-    outcome: &mut RunOutcome,
-    mut signal: watch::Receiver<bool>,
-    console: Option<Console>,
-) -> Option<Retention> {
-    let plan = plan?;
-    let old = std::mem::take(&mut outcome.recorded.old_assets);
-    let skip = if outcome.facts.interrupted && !plan.after_signal {
-        Some("the run was interrupted")
-    } else if plan.after_deploy && outcome.facts.deploy.is_none() {
-        Some("probing ended before the deployment did")
-    } else {
-        None
-    };
-    if let Some(why) = skip {
-        return Some(retention::not_checked(plan, &old, why));
-    }
-    if let (Some(console), false) = (console, old.assets.is_empty()) {
-        console.line(&format!(
-            "checking that the {} assets of the first loads are still served ({} requests each, at most {})",
-            old.assets.len(),
-            plan.attempts,
-            crate::model::shown(plan.time_limit)
-        ));
-    }
-    // The signal that ended the run has been seen: only the next one stops the check.
-    signal.borrow_and_update();
-    let next_signal = async move {
-        if signal.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    Some(retention::check(plan, old, next_signal).await)
 }

@@ -2,7 +2,7 @@
 //! as a whole counts as failed.
 
 use crate::filter::UrlFilter;
-use crate::model::{Failure, FailureClass, Observation, Outcome, Request, Settings};
+use crate::model::{ContentKind, Failure, FailureClass, Observation, Outcome, Request, Settings};
 
 /// What counts against the site, from the run's settings.
 #[derive(Clone, Debug, Default)]
@@ -217,7 +217,7 @@ fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<Stri
             })
         }
         FailureClass::WrongContent => {
-            let answer = if r.mime_type.as_deref().is_some_and(is_html) {
+            let answer = if r.mime_type.as_deref().is_some_and(ContentKind::is_html) {
                 "with its index.html"
             } else {
                 "with content of another kind"
@@ -272,10 +272,6 @@ fn by_extension(url: &str) -> Option<&'static str> {
     }
 }
 
-fn is_html(mime: &str) -> bool {
-    matches!(mime, "text/html" | "application/xhtml+xml")
-}
-
 /// How Chromium reports a cross-origin asset it blocked for its content (ORB).
 const BLOCKED_BY_ORB: &str = "net::ERR_BLOCKED_BY_ORB";
 
@@ -310,7 +306,7 @@ fn wrong_content(r: &Request) -> Option<(String, String)> {
         let message = format!("{kind} {url} was blocked by the browser for its content ({what})");
         return Some((message, what));
     }
-    if let (Some(status), true) = (answered, is_html(mime)) {
+    if let (Some(status), true) = (answered, ContentKind::is_html(mime)) {
         let message = format!(
             "{kind} {url} answered {status} {mime} (an HTML page, probably the SPA fallback)"
         );

@@ -14,6 +14,7 @@ pub mod classify;
 pub(crate) mod fixtures;
 pub mod merge;
 pub mod recorder;
+pub mod retained;
 pub mod retention;
 pub mod tabs;
 pub mod verdict;

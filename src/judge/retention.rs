@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::classify::{Rules, made_by_page};
-use crate::model::{Check, Kept, Observation, OldAsset, OldAssets, Phase, Retention};
+use crate::model::{Check, ContentKind, Kept, Observation, OldAsset, OldAssets, Phase, Retention};
 
 pub use crate::model::RETENTION_CHECK_NAME as CHECK_NAME;
 
@@ -54,7 +54,7 @@ impl AssetCollector {
                 && r.error.is_none()
                 && r.method == "GET"
                 && RETAINED_TYPES.contains(&r.resource_type.as_str())
-                && !r.mime_type.as_deref().is_some_and(is_html)
+                && !r.mime_type.as_deref().is_some_and(ContentKind::is_html)
                 && made_by_page(&r.url, &r.resource_type)
                 && !rules.ignore.matches(&r.url);
             if !ok {
@@ -102,12 +102,6 @@ impl AssetCollector {
             dropped: self.dropped,
         }
     }
-}
-
-fn is_html(mime: &str) -> bool {
-    let essence = mime.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("text/html")
-        || essence.eq_ignore_ascii_case("application/xhtml+xml")
 }
 
 /// The check, once the retention check ran: it passes when every asset was served. A gone or

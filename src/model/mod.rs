@@ -2,6 +2,7 @@
 //! failures judged from them, run facts, verdicts and the report. Depended on by all, depending
 //! on nothing else in the crate.
 
+mod content;
 mod load;
 mod report;
 mod retention;
@@ -10,6 +11,7 @@ mod tabs;
 mod verdict;
 mod versions;
 
+pub use content::*;
 pub use load::*;
 pub use report::*;
 pub use retention::*;

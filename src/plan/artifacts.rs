@@ -4,20 +4,16 @@
 //! `./rollprobe-artifacts/`. Made absolute once, so every report names the same files.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::config;
 use crate::defaults;
 use crate::error::UsageError;
-use crate::judge::classify::Rules;
-use crate::model::Settings;
-use crate::probe::Evidence;
+use crate::probe::EvidencePlan;
 
 pub(super) fn evidence(
     given: &config::Evidence,
     first_report_file: Option<&Path>,
-    settings: &Settings,
-) -> Result<Option<Arc<Evidence>>, UsageError> {
+) -> Result<Option<EvidencePlan>, UsageError> {
     let max = given.max_artifacts();
     if max == 0 {
         return Ok(None);
@@ -35,12 +31,11 @@ pub(super) fn evidence(
     }
     let dir = std::path::absolute(&dir)
         .map_err(|e| UsageError(format!("--artifacts {}: {e}", dir.display())))?;
-    Ok(Some(Arc::new(Evidence::new(
+    Ok(Some(EvidencePlan {
         dir,
         max,
-        defaults::MAX_EMBEDDED_SCREENSHOT,
-        Rules::of(settings),
-    ))))
+        embed_max: defaults::MAX_EMBEDDED_SCREENSHOT,
+    }))
 }
 
 /// `reports/run.xml` → `reports/run-artifacts`.

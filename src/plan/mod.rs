@@ -7,7 +7,7 @@ mod block;
 mod resolve;
 mod trust;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -19,11 +19,10 @@ use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Phase, Settings, Slo};
-use crate::probe::{LoadSettings, TabPlan};
+use crate::probe::{EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
-use crate::runner::{LoadModel, RunConfig};
 use crate::scenario::{self, Scenario};
-use crate::target::Targets;
+use crate::start::Targets;
 
 /// What one invocation asks for besides its settings: the URL, the scenario file, the deploy
 /// command, and where the first report goes (the evidence goes beside it by default).
@@ -37,6 +36,60 @@ pub struct Invocation {
     pub flags: Config,
     pub first_report_file: Option<PathBuf>,
     pub save_observations: Option<PathBuf>,
+}
+
+/// What the run needs to start its browser and users, and what their loads are judged by.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub load: LoadSettings,
+    /// What the loads are judged by.
+    pub settings: Settings,
+    pub model: LoadModel,
+    /// No new load starts once this many have started.
+    pub max_loads: Option<u64>,
+    pub browser: BrowserOptions,
+    /// How long in-flight loads may finish after an interrupt (Ctrl-C, SIGTERM).
+    pub grace: Duration,
+    pub limits: Limits,
+    /// Keep every observation for the outcome (`--save-observations`), not only the digest.
+    pub keep_observations: bool,
+    /// Users who keep the app open across the deploy.
+    pub open_tabs: Option<TabPlan>,
+    /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
+    pub evidence: Option<EvidencePlan>,
+}
+
+/// How loads are started.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadModel {
+    /// Each of `workers` users loads the page again as soon as the last load ended.
+    Closed { workers: usize },
+    /// Closed, with as many users as the machine can run (`--workers auto`, see `ramp`), at
+    /// most `ceiling`.
+    Auto { ceiling: usize },
+    /// New users arrive at `rate_per_s` whatever the site does, at most `max_in_flight` at once.
+    Open {
+        rate_per_s: f64,
+        max_in_flight: usize,
+    },
+}
+
+impl LoadModel {
+    pub fn max_in_flight(&self) -> usize {
+        match *self {
+            LoadModel::Closed { workers } => workers,
+            LoadModel::Auto { ceiling } => ceiling,
+            LoadModel::Open { max_in_flight, .. } => max_in_flight,
+        }
+    }
+
+    /// Open model: new users per second.
+    pub fn rate_per_s(&self) -> Option<f64> {
+        match *self {
+            LoadModel::Open { rate_per_s, .. } => Some(rate_per_s),
+            LoadModel::Closed { .. } | LoadModel::Auto { .. } => None,
+        }
+    }
 }
 
 /// How the run ends.
@@ -77,6 +130,7 @@ impl Plan {
         let targets = targets(inv, file)?;
         let certs = trust::resolve(&c.request)?;
         let pins = resolve::Pins::parse(c.request.resolve.as_deref().unwrap_or_default())?;
+        pins.check_ports(targets.urls())?;
         let browser = browser_options(&c, certs.trust, pins.addresses())?;
         let ignore = c.judge.ignore.clone().unwrap_or_default();
         let model = load_model(&c);
@@ -109,9 +163,7 @@ impl Plan {
             resolve: pins.described(),
             all: c.values(&inv.flags),
         };
-        let evidence =
-            artifacts::evidence(&c.evidence, inv.first_report_file.as_deref(), &settings)?;
-        let load = load_settings(&c, file, targets, version.page_expr, &ignore, evidence)?;
+        let load = load_settings(&c, file, targets, version.page_expr, &ignore)?;
         let retention = retention(&c, &stop, &load, &browser)?;
         Ok(Plan {
             run: RunConfig {
@@ -124,6 +176,7 @@ impl Plan {
                 limits: Limits::default(),
                 keep_observations: inv.save_observations.is_some(),
                 open_tabs: open_tabs(&c, file)?,
+                evidence: artifacts::evidence(&c.evidence, inv.first_report_file.as_deref())?,
             },
             stop,
             baseline: c.deploy.baseline(),
@@ -163,7 +216,6 @@ fn load_settings(
     targets: Targets,
     version_expr: Option<String>,
     ignore: &[String],
-    evidence: Option<std::sync::Arc<crate::probe::Evidence>>,
 ) -> Result<LoadSettings> {
     let (headers, cookies) = file.map(request).unwrap_or_default();
     Ok(LoadSettings {
@@ -186,7 +238,6 @@ fn load_settings(
             .flat_map(|b| b.patterns())
             .collect(),
         expect_selector: c.judge.expect_selector.clone(),
-        evidence,
     })
 }
 
@@ -249,6 +300,7 @@ fn browser_options(
     trust: browser::Trust,
     host_map: Vec<(String, std::net::SocketAddr)>,
 ) -> Result<BrowserOptions> {
+    browser::check_temp_dir()?;
     Ok(BrowserOptions {
         executable: browser::resolve_executable(c.browser.chromium.as_deref(), c.browser.kind)?,
         cdp_timeout: defaults::CDP_TIMEOUT,
@@ -295,7 +347,7 @@ fn load_model(c: &Config) -> LoadModel {
 /// A deploy command's phases, a signal, or the duration end the run.
 fn stop_rule(inv: &Invocation, c: &Config) -> Result<Stop> {
     Ok(if !inv.deploy_command.is_empty() {
-        crate::deploy::check_command(&inv.deploy_command)?;
+        check_command(&inv.deploy_command)?;
         Stop::Deploy {
             argv: inv.deploy_command.clone(),
             log: c.deploy.log.clone(),
@@ -310,7 +362,7 @@ fn stop_rule(inv: &Invocation, c: &Config) -> Result<Stop> {
 fn targets(inv: &Invocation, file: Option<&Scenario>) -> Result<Targets> {
     match (&inv.url, file) {
         (Some(text), _) => {
-            crate::target::check_url(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
+            crate::start::check_url(text).map_err(|bad| UsageError(bad.explain("URL", text)))?;
             Ok(Targets::single(text))
         }
         (None, Some(f)) if !f.targets.is_empty() => Ok(Targets::new(
@@ -404,4 +456,23 @@ fn request(file: &Scenario) -> (Pairs, Pairs) {
         headers.push(("Authorization".into(), format!("Basic {token}")));
     }
     (headers, exposed(&file.cookies))
+}
+
+/// Fails early, before any browser starts, when the command cannot be found.
+pub fn check_command(command: &[String]) -> Result<(), UsageError> {
+    let program = command
+        .first()
+        .ok_or_else(|| UsageError("the deploy command after `--` is empty".into()))?;
+    let found = if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+        })
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(UsageError(format!("deploy command not found: {program}")))
+    }
 }

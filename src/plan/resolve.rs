@@ -50,6 +50,43 @@ impl Pins {
         Ok(Pins(pins))
     }
 
+    /// An entry for a start URL's host on a port no start URL of that host uses would leave the
+    /// browser to DNS for the page itself: the site would be blamed for the prober's typo. (An
+    /// entry for another host may be for the page's API or assets.)
+    pub(super) fn check_ports(&self, start_urls: &[String]) -> Result<(), UsageError> {
+        let starts: Vec<(String, u16)> = start_urls
+            .iter()
+            .filter_map(|u| {
+                let url = url::Url::parse(u).ok()?;
+                Some((
+                    url.host_str()?.to_ascii_lowercase(),
+                    url.port_or_known_default()?,
+                ))
+            })
+            .collect();
+        for pin in &self.0 {
+            let ports: Vec<u16> = starts
+                .iter()
+                .filter(|(host, _)| *host == pin.host)
+                .map(|(_, port)| *port)
+                .collect();
+            if !ports.is_empty() && !ports.contains(&pin.port) {
+                let used: Vec<String> = ports.iter().map(u16::to_string).collect();
+                return Err(UsageError(format!(
+                    "--resolve {}:{}:…: the start URL is on port {} of {}, not {}: give --resolve {}:{}:ADDRESS",
+                    pin.host,
+                    pin.port,
+                    used.join(" and "),
+                    pin.host,
+                    pin.port,
+                    pin.host,
+                    used[0]
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Where each host's requests go: the browser's host resolver rules (see
     /// [`crate::browser`]) and reqwest's `resolve` overrides, which keep the URL's own port.
     pub(super) fn addresses(&self) -> Vec<(String, SocketAddr)> {
@@ -108,6 +145,23 @@ fn parse(entry: &str) -> Result<Pin, String> {
 #[cfg(test)]
 mod tests {
     use super::Pins;
+
+    #[test]
+    fn an_entry_must_be_on_the_start_urls_port() {
+        let pins = Pins::parse(&["staging.test:443:127.0.0.1".to_string()]).unwrap();
+        let e = pins
+            .check_ports(&["http://staging.test:8080/".to_string()])
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("the start URL is on port 8080 of staging.test, not 443"),
+            "{e}"
+        );
+        pins.check_ports(&["https://staging.test/".to_string()])
+            .unwrap();
+        pins.check_ports(&["http://other.test:8080/".to_string()])
+            .expect("another host's entry: the page's API, say");
+    }
 
     fn pins(entries: &[&str]) -> Result<Pins, String> {
         let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();

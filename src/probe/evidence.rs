@@ -18,7 +18,18 @@ use crate::cdp::Page;
 use crate::judge::classify::{Rules, judge};
 use crate::model::{FailureClass, LoadArtifacts, Observation, Outcome};
 
-/// Where evidence goes and how much of it: shared by every worker of a run.
+/// Where evidence goes and how much of it, as planned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvidencePlan {
+    /// Absolute.
+    pub dir: PathBuf,
+    /// Failed loads whose evidence is saved, at most.
+    pub max: usize,
+    /// The largest screenshot embedded in the report.
+    pub embed_max: usize,
+}
+
+/// The evidence of a run as it is taken: shared by every worker.
 #[derive(Debug)]
 pub struct Evidence {
     dir: PathBuf,
@@ -36,12 +47,14 @@ struct Taken {
 }
 
 impl Evidence {
-    /// `dir` absolute; `embed_max`: the largest screenshot embedded in the report.
-    pub fn new(dir: PathBuf, max: usize, embed_max: usize, rules: Rules) -> Evidence {
+    /// Judged by `rules`, the run's. The evidence an earlier run left in the directory goes
+    /// first, so no old screenshot sits beside a new report.
+    pub fn new(plan: EvidencePlan, rules: Rules) -> Evidence {
+        clear_earlier(&plan.dir);
         Evidence {
-            dir,
-            max,
-            embed_max,
+            dir: plan.dir,
+            max: plan.max,
+            embed_max: plan.embed_max,
             rules,
             taken: Mutex::default(),
         }
@@ -120,5 +133,65 @@ impl Evidence {
         }
         saved.error = (!errors.is_empty()).then(|| errors.join("; "));
         obs.artifacts = Some(saved);
+    }
+}
+
+/// Removes the files an earlier run saved here (`load-7-rollout.png`, `load-7-rollout.har`),
+/// and nothing else: the directory may be the user's.
+fn clear_earlier(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if is_ours(&name.to_string_lossy()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `load-<id>-<phase>.png` or `.har`, as [`Evidence::collect`] names them.
+fn is_ours(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_suffix(".png")
+        .or_else(|| name.strip_suffix(".har"))
+    else {
+        return false;
+    };
+    let Some((id, phase)) = stem.strip_prefix("load-").and_then(|r| r.split_once('-')) else {
+        return false;
+    };
+    !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && ["run", "baseline", "rollout", "settle"].contains(&phase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_runs_evidence_goes_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "load-3-rollout.png",
+            "load-3-rollout.har",
+            "load-12-run.png",
+            "notes.txt",
+            "load-x-run.png",
+            "load-3-rollout.png.bak",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        clear_earlier(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["load-3-rollout.png.bak", "load-x-run.png", "notes.txt"]
+        );
     }
 }

@@ -9,14 +9,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::browser::Chromium;
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
-use crate::model::Observation;
-use crate::target::Targets;
-pub use evidence::Evidence;
+use crate::model::{Observation, Phase};
+use crate::start::Targets;
+pub use evidence::{Evidence, EvidencePlan};
 use journey::drive;
 pub use render::check_selector;
 use session::Session;
@@ -61,20 +61,33 @@ pub struct LoadSettings {
     pub block: Vec<String>,
     /// A CSS selector that must match a visible element when the load is done.
     pub expect_selector: Option<String>,
-    /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
-    pub evidence: Option<Arc<Evidence>>,
 }
 
-/// Loads the page once as a fresh user from `users` and, when `more` loads may follow, has the
-/// next user made while this one waits out its idle window. Never fails: the prober's own faults are recorded in the
-/// observation so they can be kept apart from the site's.
+/// What a worker hands each load it makes.
+pub struct Worker<'a> {
+    pub settings: &'a LoadSettings,
+    /// Where a failed load leaves its screenshot and HAR file, when the run takes any.
+    pub evidence: Option<&'a Evidence>,
+    pub users: &'a Users,
+    /// The run's phase now: a load ends in the phase [`Phase::of_load`] gives it.
+    pub phase: &'a watch::Receiver<Phase>,
+}
+
+/// Loads the page once as a fresh user and, when `more` loads may follow, has the next user
+/// made while this one waits out its idle window. Never fails: the prober's own faults are
+/// recorded in the observation so they can be kept apart from the site's.
 pub async fn load_page(
     chromium: &Arc<Chromium>,
-    settings: &LoadSettings,
-    users: &Users,
+    worker: &Worker<'_>,
     more: bool,
     mut obs: Observation,
 ) -> Observation {
+    let Worker {
+        settings,
+        evidence,
+        users,
+        phase,
+    } = *worker;
     let t0 = Instant::now();
     let (quiet, when) = oneshot::channel();
     if more {
@@ -84,7 +97,7 @@ pub async fn load_page(
         Ok(user) => user,
         Err(e) => {
             obs.prober_error = Some(e);
-            obs.duration_ms = elapsed_ms(t0);
+            ended(&mut obs, t0, phase);
             return obs;
         }
     };
@@ -103,10 +116,10 @@ pub async fn load_page(
                 let page = session.page;
                 session.alongside(read_page(page, settings, &mut obs)).await;
             }
-            obs.duration_ms = elapsed_ms(t0);
+            ended(&mut obs, t0, phase);
             // The evidence shows the page as it was when the load ended, before it is torn
             // down; judged on the load as it stands then.
-            let artifacts = match &settings.evidence {
+            let artifacts = match evidence {
                 Some(evidence) => {
                     let mut ended = obs.clone();
                     let wires = session.tracker.clone().finish(&mut ended, settings);
@@ -123,11 +136,18 @@ pub async fn load_page(
         }
         Err(e) => {
             obs.prober_error = Some(e);
-            obs.duration_ms = elapsed_ms(t0);
+            ended(&mut obs, t0, phase);
         }
     }
     user.retire(settings.cdp_timeout);
     obs
+}
+
+/// The load is over: how long it took, and the phase it belongs to, decided here once so its
+/// evidence is named as the report names the load.
+fn ended(obs: &mut Observation, t0: Instant, phase: &watch::Receiver<Phase>) {
+    obs.duration_ms = elapsed_ms(t0);
+    obs.phase = Phase::of_load(obs.phase, *phase.borrow());
 }
 
 /// Runs a CDP call with a bound: some calls hang forever when the browser misbehaves.

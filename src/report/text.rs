@@ -49,6 +49,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     phase_lines(&mut out, report);
+    judged_line(&mut out, report);
     evidence_line(&mut out, report);
     deploy_and_versions(&mut out, report);
     retention_lines(&mut out, report);
@@ -157,7 +158,7 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
 }
 
 /// How many loads each verdict rests on: prober errors and abandoned loads say nothing.
-fn evidence_line(out: &mut String, report: &Report) {
+fn judged_line(out: &mut String, report: &Report) {
     let per_phase: Vec<String> = report
         .phases
         .iter()
@@ -172,8 +173,27 @@ fn evidence_line(out: &mut String, report: &Report) {
         .collect();
     let _ = writeln!(
         out,
-        "  evidence  the verdict rests on {} judged load(s)",
+        "  judged    the verdict rests on {} load(s)",
         per_phase.join(", ")
+    );
+}
+
+/// Where the screenshots and HAR files of failed loads went, when any were saved.
+fn evidence_line(out: &mut String, report: &Report) {
+    let saved: Vec<&str> = report
+        .loads
+        .iter()
+        .filter_map(|l| l.artifacts.as_ref())
+        .filter_map(|a| a.screenshot.as_deref().or(a.har.as_deref()))
+        .collect();
+    let Some(first) = saved.first() else { return };
+    let dir = std::path::Path::new(first)
+        .parent()
+        .map_or(String::new(), |d| format!("{}/", d.display()));
+    let _ = writeln!(
+        out,
+        "  evidence  {} failed load(s) saved in {dir} (screenshot and HAR file each)",
+        saved.len()
     );
 }
 

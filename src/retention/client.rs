@@ -7,7 +7,7 @@ use reqwest::header::{
 };
 
 use super::RetentionPlan;
-use super::verdict::Answer;
+use crate::judge::retained::Answer;
 use crate::model::OldAsset;
 
 /// A client with the run's certificate trust and `--resolve` addresses, HTTP(S)_PROXY / NO_PROXY from the environment
@@ -33,8 +33,9 @@ pub fn build(plan: &RetentionPlan) -> Result<reqwest::Client> {
         .context("building the HTTP client")
 }
 
-/// What one request got, and the version header of the backend that answered it. The body is
-/// not read: the status and type decide.
+/// What one request got, and the version header of the backend that answered it. The status
+/// and type decide; the body is read to its end all the same (and dropped as it comes), so the
+/// server logs a whole answer, not a client that hung up midway.
 pub async fn fetch(
     client: &reqwest::Client,
     plan: &RetentionPlan,
@@ -45,7 +46,7 @@ pub async fn fetch(
         Err(e) => return (Err(format!("{e:#}")), None),
     };
     match request.send().await {
-        Ok(response) => {
+        Ok(mut response) => {
             let header = |name: &str| {
                 response
                     .headers()
@@ -55,7 +56,11 @@ pub async fn fetch(
             };
             let version = plan.version_header.as_deref().and_then(header);
             let content_type = header(CONTENT_TYPE.as_str());
-            (Ok((response.status().as_u16(), content_type)), version)
+            let status = response.status().as_u16();
+            // A body cut off by the request timeout or the connection says nothing more about
+            // the asset: the head already did.
+            while let Ok(Some(_)) = response.chunk().await {}
+            (Ok((status, content_type)), version)
         }
         Err(e) => (Err(describe(&e)), None),
     }

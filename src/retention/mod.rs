@@ -3,14 +3,13 @@
 //! tell which are still served and which are gone. A tab opened before the deploy asks for
 //! exactly these when it loads a lazy route.
 //!
-//! [`verdict`] judges one answer (pure), [`client`] makes one request, [`tls`] accepts the
+//! The judge's [`crate::judge::retained`] decides what one answer means; [`client`] makes one request, [`tls`] accepts the
 //! certificates the browser accepted; [`check`] runs them all within a time bound.
 
 mod client;
 #[cfg(test)]
 mod tests;
 mod tls;
-pub mod verdict;
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
@@ -19,8 +18,8 @@ use futures::StreamExt;
 
 use crate::browser::Trust;
 use crate::clock::unix_ms;
+use crate::judge::retained::{self, Attempt};
 use crate::model::{AssetRetention, Kept, OldAsset, OldAssets, Retention};
-use verdict::Attempt;
 
 /// How the check runs and what it sends: resolved once by the plan.
 #[derive(Clone, Debug)]
@@ -101,7 +100,7 @@ pub async fn check(
                 Some((i, (answer, version))) => {
                     let t = &mut tallies[i];
                     let a = &old.assets[i];
-                    record(t, verdict::judge(&a.resource_type, a.mime_type.as_deref(), &answer), version);
+                    record(t, retained::judge(&a.resource_type, a.mime_type.as_deref(), &answer), version);
                 }
                 None => break,
             },

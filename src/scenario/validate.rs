@@ -82,7 +82,7 @@ impl Validator<'_> {
     /// The same check as a URL on the command line, the unsafe-port check included: a port
     /// Chromium refuses would otherwise become the site's downtime.
     fn http_url(&self, raw: &Spanned<String>, what: &str) -> Result<(), UsageError> {
-        crate::target::check_url(raw.get_ref())
+        crate::start::check_url(raw.get_ref())
             .map_err(|bad| self.at(raw.span(), bad.explain(what, raw.get_ref())))
     }
 

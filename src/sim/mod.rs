@@ -29,7 +29,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
-    /// No rollout at all; nothing fails.
+    /// No rollout at all; nothing fails, and the site serves until --max-lifetime.
     Steady,
     /// Each pod serves only its own build: cross-version 404s on hashed assets.
     Naive,

@@ -112,8 +112,9 @@ async fn script(shared: &Arc<Shared>, fleet: &mut Fleet, timing: &Timing) -> any
         _ = trigger.wait_for(|t| *t) => {}
     }
     if shared.mode == Mode::Steady {
-        // Same timeline as the other modes, so runs are comparable.
-        tokio::time::sleep(timing.rollout).await;
+        // Nothing rolls out: the site serves until the max lifetime (or a shutdown), so a steady
+        // simulator outlives any probe aimed at it.
+        std::future::pending::<()>().await;
     } else {
         rollout(shared, fleet, timing.rollout, timing.stall_after).await?;
     }

@@ -82,6 +82,20 @@ async fn naive_rollout_fails_only_in_the_rollout_phase() {
     for f in run.json()["failures"].as_array().unwrap() {
         assert_eq!(f["phase"], "rollout", "{f}\n{}", run.json()["deploy"]);
     }
+    // The evidence of a failed load is named after the phase the report gives it.
+    let saved: Vec<_> = run.json()["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l.get("artifacts").is_some())
+        .cloned()
+        .collect();
+    assert!(!saved.is_empty(), "failed loads leave evidence");
+    for l in saved {
+        let png = l["artifacts"]["screenshot"].as_str().unwrap();
+        let named = format!("load-{}-{}.png", l["id"], l["phase"].as_str().unwrap());
+        assert!(png.ends_with(&named), "{png} for {l}");
+    }
     assert_eq!(phase(&run, "settle")["verdict"]["status"], "pass");
     assert_eq!(run.json()["deploy"]["exit_code"], 0);
     let check = &run.json()["checks"][0];

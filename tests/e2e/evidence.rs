@@ -79,6 +79,21 @@ async fn failed_loads_leave_screenshots_and_hars_that_every_report_links() {
         "relative attachment path"
     );
     assert!(xml.contains("HAR of the load: report-artifacts/load-"));
+    // The summary says where the evidence went; the HTML report names it relative to itself.
+    assert!(
+        run.stdout.contains(&format!(
+            "  evidence  1 failed load(s) saved in {}/",
+            dir.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        std::fs::read_to_string(run.html())
+            .unwrap()
+            .contains("HAR: report-artifacts/load-"),
+        "relative HAR path in the HTML report"
+    );
 
     thumbnails_show_in_chromium(&run.html()).await;
     reports_again_keep_the_links(run.dir.path(), &saved[0]["screenshot"]).await;
@@ -150,8 +165,34 @@ async fn thumbnails_show_in_chromium(html: &Path) {
 async fn a_passing_run_writes_no_artifacts() {
     let site = Site::start(spa_routes()).await.unwrap();
     let run = probe(&site.url("/"), &["--loads", "2", "--workers", "1"]).await;
+    // An earlier run's evidence in a directory given: it goes, the user's own file stays.
+    let given = tempfile::tempdir().unwrap();
+    for name in ["load-4-rollout.png", "load-4-rollout.har", "notes.txt"] {
+        std::fs::write(given.path().join(name), b"x").unwrap();
+    }
+    let again = probe(
+        &site.url("/"),
+        &[
+            "--loads",
+            "1",
+            "--artifacts",
+            given.path().to_str().unwrap(),
+        ],
+    )
+    .await;
     site.shutdown().await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(!run.dir.path().join("report-artifacts").exists());
     check_junit(&run.dir.path().join("report.xml"), "none");
+    assert!(!run.stdout.contains("  evidence  "), "{}", run.stdout);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let left: Vec<_> = std::fs::read_dir(given.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["notes.txt"],
+        "no old screenshot beside a new passing report"
+    );
 }

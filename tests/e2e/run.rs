@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::junit::Suite;
-use crate::support::{closed_port, probe, spa_routes};
+use crate::support::{Cmd, closed_port, probe, spa_routes};
 use rollprobe::sim::{Route, Site};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,6 +357,23 @@ async fn missing_chromium_says_how_to_install_it() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn an_unwritable_temporary_directory_says_so_not_how_to_install_chromium() {
+    // As on Kubernetes with readOnlyRootFilesystem and no emptyDir at /tmp.
+    let out = Cmd::new(["run", "http://127.0.0.1:8/", "--loads", "1"])
+        .env("TMPDIR", "/proc/rollprobe-nowhere")
+        .run()
+        .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("writable temporary directory")
+            && out.stderr.contains("emptyDir at /tmp"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("apt-get"), "{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,11 +25,29 @@ const SLOWEST: usize = 10;
 /// Failure rows per phase; the JSON report has the rest.
 const MAX_ROWS: usize = 200;
 
-pub struct Html;
+/// The HTML exporter; `dir` is where the file goes (absolute; None: standard output), which the
+/// evidence's paths are written relative to, so the report and its `-artifacts/` folder can be
+/// kept or attached together anywhere.
+pub struct Html {
+    pub dir: Option<std::path::PathBuf>,
+}
 
 impl Exporter for Html {
     fn render(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
-        Ok(render(report).into_bytes())
+        let Some(dir) = &self.dir else {
+            return Ok(render(report).into_bytes());
+        };
+        let mut report = report.clone();
+        for l in &mut report.loads {
+            if let Some(a) = &mut l.artifacts {
+                for path in [&mut a.screenshot, &mut a.har].into_iter().flatten() {
+                    *path = crate::report::evidence::relative(std::path::Path::new(path), dir)
+                        .display()
+                        .to_string();
+                }
+            }
+        }
+        Ok(render(&report).into_bytes())
     }
 }
 
@@ -430,6 +448,9 @@ fn footer(out: &mut String, r: &Report) {
     let dialogs = r.dialogs();
     if !dialogs.is_empty() {
         settings.push(format!("dialogs dismissed: {}", dialogs.join(", ")));
+    }
+    if let Some(browser) = &r.prober.browser {
+        settings.push(format!("ran in {browser}"));
     }
     if r.prober.browser_relaunches > 0 {
         settings.push(format!(

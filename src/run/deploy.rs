@@ -9,11 +9,10 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
 
+use super::Stop;
+use super::progress::Console;
 use crate::clock::unix_ms;
-use crate::error::UsageError;
 use crate::model::{DeployRecord, Phase};
-use crate::progress::Console;
-use crate::runner::Stop;
 
 /// How long a deploy command gets to exit after we pass it SIGTERM.
 const TERM_GRACE: Duration = Duration::from_secs(10);
@@ -36,25 +35,6 @@ pub enum Deployment {
         description: String,
         rollout: futures::future::BoxFuture<'static, ()>,
     },
-}
-
-/// Fails early, before any browser starts, when the command cannot be found.
-pub fn check_command(command: &[String]) -> Result<(), UsageError> {
-    let program = command
-        .first()
-        .ok_or_else(|| UsageError("the deploy command after `--` is empty".into()))?;
-    let found = if program.contains('/') {
-        Path::new(program).is_file()
-    } else {
-        std::env::var_os("PATH").is_some_and(|paths| {
-            std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-        })
-    };
-    if found {
-        Ok(())
-    } else {
-        Err(UsageError(format!("deploy command not found: {program}")))
-    }
 }
 
 /// Drives the phases. Returns the command's record, or None when the run was interrupted before

@@ -1,5 +1,7 @@
-//! The verdict on one answer to a retention request: served, gone, or neither. Pure, so every
-//! case is tested without a server.
+//! The verdict on one answer to a retention request: served, gone, or neither. The retention
+//! check asks; the judge decides. Pure, so every case is tested without a server.
+
+use crate::model::{ContentKind, essence};
 
 /// What came back for one request: the status and `Content-Type`, or why there was no answer.
 pub type Answer = Result<(u16, Option<String>), String>;
@@ -33,21 +35,26 @@ pub fn judge(resource_type: &str, expected_mime: Option<&str>, answer: &Answer) 
         // Nothing to compare: browsers sniff an untyped image, font or classic script.
         return Attempt::Served;
     };
-    let got = family(essence(content_type));
-    let expected = expected_mime.map(|m| family(essence(m)));
-    if got == "html" && expected != Some("html") {
+    let got = ContentKind::of_mime(content_type);
+    let expected = expected_mime.map(ContentKind::of_mime);
+    if got == ContentKind::Html && expected != Some(ContentKind::Html) {
         return Attempt::Gone(format!(
             "{status} {} (SPA fallback page)",
             essence(content_type)
         ));
     }
     let of_kind = match resource_type {
-        "Script" => got == "js",
-        "Stylesheet" => got == "css",
+        "Script" => got == ContentKind::Script,
+        "Stylesheet" => got == ContentKind::Stylesheet,
         // Fonts and images come under many types (octet-stream, content negotiation).
         _ => true,
     };
-    if of_kind || expected == Some(got) {
+    // Of the kind the first phase got: the same family, or the very same type.
+    let as_before = expected_mime.is_some_and(|m| {
+        expected == Some(got)
+            && (got != ContentKind::Other || essence(m).eq_ignore_ascii_case(essence(content_type)))
+    });
+    if of_kind || as_before {
         Attempt::Served
     } else {
         Attempt::Gone(format!(
@@ -55,43 +62,6 @@ pub fn judge(resource_type: &str, expected_mime: Option<&str>, answer: &Answer) 
             essence(content_type),
             expected_mime.map_or("another type", essence)
         ))
-    }
-}
-
-/// `text/javascript; charset=utf-8` → `text/javascript`, lower-cased.
-fn essence(mime: &str) -> &str {
-    mime.split(';').next().unwrap_or("").trim()
-}
-
-/// Types that mean the same to a browser, as one word.
-fn family(essence: &str) -> &str {
-    let e = essence.to_ascii_lowercase();
-    const JS: [&str; 8] = [
-        "text/javascript",
-        "application/javascript",
-        "application/x-javascript",
-        "text/ecmascript",
-        "application/ecmascript",
-        "application/x-ecmascript",
-        "text/x-javascript",
-        "text/jscript",
-    ];
-    if JS.contains(&e.as_str()) {
-        "js"
-    } else if e == "text/css" {
-        "css"
-    } else if e == "text/html" || e == "application/xhtml+xml" {
-        "html"
-    } else if e.starts_with("image/") {
-        "image"
-    } else if e.starts_with("font/")
-        || e.starts_with("application/font-")
-        || e.starts_with("application/x-font-")
-        || e == "application/vnd.ms-fontobject"
-    {
-        "font"
-    } else {
-        essence
     }
 }
 
