@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod defaults;
+pub mod demo;
 pub mod error;
 pub mod filter;
 pub mod judge;

@@ -1,7 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. Each subcommand lives in its own
-//! file; the library does the work.
+//! file (`demo` and `simulate` with their modules, [`crate::demo`] and [`crate::sim`]); the
+//! library does the work.
 
-mod demo;
 mod merge;
 mod report;
 mod run;
@@ -42,7 +42,7 @@ pub enum Command {
     /// Probe a URL with a pool of fresh browser users and report every failed load.
     Run(Box<RunArgs>),
     /// See it work: probe a naive rollout, the same behind an SPA fallback, and a fixed one on the built-in simulator.
-    Demo(demo::DemoArgs),
+    Demo(crate::demo::DemoArgs),
     /// Serve a local rolling deployment (v1 -> v2) that fails the way real ones do.
     Simulate(crate::sim::SimulateArgs),
     /// Render the reports of a saved JSON report again: JUnit, HTML, the text summary.
@@ -67,7 +67,7 @@ impl Cli {
 pub async fn dispatch(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::probe(*args).await,
-        Command::Demo(args) => demo::demo(args).await,
+        Command::Demo(args) => crate::demo::demo(args).await,
         Command::Simulate(args) => crate::sim::run_cli(args).await.map(|()| 0),
         Command::Report(args) => report::rerender(args).await,
         Command::Merge(args) => merge::merge_reports(args).await,

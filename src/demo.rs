@@ -1,6 +1,7 @@
 //! `rollprobe demo`: the product in one command, without a cluster. Probes a naive rollout, the
 //! same rollout behind an SPA fallback, and a fixed one on the embedded simulator and shows the
-//! three verdicts side by side.
+//! three verdicts side by side: the simulator, one [`crate::run::run`] per rollout, the reports
+//! of each in their own folder.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
