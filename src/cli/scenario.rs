@@ -43,7 +43,7 @@ pub fn check_or_print(args: ScenarioArgs) -> Result<i32> {
             // Every file is checked, so one run lists every broken file.
             let mut code = 0;
             for file in &files {
-                match scenario::load(file) {
+                match scenario::load(file).and_then(|s| s.check_alone().map(|()| s)) {
                     Ok(s) => print!("{}", s.summary()),
                     Err(e) => {
                         eprintln!("rollprobe: error: {e}");

@@ -100,7 +100,8 @@ settings! {
     /// What counts against the site (`[judge]`).
     #[command(next_help_heading = "Judge")]
     pub struct Judge in "judge" {
-        /// Do not judge (or wait for) URLs containing this text, or matching this glob; repeatable
+        /// Do not judge (or wait for) URLs containing this text, or matching this glob;
+        /// repeatable (given here, it replaces the file's list)
         #[arg(long, value_name = "PATTERN")]
         ignore: Vec<String>,
         /// Count uncaught JS exceptions and console errors as failed loads (always recorded)
@@ -232,12 +233,12 @@ settings! {
     /// Which browser runs the users (`[browser]`).
     #[command(next_help_heading = "Browser")]
     pub struct Browser in "browser" {
-        /// Chromium or Chrome executable [default: the headless shell or Chromium where Debian
-        /// and others install them]
+        /// Chromium or Chrome executable (the CHROMIUM variable counts as this flag) [default:
+        /// the headless shell or Chromium where Debian and others install them]
         #[arg(long, env = "CHROMIUM", value_name = "PATH")]
         chromium: PathBuf,
-        /// Which Chromium build: the headless shell (the default when installed: a fraction of
-        /// full Chromium's CPU per fresh user), or full Chromium
+        /// Which Chromium build: `shell`, the headless shell (the default when installed: a
+        /// fraction of full Chromium's CPU per fresh user), or `full` Chromium
         #[arg(long = "browser", value_name = "KIND")]
         kind: BrowserKind,
     }
@@ -287,25 +288,45 @@ pub struct Config {
 }
 
 impl Config {
-    /// The flags (`self`) over the file. Settings that exclude each other are taken from one
-    /// side as a set: `--rate` replaces the file's `workers`, `--version-js` its `meta`,
-    /// `--trust-cert` its `insecure`, so a flag never collides with what the file said.
+    /// The flags (`self`) over the file. Settings that exclude each other go as a group: a
+    /// flag of one side drops what the file said on the other (`--rate` drops the file's
+    /// `workers`, `--workers 2` its `rate` and `max_workers`, `--duration` its `until_signal`,
+    /// `--insecure` its `trust_cert`, `--version-js` its `meta`), so a flag never collides with
+    /// the file, and the merged settings meet the same rules as the flags alone.
     pub fn over(self, mut file: Config) -> Config {
-        if self.load.workers.is_some() || self.load.rate.is_some() {
-            (file.load.workers, file.load.rate) = (None, None);
+        let (l, f) = (&self.load, &mut file.load);
+        if l.rate.is_some() {
+            (f.workers, f.workers_ceiling) = (None, None);
+        }
+        if let Some(workers) = l.workers {
+            (f.rate, f.max_workers) = (None, None);
+            if workers != Workers::Auto {
+                f.workers_ceiling = None;
+            }
+        }
+        if l.duration.is_some() {
+            f.until_signal = None;
+        }
+        if l.until_signal == Some(true) {
+            f.duration = None;
         }
         if self.version.meta.is_some() || self.version.js.is_some() {
             (file.version.meta, file.version.js) = (None, None);
         }
-        if !self.request.trust_cert.as_ref().is_none_or(Vec::is_empty) {
+        if self.request.insecure == Some(true) {
+            file.request.trust_cert = None;
+        }
+        if self
+            .request
+            .trust_cert
+            .as_ref()
+            .is_some_and(|c| !c.is_empty())
+        {
             file.request.insecure = None;
         }
-        if self.load.until_signal == Some(true) {
-            file.load.duration = None;
-        }
         Config {
-            target: self.target.or(file.target),
-            step: value::Over::over(self.step, file.step),
+            target: file.target,
+            step: file.step,
             load: self.load.over(file.load),
             deploy: self.deploy.over(file.deploy),
             judge: self.judge.over(file.judge),
@@ -342,7 +363,11 @@ impl Config {
         self.entries()
             .into_iter()
             .zip(flags.entries())
-            .map(|(e, flag)| {
+            .map(|(mut e, flag)| {
+                if e.id == "long_request" {
+                    // Its default gives way to a short load timeout: show what applied.
+                    e.default = Some(value::Setting::show(&self.long_request()));
+                }
                 let (value, from) = match (e.given, e.default) {
                     (Some(v), _) if flag.given.is_some() => (Some(v), SettingSource::Flag),
                     (Some(v), _) => (Some(v), SettingSource::File),

@@ -102,6 +102,9 @@ pub struct RawStep {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
-    pub min_success_percent: Option<Spanned<f64>>,
-    pub max_failed_loads: Option<Spanned<i64>>,
+    // Read as `[slo]`'s own keys are: `99.5`, `"99.5%"`, `3`.
+    #[serde(default, deserialize_with = "super::value::from_toml")]
+    pub min_success_percent: Option<super::Percent>,
+    #[serde(default, deserialize_with = "super::value::from_toml")]
+    pub max_failed_loads: Option<u64>,
 }

@@ -39,11 +39,12 @@ macro_rules! settings {
         }
 
         impl $name {
-            /// These settings over `under`'s: what `self` says wins.
+            /// These settings over `under`'s: what `self` says wins. The file-only parts are
+            /// `under`'s (the file's): no flag sets them.
             pub fn over(self, under: $name) -> $name {
                 $name {
                     $( $field: self.$field.or(under.$field), )*
-                    $($( $xfield: $crate::config::value::Over::over(self.$xfield, under.$xfield), )*)?
+                    $($( $xfield: under.$xfield, )*)?
                 }
             }
 

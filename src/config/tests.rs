@@ -82,6 +82,34 @@ fn flags_override_the_file_and_exclusive_settings_go_as_a_set() {
     let c = flags(&[]).over(f);
     assert_eq!(c.load.workers(), Workers::Count(4));
     assert_eq!(c.load.load_timeout(), defaults::LOAD_TIMEOUT, "the default");
+
+    // Each side of an exclusive group drops the file's other side, both ways.
+    for (given, text) in [
+        (
+            &["--workers", "2"][..],
+            "[load]\nrate = \"2/s\"\nmax_workers = 3\n",
+        ),
+        (
+            &["--rate", "2/s"],
+            "[load]\nworkers = \"auto\"\nworkers_ceiling = 6\n",
+        ),
+        (
+            &["--workers", "3"],
+            "[load]\nworkers = \"auto\"\nworkers_ceiling = 6\n",
+        ),
+        (&["--duration", "1m"], "[load]\nuntil_signal = true\n"),
+        (&["--until-signal"], "[load]\nduration = \"1m\"\n"),
+        (&["--insecure"], "[request]\ntrust_cert = [\"a.pem\"]\n"),
+        (&["--trust-cert", "a.pem"], "[request]\ninsecure = true\n"),
+        (&["--version-meta", "v"], "[version]\njs = \"window.V\"\n"),
+    ] {
+        let merged = flags(given).over(file(text));
+        assert!(merged.check().is_ok(), "{given:?} over {text:?}");
+    }
+    // A flag settles what the file alone cannot: the rules apply to the merged settings.
+    let f = file("[load]\nidle = \"40s\"\n");
+    assert!(f.clone().check().is_err());
+    flags(&["--load-timeout", "60s"]).over(f).check().unwrap();
 }
 
 #[test]
@@ -104,6 +132,16 @@ fn values_say_where_each_came_from() {
     assert_eq!(find("load.load_timeout").value.as_deref(), Some("30s"));
     assert_eq!(find("load.load_timeout").from, SettingSource::Default);
     assert_eq!(find("load.rate").from, SettingSource::Unset);
+    let short = flags(&["--load-timeout", "4s"]);
+    let long_request = short
+        .values(&short)
+        .into_iter()
+        .find(|v| v.key == "load.long_request");
+    assert_eq!(
+        long_request.unwrap().value.as_deref(),
+        Some("2s"),
+        "the default that applied: half a short load timeout"
+    );
     assert_eq!(find("slo.min_success_percent").flag, "--slo");
     assert_eq!(values.len(), Config::default().entries().len());
 }

@@ -42,6 +42,9 @@ impl<T: Value> Setting for Vec<T> {
         }
     }
     fn show(&self) -> String {
+        if self.is_empty() {
+            return "none".to_string();
+        }
         self.iter().map(Value::show).collect::<Vec<_>>().join(", ")
     }
 }
@@ -73,30 +76,6 @@ pub fn from_toml<'de, D: Deserializer<'de>, S: Setting>(d: D) -> Result<Option<S
         .map_err(serde::de::Error::custom)
 }
 
-/// How a file-only part (the scenario's tables of steps, secrets, per-phase SLOs) under a
-/// flag-settable one merges: the file's, as no flag sets it.
-pub trait Over {
-    fn over(self, under: Self) -> Self;
-}
-
-impl<T> Over for Vec<T> {
-    fn over(self, under: Vec<T>) -> Vec<T> {
-        if self.is_empty() { under } else { self }
-    }
-}
-
-impl<T> Over for Option<T> {
-    fn over(self, under: Option<T>) -> Option<T> {
-        self.or(under)
-    }
-}
-
-impl<K: Ord, V> Over for std::collections::BTreeMap<K, V> {
-    fn over(self, under: Self) -> Self {
-        if self.is_empty() { under } else { self }
-    }
-}
-
 impl Value for Duration {
     fn parse(text: &str) -> Result<Duration, String> {
         crate::clock::parse_duration(text)
@@ -106,11 +85,11 @@ impl Value for Duration {
     }
 }
 
-macro_rules! by_from_str {
+macro_rules! whole_number {
     ($($t:ty),*) => {$(
         impl Value for $t {
             fn parse(text: &str) -> Result<$t, String> {
-                text.trim().parse().map_err(|_| format!("{text:?} is not a {}", stringify!($t)))
+                text.trim().parse().map_err(|_| format!("{text:?} is not a whole number of 0 or more"))
             }
             fn show(&self) -> String {
                 self.to_string()
@@ -119,7 +98,7 @@ macro_rules! by_from_str {
     )*};
 }
 
-by_from_str!(u64, usize, f64);
+whole_number!(u64, usize);
 
 impl Value for bool {
     fn parse(text: &str) -> Result<bool, String> {
@@ -204,7 +183,7 @@ pub enum Workers {
 
 impl Value for Workers {
     fn parse(text: &str) -> Result<Workers, String> {
-        if text == "auto" {
+        if text.trim().eq_ignore_ascii_case("auto") {
             return Ok(Workers::Auto);
         }
         Users::parse(text)

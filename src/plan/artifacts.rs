@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config;
+use crate::config::{self, Config};
 use crate::defaults;
 use crate::error::UsageError;
 use crate::probe::EvidencePlan;
@@ -25,12 +25,18 @@ pub(super) fn evidence(
     };
     if dir.is_file() {
         return Err(UsageError(format!(
-            "--artifacts {}: a file is there; give a directory",
+            "{} {}: a file is there; give a directory",
+            Config::name("artifacts"),
             dir.display()
         )));
     }
-    let dir = std::path::absolute(&dir)
-        .map_err(|e| UsageError(format!("--artifacts {}: {e}", dir.display())))?;
+    let dir = std::path::absolute(&dir).map_err(|e| {
+        UsageError(format!(
+            "{} {}: {e}",
+            Config::name("artifacts"),
+            dir.display()
+        ))
+    })?;
     Ok(Some(EvidencePlan {
         dir,
         max,

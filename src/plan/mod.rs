@@ -1,6 +1,6 @@
 //! One resolved plan for a run: the flags' settings over the scenario file's, merged once
 //! ([`crate::config`]), defaults applied once. Every part of the run reads its part of the
-//! plan: the workers `run`, the judge `settings`, the driver `stop`.
+//! plan: the workers `run`, the judge `settings`, the driver `ending`.
 
 mod artifacts;
 mod block;
@@ -94,7 +94,7 @@ impl LoadModel {
 
 /// How the run ends.
 #[derive(Clone, Debug)]
-pub enum Stop {
+pub enum Ending {
     /// After this long, or on a signal only (`--until-signal`).
     After(Option<Duration>),
     /// Around a deploy command: baseline, the command, settle.
@@ -108,7 +108,7 @@ pub struct Plan {
     /// What the workers and the browser need, and what the loads are judged by (`settings`,
     /// which the report shows).
     pub run: RunConfig,
-    pub stop: Stop,
+    pub ending: Ending,
     pub baseline: Duration,
     pub settle: Duration,
     /// The old-asset retention check after probing, when it runs.
@@ -134,7 +134,7 @@ impl Plan {
         let browser = browser_options(&c, certs.trust, pins.addresses())?;
         let ignore = c.judge.ignore.clone().unwrap_or_default();
         let model = load_model(&c);
-        let stop = stop_rule(inv, &c)?;
+        let ending = ending(inv, &c)?;
         let version = versions(&c);
         let (slo, slo_by_phase) = slos(&c, &inv.flags, file);
         let settings = Settings {
@@ -143,7 +143,7 @@ impl Plan {
             workers: model.max_in_flight(),
             workers_auto: matches!(model, LoadModel::Auto { .. }),
             rate_per_s: model.rate_per_s(),
-            duration_s: matches!(stop, Stop::After(Some(_)))
+            duration_s: matches!(ending, Ending::After(Some(_)))
                 .then_some(c.load.duration().as_secs_f64()),
             max_loads: c.load.loads,
             idle_ms: c.load.idle().as_millis() as u64,
@@ -164,7 +164,7 @@ impl Plan {
             all: c.values(&inv.flags),
         };
         let load = load_settings(&c, file, targets, version.page_expr, &ignore)?;
-        let retention = retention(&c, &stop, &load, &browser)?;
+        let retention = retention(&c, &ending, &load, &browser)?;
         Ok(Plan {
             run: RunConfig {
                 load,
@@ -175,10 +175,10 @@ impl Plan {
                 grace: defaults::GRACE.min(c.load.load_timeout()),
                 limits: Limits::default(),
                 keep_observations: inv.save_observations.is_some(),
-                open_tabs: open_tabs(&c, file)?,
+                open_tabs: open_tabs(&c, file),
                 evidence: artifacts::evidence(&c.evidence, inv.first_report_file.as_deref())?,
             },
-            stop,
+            ending,
             baseline: c.deploy.baseline(),
             settle: c.deploy.settle(),
             retention,
@@ -198,7 +198,7 @@ impl Plan {
                 defaults::RETENTION_REQUIRED,
                 &self.run.load,
                 &self.run.browser,
-                &self.stop,
+                &self.ending,
             )
         });
         self.retention = Some(RetentionPlan {
@@ -244,18 +244,20 @@ fn load_settings(
 /// The retention check, when it runs (around a deploy command, or asked for).
 fn retention(
     c: &Config,
-    stop: &Stop,
+    ending: &Ending,
     load: &LoadSettings,
     browser: &BrowserOptions,
 ) -> Result<Option<RetentionPlan>> {
-    let wanted = c.retention.check() || matches!(stop, Stop::Deploy { .. });
+    let wanted = c.retention.check() || matches!(ending, Ending::Deploy { .. });
     if !wanted && c.retention.required.is_some() {
-        return Err(UsageError(
-            "--retention-required says what a retention check's gone assets mean, and none runs: add --check-retention, or wrap a deploy command after `--`".into(),
-        )
+        return Err(UsageError(format!(
+            "{} says what a retention check's gone assets mean, and none runs: add {}, or wrap a deploy command after `--`",
+            Config::name("required"),
+            Config::name("check")
+        ))
         .into());
     }
-    Ok(wanted.then(|| retention_plan(c.retention.required(), load, browser, stop)))
+    Ok(wanted.then(|| retention_plan(c.retention.required(), load, browser, ending)))
 }
 
 /// The retention check sends what the browser sent, trusts what it trusted and goes where
@@ -264,7 +266,7 @@ fn retention_plan(
     required: bool,
     load: &LoadSettings,
     browser: &BrowserOptions,
-    stop: &Stop,
+    ending: &Ending,
 ) -> RetentionPlan {
     RetentionPlan {
         required,
@@ -278,8 +280,8 @@ fn retention_plan(
         trust: browser.trust.clone(),
         host_map: browser.host_map.clone(),
         version_header: load.version_header.clone(),
-        after_signal: matches!(stop, Stop::After(None)),
-        after_deploy: matches!(stop, Stop::Deploy { .. }),
+        after_signal: matches!(ending, Ending::After(None)),
+        after_deploy: matches!(ending, Ending::Deploy { .. }),
     }
 }
 
@@ -310,24 +312,14 @@ fn browser_options(
 }
 
 /// The open tabs: how many and how often from the settings, their rounds from the file.
-fn open_tabs(c: &Config, file: Option<&Scenario>) -> Result<Option<TabPlan>> {
+fn open_tabs(c: &Config, file: Option<&Scenario>) -> Option<TabPlan> {
     let steps = file.map(|f| f.open_tab_steps.clone()).unwrap_or_default();
-    // A tab that navigates is a fresh load of the new version, not a user still on the old one.
-    if steps
-        .iter()
-        .any(|s| matches!(s, scenario::Step::Goto { .. }))
-    {
-        return Err(UsageError(
-            "[[open_tabs.step]] cannot goto: an open tab stays on the page it opened (click to a route instead)".into(),
-        )
-        .into());
-    }
     let count = c.open_tabs.count();
-    Ok((count > 0).then_some(TabPlan {
+    (count > 0).then_some(TabPlan {
         count,
         every: c.open_tabs.every(),
         steps,
-    }))
+    })
 }
 
 /// Closed (workers loop, a fixed count or a ramp) or open (users arrive on a clock).
@@ -345,17 +337,17 @@ fn load_model(c: &Config) -> LoadModel {
 }
 
 /// A deploy command's phases, a signal, or the duration end the run.
-fn stop_rule(inv: &Invocation, c: &Config) -> Result<Stop> {
+fn ending(inv: &Invocation, c: &Config) -> Result<Ending> {
     Ok(if !inv.deploy_command.is_empty() {
         check_command(&inv.deploy_command)?;
-        Stop::Deploy {
+        Ending::Deploy {
             argv: inv.deploy_command.clone(),
             log: c.deploy.log.clone(),
         }
     } else if c.load.until_signal() {
-        Stop::After(None)
+        Ending::After(None)
     } else {
-        Stop::After(Some(c.load.duration()))
+        Ending::After(Some(c.load.duration()))
     })
 }
 

@@ -7,6 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::config::Config;
 use crate::error::UsageError;
 
 /// One `--resolve` entry.
@@ -28,20 +29,27 @@ impl Pins {
         for entry in entries {
             let pin = parse(entry).map_err(|why| {
                 UsageError(format!(
-                    "--resolve {entry}: {why}; give HOST:PORT:ADDRESS, e.g. staging.example.com:443:10.0.0.5"
+                    "{} {entry}: {why}; give HOST:PORT:ADDRESS, e.g. staging.example.com:443:10.0.0.5",
+                    Config::name("resolve")
                 ))
             })?;
             if let Some(other) = pins.iter().find(|p| p.host == pin.host) {
                 if other.port == pin.port {
                     return Err(UsageError(format!(
-                        "--resolve {entry}: {}:{} is already resolved to {}",
-                        pin.host, pin.port, other.address
+                        "{} {entry}: {}:{} is already resolved to {}",
+                        Config::name("resolve"),
+                        pin.host,
+                        pin.port,
+                        other.address
                     )));
                 }
                 if other.address != pin.address {
                     return Err(UsageError(format!(
-                        "--resolve {entry}: {} is already resolved to {} (on port {}); the retention check maps a host name on every port, so give one address per host",
-                        pin.host, other.address, other.port
+                        "{} {entry}: {} is already resolved to {} (on port {}); the retention check maps a host name on every port, so give one address per host",
+                        Config::name("resolve"),
+                        pin.host,
+                        other.address,
+                        other.port
                     )));
                 }
             }
@@ -73,7 +81,8 @@ impl Pins {
             if !ports.is_empty() && !ports.contains(&pin.port) {
                 let used: Vec<String> = ports.iter().map(u16::to_string).collect();
                 return Err(UsageError(format!(
-                    "--resolve {}:{}:…: the start URL is on port {} of {}, not {}: give --resolve {}:{}:ADDRESS",
+                    "{} {}:{}:…: the start URL is on port {} of {}, not {}: give {}:{}:ADDRESS",
+                    Config::name("resolve"),
                     pin.host,
                     pin.port,
                     used.join(" and "),

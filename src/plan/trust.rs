@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::pem::Pem;
 
 use crate::browser::Trust;
-use crate::config::Request;
+use crate::config::{Config, Request};
 use crate::error::UsageError;
 use crate::model::Certificates;
 
@@ -24,8 +24,8 @@ pub(super) struct CertPlan {
     pub(super) trusted: Vec<String>,
 }
 
-/// Flags override the file: `--trust-cert` narrows a file's `insecure = true` to the given
-/// certificates (clap keeps `--insecure` and `--trust-cert` apart).
+/// From the merged settings, where `insecure` and `trust_cert` exclude each other (a flag of
+/// one drops the file's other: `--trust-cert` narrows a file's `insecure = true`).
 pub(super) fn resolve(request: &Request) -> Result<CertPlan, UsageError> {
     if request.insecure() {
         return Ok(CertPlan {
@@ -86,15 +86,17 @@ impl TrustedCert {
 fn read(path: &Path) -> Result<Vec<TrustedCert>, UsageError> {
     let bytes = std::fs::read(path).map_err(|e| {
         UsageError(format!(
-            "--trust-cert {}: cannot read it: {e}",
+            "{} {}: cannot read it: {e}",
+            Config::name("trust_cert"),
             path.display()
         ))
     })?;
     let not_a_cert = |why: String| {
         UsageError(format!(
-            "--trust-cert {}: {why}. Give a PEM certificate file (-----BEGIN CERTIFICATE-----), \
+            "{} {}: {why}. Give a PEM certificate file (-----BEGIN CERTIFICATE-----), \
              e.g. the server's certificate as `openssl s_client -connect HOST:443 </dev/null | \
              openssl x509 > cert.pem` writes it",
+            Config::name("trust_cert"),
             path.display()
         ))
     };
@@ -120,9 +122,10 @@ fn read(path: &Path) -> Result<Vec<TrustedCert>, UsageError> {
     }
     if certs.is_empty() && x509_parser::parse_x509_certificate(&bytes).is_ok() {
         return Err(UsageError(format!(
-            "--trust-cert {0}: a DER certificate, not PEM: convert it with `openssl x509 -inform \
+            "{1} {0}: a DER certificate, not PEM: convert it with `openssl x509 -inform \
              der -in {0} -out {0}.pem` and give the .pem",
-            path.display()
+            path.display(),
+            Config::name("trust_cert")
         )));
     }
     if certs.is_empty() {
@@ -134,7 +137,6 @@ fn read(path: &Path) -> Result<Vec<TrustedCert>, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -199,7 +201,7 @@ mod tests {
         let e = read(&text).unwrap_err().0;
         assert!(
             e.starts_with(&format!(
-                "--trust-cert {}: no PEM certificate",
+                "--trust-cert (`[request] trust_cert`) {}: no PEM certificate",
                 text.display()
             )) && e.contains("BEGIN CERTIFICATE"),
             "{e}"

@@ -119,7 +119,7 @@ async fn interrupted_during(period: Duration, signal: &mut watch::Receiver<bool>
 }
 
 /// Runs the command to its end; on a stop signal passes SIGTERM on and waits a little.
-/// Returns its exit code (None when killed by a signal) and whether we were interrupted.
+/// Returns its exit code (None when killed by a signal).
 async fn run_command(
     argv: &[String],
     log: Option<&Path>,

@@ -20,8 +20,8 @@ pub enum Driver {
 impl Driver {
     /// The driver the plan asks for: its deploy command's phases, or a timer.
     pub fn planned(plan: &Plan) -> Driver {
-        match &plan.stop {
-            plan::Stop::Deploy { argv, log } => Driver::Deploy(DeployPlan {
+        match &plan.ending {
+            plan::Ending::Deploy { argv, log } => Driver::Deploy(DeployPlan {
                 deployment: Deployment::Command {
                     argv: argv.clone(),
                     log: log.clone(),
@@ -29,7 +29,7 @@ impl Driver {
                 baseline: plan.baseline,
                 settle: plan.settle,
             }),
-            plan::Stop::After(duration) => Driver::For(*duration),
+            plan::Ending::After(duration) => Driver::For(*duration),
         }
     }
 }

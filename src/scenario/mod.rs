@@ -113,7 +113,7 @@ pub struct PhaseSlos {
 }
 
 impl PhaseSlos {
-    /// The SLO the file sets for a phase, if any; `None` leaves it to the command line.
+    /// The SLO the file sets for a phase, if any; `None`: the run's SLO applies.
     pub fn for_phase(&self, phase: Phase) -> Option<Slo> {
         let own = match phase {
             Phase::Run => None,
@@ -154,7 +154,13 @@ fn validate(
             .map(|s| validator.step(s))
             .collect::<Result<Vec<_>, _>>()
     };
-    let scenario = Scenario {
+    let open_tab_steps = settings
+        .open_tabs
+        .step
+        .iter()
+        .map(|s| validator.open_tab_step(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Scenario {
         path: path.to_path_buf(),
         targets: validator.targets(settings.target.as_ref())?,
         headers,
@@ -168,14 +174,20 @@ fn validate(
             .map(|c| validator.count(c))
             .transpose()?,
         slo: validator.slos(&settings.slo)?,
-        open_tab_steps: steps(&settings.open_tabs.step)?,
+        open_tab_steps,
         settings,
-    };
-    scenario
-        .settings
-        .check()
-        .map_err(|e| UsageError(format!("{}: {}", path.display(), e.0)))?;
-    Ok(scenario)
+    })
+}
+
+impl Scenario {
+    /// The file's settings checked on their own, as `scenario check` does. A run checks them
+    /// once merged with the flags instead: a flag may settle what the file alone cannot
+    /// (`idle = "40s"` with `--load-timeout 60s`).
+    pub fn check_alone(&self) -> Result<(), UsageError> {
+        self.settings
+            .check()
+            .map_err(|e| UsageError(format!("{}: {}", self.path.display(), e.0)))
+    }
 }
 
 #[cfg(test)]
@@ -204,7 +216,10 @@ mod tests {
     }
 
     fn error(text: &str) -> String {
-        parse_text(text).expect_err("should be rejected").0
+        parse_text(text)
+            .and_then(|s| s.check_alone())
+            .expect_err("should be rejected")
+            .0
     }
 
     #[test]
@@ -411,6 +426,15 @@ mod tests {
     }
 
     #[test]
+    fn an_open_tab_cannot_goto() {
+        let e = error("[open_tabs]\ncount = 1\n[[open_tabs.step]]\ngoto = \"/b\"\n");
+        assert!(
+            e.contains("line 4, column 8") && e.contains("cannot goto"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn step_display() {
         let shown = |s: Step| s.to_string();
         assert_eq!(
@@ -511,6 +535,19 @@ mod tests {
             "[request]\nheaders = { \"Authorization\" = \"x\" }\nbasic_auth = { username = \"u\", password = \"p\" }\n",
         );
         assert!(e.contains("keep one"), "{e}");
+    }
+
+    #[test]
+    fn phase_slos_read_values_as_slo_does() {
+        let s = parse_text(
+            "[slo.rollout]\nmin_success_percent = \"99.5%\"\nmax_failed_loads = \"3\"\n",
+        )
+        .unwrap();
+        let rollout = s.slo.for_phase(Phase::Rollout).unwrap();
+        assert_eq!(
+            (rollout.min_success_percent, rollout.max_failed_loads),
+            (99.5, Some(3))
+        );
     }
 
     #[test]

@@ -193,6 +193,18 @@ impl Validator<'_> {
         Ok(d)
     }
 
+    /// A step of an open tab's round: one that navigates would make a fresh load of the new
+    /// version, not a user still on the old one.
+    pub(super) fn open_tab_step(&self, raw: &Spanned<RawStep>) -> Result<Step, UsageError> {
+        if let Some(goto) = &raw.get_ref().goto {
+            return Err(self.at(
+                goto.span(),
+                "[[open_tabs.step]] cannot goto: an open tab stays on the page it opened (click to a route instead)",
+            ));
+        }
+        self.step(raw)
+    }
+
     pub(super) fn step(&self, raw: &Spanned<RawStep>) -> Result<Step, UsageError> {
         let s = raw.get_ref();
         let mut actions = Vec::new();
@@ -323,58 +335,25 @@ impl Validator<'_> {
             min_success_percent: raw.min_success_percent().0,
             max_failed_loads: raw.max_failed_loads,
         });
-        let phase = |p: &Option<RawSlo>| match p {
-            Some(p) => self.slo(
-                p.min_success_percent.as_ref(),
-                p.max_failed_loads.as_ref(),
-                base,
-            ),
-            None => Ok(None),
+        // A phase's own SLO: the keys it gives, the rest from `[slo]` (then the default).
+        let phase = |p: &Option<RawSlo>| {
+            p.as_ref().map(|p| {
+                let base = base.unwrap_or_default();
+                Slo {
+                    min_success_percent: p
+                        .min_success_percent
+                        .map_or(base.min_success_percent, |p| p.0),
+                    max_failed_loads: p.max_failed_loads.or(base.max_failed_loads),
+                }
+            })
         };
         Ok(PhaseSlos {
             default: base,
-            baseline: phase(&raw.baseline)?,
-            rollout: phase(&raw.rollout)?,
-            settle: phase(&raw.settle)?,
-            open_tabs: phase(&raw.open_tabs)?,
+            baseline: phase(&raw.baseline),
+            rollout: phase(&raw.rollout),
+            settle: phase(&raw.settle),
+            open_tabs: phase(&raw.open_tabs),
         })
-    }
-
-    /// The fields given, the rest from `base` (the `[slo]` defaults) or the built-in default.
-    fn slo(
-        &self,
-        percent: Option<&Spanned<f64>>,
-        max_failed: Option<&Spanned<i64>>,
-        base: Option<Slo>,
-    ) -> Result<Option<Slo>, UsageError> {
-        if percent.is_none() && max_failed.is_none() {
-            return Ok(None);
-        }
-        let base = base.unwrap_or_default();
-        let min_success_percent = match percent {
-            Some(p) if (0.0..=100.0).contains(p.get_ref()) => *p.get_ref(),
-            Some(p) => {
-                return Err(self.at(
-                    p.span(),
-                    format!(
-                        "min_success_percent = {} is not a percentage: give 0 to 100",
-                        p.get_ref()
-                    ),
-                ));
-            }
-            None => base.min_success_percent,
-        };
-        let max_failed_loads = match max_failed {
-            Some(m) => Some(
-                u64::try_from(*m.get_ref())
-                    .map_err(|_| self.at(m.span(), "max_failed_loads must be 0 or more"))?,
-            ),
-            None => base.max_failed_loads,
-        };
-        Ok(Some(Slo {
-            min_success_percent,
-            max_failed_loads,
-        }))
     }
 }
 

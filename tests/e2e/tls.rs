@@ -279,7 +279,7 @@ async fn a_trust_cert_file_that_is_not_a_certificate_is_a_usage_error() {
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains(&format!(
-            "--trust-cert {}: no PEM certificate",
+            "--trust-cert (`[request] trust_cert`) {}: no PEM certificate",
             file.display()
         )),
         "{}",
