@@ -20,7 +20,7 @@ use crate::defaults;
 use crate::error::UsageError;
 use raw::{RawBasicAuth, RawSlo, RawStep, RawTarget, SecretMap};
 use setting::settings;
-pub use value::{Block, Percent, Rate, Users, Workers};
+pub use value::{Block, DialogAnswer, Percent, Rate, Users, Workers};
 
 use crate::browser::BrowserKind;
 use crate::model::{SettingSource, SettingValue};
@@ -77,6 +77,14 @@ settings! {
         /// (matched by file extension: images, fonts, media)
         #[arg(long, value_delimiter = ',', value_name = "KINDS")]
         block: Vec<Block>,
+        /// How a user answers the page's alert, confirm and prompt dialogs: `dismiss` (a user
+        /// who wants to get on) or `accept`; a page asking whether it may be left is left
+        #[arg(long, value_name = "dismiss|accept")]
+        dialogs: DialogAnswer = DialogAnswer::Dismiss,
+        /// With `dialogs = accept`: what the user types into a prompt() (without it, the
+        /// prompt's own default)
+        #[arg(long, value_name = "TEXT")]
+        prompt_text: String,
     }
 }
 

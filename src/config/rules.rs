@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Config, Workers};
+use super::{Config, DialogAnswer, Workers};
 use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
@@ -64,6 +64,13 @@ impl Config {
                 "duration",
                 "probe until a signal, or for a duration",
             ));
+        }
+        if l.prompt_text.is_some() && l.dialogs() != DialogAnswer::Accept {
+            return Err(UsageError(format!(
+                "{} is typed only into a prompt the user accepts: add {} accept",
+                Config::name("prompt_text"),
+                Config::name("dialogs")
+            )));
         }
         if l.loads == Some(0) {
             return Err(UsageError(format!(

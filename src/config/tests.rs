@@ -172,6 +172,11 @@ fn rules_name_the_flag_and_the_key() {
         .unwrap_err()
         .0;
     assert!(e.contains("exclude each other"), "{e}");
+    let e = flags(&["--prompt-text", "Ada"]).check().unwrap_err().0;
+    assert!(e.contains("add --dialogs (`[load] dialogs`) accept"), "{e}");
+    flags(&["--prompt-text", "Ada", "--dialogs", "accept"])
+        .check()
+        .unwrap();
     let e = flags(&["--loads", "0"]).check().unwrap_err().0;
     assert!(
         e.contains("--loads (`[load] loads`) 0 would measure nothing"),

@@ -153,7 +153,7 @@ macro_rules! by_value_enum {
     )*};
 }
 
-by_value_enum!(BrowserKind, Block);
+by_value_enum!(BrowserKind, Block, DialogAnswer);
 
 /// How many browser users at once: a number from 1 to [`defaults::MAX_USERS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +225,13 @@ impl Value for Percent {
     fn show(&self) -> String {
         format!("{}%", self.0)
     }
+}
+
+/// How a user answers the page's dialogs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialogAnswer {
+    Dismiss,
+    Accept,
 }
 
 /// Resource kinds `--block` can keep the browser from fetching.

@@ -237,8 +237,8 @@ pub struct Observation {
     pub duration_ms: f64,
     pub requests: Vec<Request>,
     pub js_errors: Vec<JsError>,
-    /// The dialogs the page opened (`alert`, `confirm`, ...), each answered as a user who wants
-    /// to get on would: dismissed, and a page asking to be left is left.
+    /// The dialogs the page opened (`alert`, `confirm`, ...), each answered as the run's user
+    /// does (`--dialogs`: dismissed by default), and a page asking to be left is left.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub dialogs: Vec<Dialog>,
     /// Set when the load did not finish: which deadline it missed and why.
@@ -338,6 +338,10 @@ pub struct Dialog {
     pub message: String,
     /// The document that opened it.
     pub url: String,
+    /// How the user answered: `dismissed`, `accepted`, or `left` (a page asking to be left).
+    /// Absent in reports written before it was recorded, when every one was dismissed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub answer: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -382,13 +382,13 @@ pub struct Truncation {
 }
 
 impl Report {
-    /// The dialogs the pages opened, each distinct one once with how many loads met it:
-    /// `alert 'Welcome back' (12 loads)`. Every one was answered as a user would (dismissed; a
-    /// page asking to be left was left), so none failed a load.
+    /// The dialogs the pages opened, each distinct one once with how it was answered and how
+    /// many loads met it: `alert 'Welcome back' dismissed (12 loads)`. None failed a load.
     pub fn dialogs(&self) -> Vec<String> {
         let mut seen: Vec<(String, usize)> = Vec::new();
         for d in self.loads.iter().flat_map(|l| &l.dialogs) {
-            let said = format!("{} '{}'", d.kind, d.message);
+            let answer = d.answer.as_deref().unwrap_or("dismissed");
+            let said = format!("{} '{}' {answer}", d.kind, d.message);
             match seen.iter_mut().find(|(s, _)| *s == said) {
                 Some((_, n)) => *n += 1,
                 None => seen.push((said, 1)),

@@ -13,13 +13,13 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::browser::{self, BrowserOptions};
-use crate::config::{Config, Rate, Workers};
+use crate::config::{Config, DialogAnswer, Rate, Workers};
 use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Phase, Settings, Slo};
-use crate::probe::{EvidencePlan, LoadSettings, TabPlan};
+use crate::probe::{Dialogs, EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
 use crate::scenario::{self, Scenario};
 use crate::start::Targets;
@@ -238,6 +238,12 @@ fn load_settings(
             .flat_map(|b| b.patterns())
             .collect(),
         expect_selector: c.judge.expect_selector.clone(),
+        dialogs: match c.load.dialogs() {
+            DialogAnswer::Dismiss => Dialogs::Dismiss,
+            DialogAnswer::Accept => Dialogs::Accept {
+                prompt_text: c.load.prompt_text.clone(),
+            },
+        },
     })
 }
 

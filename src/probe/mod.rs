@@ -61,6 +61,19 @@ pub struct LoadSettings {
     pub block: Vec<String>,
     /// A CSS selector that must match a visible element when the load is done.
     pub expect_selector: Option<String>,
+    /// How the user answers the page's dialogs.
+    pub dialogs: Dialogs,
+}
+
+/// How the user answers the page's `alert`, `confirm` and `prompt` dialogs; a page asking
+/// whether it may be left (`beforeunload`) is left either way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dialogs {
+    Dismiss,
+    /// With what a prompt is given (None: its own default).
+    Accept {
+        prompt_text: Option<String>,
+    },
 }
 
 /// What a worker hands each load it makes.

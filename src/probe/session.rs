@@ -12,11 +12,12 @@ use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
 use chromiumoxide_cdp::cdp::js_protocol::runtime::RunIfWaitingForDebuggerParams;
 use tokio::sync::{mpsc, oneshot};
 
-use super::LoadSettings;
 use super::events::PageEvent;
 use super::tracker::Tracker;
+use super::{Dialogs, LoadSettings};
 use crate::cdp::{Event, Page};
 use crate::clock::sleep_until_opt;
+use crate::model::Dialog;
 
 /// Why a load stopped before its journey was done.
 pub(super) enum Halt {
@@ -164,7 +165,15 @@ impl<'a> Session<'a> {
         };
         match &decoded {
             PageEvent::Attached(child) => self.resume(child),
-            PageEvent::Dialog(dialog) => self.answer(dialog),
+            PageEvent::Dialog(dialog) => {
+                let answer = self.answer(dialog);
+                self.tracker.dialogs.push(Dialog {
+                    kind: dialog.r#type.as_ref().to_string(),
+                    message: dialog.message.clone(),
+                    url: dialog.url.clone(),
+                    answer: Some(answer.to_string()),
+                });
+            }
             _ => {}
         }
         self.tracker.apply(&ev.session, decoded);
@@ -192,17 +201,26 @@ impl<'a> Session<'a> {
         });
     }
 
-    /// Answers a dialog as a user who wants to get on: dismissed, except that a page asking
-    /// whether it may be left is left.
-    fn answer(&self, dialog: &EventJavascriptDialogOpening) {
+    /// Answers a dialog as the run's user does (dismissed, unless told to accept); a page
+    /// asking whether it may be left is left. Gives the answer, in a word, for the report.
+    fn answer(&self, dialog: &EventJavascriptDialogOpening) -> &'static str {
+        let leaving = dialog.r#type == DialogType::Beforeunload;
+        let mut params = HandleJavaScriptDialogParams::new(leaving);
+        if let (false, Dialogs::Accept { prompt_text }) = (leaving, &self.settings.dialogs) {
+            params.accept = true;
+            params.prompt_text = prompt_text.clone();
+        }
+        let answer = match (leaving, params.accept) {
+            (true, _) => "left",
+            (false, true) => "accepted",
+            (false, false) => "dismissed",
+        };
         let page = self.page.clone();
-        let accept = dialog.r#type == DialogType::Beforeunload;
         let limit = self.settings.cdp_timeout;
         tokio::spawn(async move {
-            let _ =
-                tokio::time::timeout(limit, page.call(HandleJavaScriptDialogParams::new(accept)))
-                    .await;
+            let _ = tokio::time::timeout(limit, page.call(params)).await;
         });
+        answer
     }
 
     fn timed_out(&mut self) -> Halt {

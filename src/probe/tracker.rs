@@ -9,7 +9,6 @@ use chromiumoxide_cdp::cdp::browser_protocol::log::{LogEntry, LogEntryLevel, Log
 use chromiumoxide_cdp::cdp::browser_protocol::network::{
     BlockedReason, EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
 };
-use chromiumoxide_cdp::cdp::browser_protocol::page::EventJavascriptDialogOpening;
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
@@ -109,7 +108,8 @@ pub(super) struct Tracker {
     children: HashMap<String, Arc<str>>,
     /// The last CDP timestamp seen: when a document the tab left closed its requests.
     last_ts: f64,
-    dialogs: Vec<Dialog>,
+    /// Recorded, with its answer, by the session that gives it.
+    pub(super) dialogs: Vec<Dialog>,
     pub(super) ignore: UrlFilter,
     pub(super) version_header: Option<String>,
     long_request: Duration,
@@ -210,7 +210,7 @@ impl Tracker {
                 let what: Arc<str> = format!("{kind} {url}").into();
                 self.children.insert(e.session_id.inner().clone(), what);
             }
-            PageEvent::Dialog(e) => self.dialog(&e),
+            PageEvent::Dialog(_) => {}
             PageEvent::SocketCreated(e) => {
                 let entry = self.entry(e.request_id.inner());
                 entry.url = e.url.clone();
@@ -278,15 +278,6 @@ impl Tracker {
         }
         self.loader_id = Some(loader.to_string());
         self.quiet_since = None;
-    }
-
-    /// Answered by the session (dismissed, or left for `beforeunload`); recorded for the report.
-    fn dialog(&mut self, e: &EventJavascriptDialogOpening) {
-        self.dialogs.push(Dialog {
-            kind: e.r#type.as_ref().to_string(),
-            message: e.message.clone(),
-            url: e.url.clone(),
-        });
     }
 
     /// A request starts; a worker's is marked as the worker's.

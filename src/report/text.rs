@@ -298,7 +298,7 @@ fn prober_line(out: &mut String, report: &Report) {
     if !dialogs.is_empty() {
         let _ = writeln!(
             out,
-            "  dialogs   answered as a user would (dismissed): {}",
+            "  dialogs   answered as a user would: {}",
             dialogs.join(", ")
         );
     }

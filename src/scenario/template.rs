@@ -39,6 +39,8 @@ load_timeout = "30s"        # a load not idle by then fails as `timeout`
 # loads = 500               # stop after this many loads
 # until_signal = true       # probe until SIGINT or SIGTERM (instead of a duration)
 # block = ["images", "fonts"]  # resource kinds not fetched (images, fonts, media)
+# dialogs = "accept"        # answer alert/confirm/prompt by accepting (default "dismiss")
+# prompt_text = "Ada"       #   ... and type this into a prompt
 
 # Around a deploy command (`rollprobe run URL -- ./deploy.sh`):
 # [deploy]

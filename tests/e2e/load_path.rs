@@ -74,8 +74,52 @@ prompt('Your name?', 'someone');</script><p id="after">after the dialogs</p>"#,
         assert_eq!(load["dialogs"][0]["message"], "Welcome back");
     }
     assert!(
-        run.stdout.contains("alert 'Welcome back' (3 loads)"),
-        "the summary names the dialog: {}",
+        run.stdout
+            .contains("alert 'Welcome back' dismissed (3 loads)"),
+        "the summary names the dialog and its answer: {}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_can_accept_dialogs_and_answer_a_prompt() {
+    let site = Site::start(vec![page(
+        r#"<script>
+const stay = confirm('Stay signed in?');
+const name = prompt('Your name?', 'someone');
+document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('said').textContent = (stay ? 'stayed ' : 'left ') + name;
+});</script><p id="said"></p>"#,
+    )])
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        "[load]\ndialogs = \"accept\"\nprompt_text = \"Ada\"\n\n[[step]]\neval = \"document.getElementById('said').textContent === 'stayed Ada'\"\n",
+    )
+    .unwrap();
+    let run = probe(
+        &site.url("/"),
+        &["--loads", "2", "--scenario", file.to_str().unwrap()],
+    )
+    .await;
+    site.shutdown().await;
+    assert_all_ok(&run, 2);
+    for load in loads(&run) {
+        let answers: Vec<&str> = load["dialogs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["answer"].as_str().unwrap())
+            .collect();
+        assert_eq!(answers, ["accepted", "accepted"], "{load}");
+    }
+    assert!(
+        run.stdout
+            .contains("prompt 'Your name?' accepted (2 loads)"),
+        "{}",
         run.stdout
     );
 }

@@ -447,7 +447,7 @@ fn footer(out: &mut String, r: &Report) {
     }
     let dialogs = r.dialogs();
     if !dialogs.is_empty() {
-        settings.push(format!("dialogs dismissed: {}", dialogs.join(", ")));
+        settings.push(format!("dialogs answered: {}", dialogs.join(", ")));
     }
     if let Some(browser) = &r.prober.browser {
         settings.push(format!("ran in {browser}"));
