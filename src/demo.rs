@@ -116,7 +116,9 @@ fn closing(verdicts: &[Status], out: &Path) -> i32 {
         println!(
             "\nThe naive rollout hurt users, and so did the same rollout behind an SPA fallback: the \
              missing scripts and stylesheets came back 200 as index.html instead of 404, and the pages \
-             broke all the same. The shared-assets rollout hurt no one. Reports are under {}/.",
+             broke all the same. The shared-assets rollout hurt no one. The dead analytics host \
+             failed before every rollout too: judged against the baseline, it decided nothing. \
+             Reports are under {}/.",
             out.display()
         );
         return EXIT_PASS;
@@ -157,6 +159,9 @@ async fn probe_rollout(
             events_jsonl: Some(dir.join("pod-events.jsonl")),
             quiet: true,
             app: app.clone(),
+            // A dead analytics host, as real sites have: failing before the rollout, it is
+            // listed apart and decides none of the verdicts.
+            dead_third_party: true,
             ..SimConfig::default()
         })
         .await?,
@@ -238,24 +243,33 @@ fn mode_dir(mode: Mode) -> &'static str {
     }
 }
 
-/// One run's column: verdict, loads per phase, classes, versions, the first culprits.
+/// One run's column: verdict, loads per phase, classes, versions, the first culprits, and
+/// what failed before the deployment already (not counted).
 fn column(r: &Report, dir: &Path) -> Vec<String> {
     let s = &r.summary;
+    let pre: u64 = r.phases.iter().map(|p| p.pre_existing_only).sum();
     let mut rows = vec![
         text::status_word(r.verdict.status).to_string(),
-        format!("{} loads, {} failed", s.loads, s.failed),
+        format!("{} loads, {} failed", s.loads, s.failed - pre),
     ];
     for p in &r.phases {
         rows.push(format!(
             "{:<8} {:>3} loads {:>3} failed",
             p.phase.as_str(),
             p.summary.loads,
-            p.summary.failed
+            p.summary.failed - p.pre_existing_only
         ));
     }
+    let path = |url: &str| url::Url::parse(url).map_or(url.to_string(), |u| u.path().to_string());
+    let culprits: Vec<_> = s
+        .failing_resources
+        .iter()
+        .filter(|f| r.counted(None, f.class, &f.url))
+        .collect();
     let classes: Vec<String> = s
         .failed_loads_by_class
         .iter()
+        .filter(|(c, _)| culprits.iter().any(|f| f.class == **c))
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
     rows.push(if classes.is_empty() {
@@ -275,22 +289,24 @@ fn column(r: &Report, dir: &Path) -> Vec<String> {
     rows.push(mixed);
     if let Some(tabs) = &r.open_tabs {
         let rounds: u64 = tabs.phases.iter().map(|p| p.rounds).sum();
-        let failed: u64 = tabs.phases.iter().map(|p| p.failed).sum();
+        let failed: u64 = tabs
+            .phases
+            .iter()
+            .map(|p| p.failed - p.pre_existing_only)
+            .sum();
         rows.push(format!("open tabs: {failed} of {rounds} rounds failed"));
     }
-    for f in s
-        .failing_resources
-        .iter()
-        .filter(|f| r.settings.counts(f.class))
-        .take(3)
-    {
-        let path = url::Url::parse(&f.url).map_or(f.url.clone(), |u| u.path().to_string());
+    for f in culprits.into_iter().take(3) {
         let by = if f.versions.is_empty() {
             String::new()
         } else {
             format!(" answered by {}", f.versions.join("+"))
         };
-        rows.push(format!("{} {path}{by} x{}", f.how(), f.count));
+        rows.push(format!("{} {}{by} x{}", f.how(), path(&f.url), f.count));
+    }
+    let before = r.baseline.iter().flat_map(|c| &c.failures);
+    for f in before.filter(|f| f.pre_existing() && !f.changed()).take(1) {
+        rows.push(format!("before it too: {} {}", f.class, path(&f.url)));
     }
     rows.push(format!("{}/report.json", dir.display()));
     rows

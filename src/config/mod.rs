@@ -119,6 +119,11 @@ settings! {
         /// the load fails as `not_rendered`; without it, pages that end blank fail as `blank_page`
         #[arg(long, value_name = "CSS")]
         expect_selector: String,
+        /// Around a deploy command, count failures the baseline already had (at the same rate)
+        /// against the later phases too: the absolute verdict. Without it, only what the
+        /// deployment changed fails them
+        #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+        count_pre_existing: bool = false,
     }
     file only {
         /// Classes that count against the SLO; none: every class of the site's.

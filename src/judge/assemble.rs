@@ -1,11 +1,13 @@
 //! One report assembly for a single run and for a merge: phase verdicts, checks, notes and the
 //! run's verdict are decided here, from summaries already counted.
 
+use super::baseline::{self, Against, Counted};
 use super::tabs::{self, TabParts};
 use super::{retention, verdict, versions};
 use crate::model::{
-    Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseReport, PhaseSpan, ProberStats,
-    Report, Retention, SCHEMA_VERSION, Settings, Status, Summary, Truncation, Verdict,
+    Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Load, LoadDetail, Phase, PhaseReport,
+    PhaseSpan, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status, Summary,
+    Truncation, Verdict,
 };
 
 /// A report before its verdicts: what a run's recorder kept, or what merged shards add up to.
@@ -57,25 +59,76 @@ fn evidence_notes(phases: &[PhaseReport], notes: &mut Vec<String>) {
     }
 }
 
-pub fn assemble(p: Parts) -> Report {
-    let settings = p.settings;
-    let phases: Vec<PhaseReport> = p
-        .phases
+/// Each phase judged against its SLO, counting what `against` says it counts (all failures
+/// without it). A baseline that cannot vouch is inconclusive.
+fn judge_phases(
+    spans: Vec<(PhaseSpan, Summary)>,
+    settings: &Settings,
+    against: Option<&Against>,
+) -> (Vec<PhaseReport>, Counted) {
+    let mut all = Counted::default();
+    let phases = spans
         .into_iter()
-        .map(|(span, summary)| PhaseReport {
-            phase: span.phase,
-            started_at_ms: span.started_at_ms,
-            ended_at_ms: span.ended_at_ms,
-            verdict: verdict::decide(&summary, &settings.slo_for(span.phase)),
-            summary,
+        .map(|(span, summary)| {
+            let counted = against.map_or_else(|| Counted::all(&summary), |a| a.counted(span.phase));
+            all.add(&counted);
+            let mut verdict = verdict::decide(&summary, &counted, &settings.slo_for(span.phase));
+            if let Some(why) = against.and_then(|a| a.comparison.cannot_vouch.as_ref()) {
+                verdict = unvouched(verdict, span.phase, &counted, &summary, why);
+            }
+            PhaseReport {
+                phase: span.phase,
+                started_at_ms: span.started_at_ms,
+                ended_at_ms: span.ended_at_ms,
+                verdict,
+                pre_existing_only: counted.pre_existing_only,
+                summary,
+            }
         })
         .collect();
+    (phases, all)
+}
+
+/// A phase's verdict when the baseline cannot vouch for the site: only a clear change decides,
+/// and failing as the baseline did proves nothing either way.
+fn unvouched(
+    verdict: Verdict,
+    phase: Phase,
+    counted: &Counted,
+    summary: &Summary,
+    why: &str,
+) -> Verdict {
+    let reason = match phase {
+        _ if verdict.status != Status::Pass => return verdict,
+        Phase::Baseline => why.to_string(),
+        _ if counted.pre_existing_only > 0 => format!(
+            "{} of {} loads failed only as the baseline did, and the baseline cannot vouch for the site",
+            counted.pre_existing_only, summary.loads
+        ),
+        _ => return verdict,
+    };
+    Verdict {
+        status: Status::Inconclusive,
+        exit_code: EXIT_INCONCLUSIVE,
+        reason,
+    }
+}
+
+pub fn assemble(p: Parts) -> Report {
+    let settings = p.settings;
+    let phase_list: Vec<Phase> = p.phases.iter().map(|(span, _)| span.phase).collect();
+    let against = baseline::compare(&phase_list, &p.loads, settings.count_pre_existing);
+    let (phases, counted) = judge_phases(p.phases, &settings, against.as_ref());
     let mut checks: Vec<Check> = final_version_check(&settings, &phases, &p.loads)
         .into_iter()
         .collect();
     checks.extend(p.checks);
     let open_tabs = p.open_tabs.map(|parts| {
-        let (tabs, check) = tabs::assemble(parts, &settings.slo_open_tabs.unwrap_or_default());
+        let (tabs, check) = tabs::assemble(
+            parts,
+            &settings.slo_open_tabs.unwrap_or_default(),
+            against.as_ref().map(|a| &a.comparison),
+        );
         checks.push(check);
         tabs
     });
@@ -88,6 +141,9 @@ pub fn assemble(p: Parts) -> Report {
         }
     }
     evidence_notes(&phases, &mut notes);
+    if let Some(a) = &against {
+        notes.extend(baseline::notes(&a.comparison));
+    }
     let failed_checks: Vec<String> = checks
         .iter()
         .filter(|c| c.fails_run())
@@ -99,7 +155,7 @@ pub fn assemble(p: Parts) -> Report {
         .collect();
     let verdict = verdict::overall(
         &phase_verdicts,
-        &p.summary,
+        (&p.summary, &counted),
         &failed_checks,
         p.deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
     );
@@ -119,6 +175,7 @@ pub fn assemble(p: Parts) -> Report {
         notes,
         deploy: p.deploy,
         versions: versions::analyse(&p.loads),
+        baseline: against.map(|a| a.comparison),
         retention: p.retention,
         prober: p.prober,
         loads: p.loads,
@@ -209,7 +266,7 @@ mod tests {
 
     #[test]
     fn a_failing_baseline_is_named_in_the_verdict_and_the_notes() {
-        let r = fixtures::report("failing-baseline");
+        let r = fixtures::absolute_report("failing-baseline");
         assert_eq!(r.verdict.exit_code, 1);
         assert!(
             r.verdict
@@ -226,10 +283,44 @@ mod tests {
         assert_eq!(r.checks[0].name, "final version is v2");
     }
 
+    /// The rollout began during the baseline: it served two versions, so it cannot vouch for
+    /// the site, and what failed as it did proves nothing either way.
+    #[test]
+    fn a_baseline_that_served_two_versions_cannot_vouch() {
+        use crate::model::{Phase, Status};
+        let r = fixtures::report("failing-baseline");
+        let c = r.baseline.as_ref().expect("judged against the baseline");
+        assert_eq!(
+            c.cannot_vouch.as_deref(),
+            Some(
+                "the baseline already served v1 and v2: a rollout was under way before the deploy command started"
+            )
+        );
+        let status = |p: Phase| {
+            r.phases
+                .iter()
+                .find(|x| x.phase == p)
+                .unwrap()
+                .verdict
+                .status
+        };
+        assert_eq!(status(Phase::Baseline), Status::Inconclusive);
+        assert_eq!(status(Phase::Rollout), Status::Inconclusive);
+        assert_eq!(status(Phase::Settle), Status::Pass);
+        // What does decide is the old assets gone after the rollout.
+        assert_eq!(r.verdict.exit_code, 1);
+        assert!(
+            r.verdict.reason.contains("assets of v1, v2 are gone"),
+            "{}",
+            r.verdict.reason
+        );
+    }
+
     #[test]
     fn every_phase_gets_its_own_verdict_against_its_own_slo() {
         use crate::model::{Phase, Slo, Status};
         let mut record = fixtures::record("failing-baseline");
+        record.settings.count_pre_existing = true;
         // Allow the baseline its failures, and nothing else.
         record.settings.slo_by_phase.insert(
             Phase::Baseline,

@@ -2,7 +2,9 @@
 //! as a whole counts as failed.
 
 use crate::filter::UrlFilter;
-use crate::model::{ContentKind, Failure, FailureClass, Observation, Outcome, Request, Settings};
+use crate::model::{
+    ContentKind, FailedOn, Failure, FailureClass, Observation, Outcome, Request, Settings,
+};
 
 /// What counts against the site, from the run's settings.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +66,19 @@ pub const BLOCKED_BY_PROBER: &str = "net::ERR_BLOCKED_BY_CLIENT";
 pub struct Judgement {
     pub outcome: Outcome,
     pub failures: Vec<Failure>,
+    /// The page's document URL, or `(document)` when none was seen.
+    pub document: String,
 }
+
+/// Classes that, on the document, mean the page itself failed: nothing of the app to judge.
+const PAGE_CLASSES: [FailureClass; 6] = [
+    FailureClass::HttpError,
+    FailureClass::NetworkError,
+    FailureClass::TlsError,
+    FailureClass::Timeout,
+    FailureClass::NotRendered,
+    FailureClass::BlankPage,
+];
 
 impl Judgement {
     /// The distinct classes this load failed with that count against the site.
@@ -78,6 +92,23 @@ impl Judgement {
         classes.sort();
         classes.dedup();
         classes
+    }
+
+    /// Each counted failure once, by class and resource, as the baseline comparison matches it.
+    pub fn failed_on(&self, rules: &Rules) -> Vec<FailedOn> {
+        let mut on: Vec<FailedOn> = self
+            .failures
+            .iter()
+            .filter(|f| rules.counts(f.class))
+            .map(|f| FailedOn {
+                class: f.class,
+                url: crate::model::resource(&f.url),
+                page: f.url == self.document && PAGE_CLASSES.contains(&f.class),
+            })
+            .collect();
+        on.sort();
+        on.dedup();
+        on
     }
 }
 
@@ -142,7 +173,11 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     } else {
         Outcome::Ok
     };
-    Judgement { outcome, failures }
+    Judgement {
+        outcome,
+        failures,
+        document: document.to_string(),
+    }
 }
 
 /// When something `offset_ms` into the load happened, in milliseconds since the Unix epoch.

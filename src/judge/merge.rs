@@ -8,8 +8,8 @@
 
 use super::assemble::{self, Parts};
 use super::recorder::{Limits, SliceCounts};
-use super::retention;
 use super::tabs::{self, TabParts};
+use super::{baseline, retention};
 use crate::error::UsageError;
 use crate::model::{
     Certificates, Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats,
@@ -133,10 +133,10 @@ fn check_mergeable(first: &Shard, shards: &[Shard]) -> Result<(), UsageError> {
                 first.name, first.report.target, shard.name, r.target
             )));
         }
-        let slos = |s: &Settings| (s.slo, s.slo_by_phase.clone());
+        let slos = |s: &Settings| (s.slo, s.slo_by_phase.clone(), s.count_pre_existing);
         if slos(&r.settings) != slos(&first.report.settings) {
             return Err(UsageError(format!(
-                "{} and {} were judged by different SLOs ({:?} and {:?}): one verdict needs one SLO",
+                "{} and {} were judged by different SLOs or pre-existing policies ({:?} and {:?}): one verdict needs one rule",
                 first.name,
                 shard.name,
                 slos(&first.report.settings),
@@ -315,7 +315,9 @@ fn merged_notes(shards: &[Shard], settings: &Settings, deploys: &[&DeployRecord]
         ));
     }
     for note in shards.iter().flat_map(|s| &s.report.notes) {
-        if !notes.contains(note) && !note.starts_with("merged from ") {
+        // The comparison is made again on the merged loads, and says its own.
+        let redone = note.starts_with(baseline::NOTE_PREFIX);
+        if !notes.contains(note) && !note.starts_with("merged from ") && !redone {
             notes.push(note.clone());
         }
     }
@@ -412,12 +414,16 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(phases(&merged), phases(&alone));
-        assert!(
-            merged
-                .notes
+        // The comparison is made again on the merged loads, and said once.
+        assert_eq!(merged.baseline, alone.baseline);
+        let said = |r: &Report| {
+            r.notes
                 .iter()
-                .any(|n| n.starts_with("the baseline already failed"))
-        );
+                .filter(|n| n.starts_with(baseline::NOTE_PREFIX))
+                .count()
+        };
+        assert_eq!(said(&merged), said(&alone));
+        assert!(said(&alone) > 0);
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //!
 //! - [`classify`]: one load's failures and outcome, and which classes count;
 //! - [`recorder`]: digests loads as they arrive, within bounded memory;
+//! - [`baseline`]: around a deploy, what it changed: each failure against the baseline's;
 //! - [`verdict`]: a phase's verdict against its SLO, and the run's;
 //! - [`versions`]: the versions served over time, the mixed window, the final version;
 //! - [`retention`]: the old version's assets to check after a deployment, and the check;
 //! - [`assemble`]: the one report assembly, for a run ([`run_report`]) and a [`merge`].
 
 pub mod assemble;
+pub mod baseline;
 pub mod classify;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -221,6 +221,7 @@ impl Recorder {
         self.old_assets.take(&obs, &self.rules);
         let judgement = classify::judge(&obs, &self.rules);
         let classes = judgement.counted_classes(&self.rules);
+        let failed_on = judgement.failed_on(&self.rules);
         let mut served_by: Vec<String> = obs
             .requests
             .iter()
@@ -237,6 +238,7 @@ impl Recorder {
             duration_ms: obs.duration_ms,
             outcome: judgement.outcome,
             classes,
+            failed_on,
             requests: obs.requests.len() as u32,
             long_lived_requests: obs
                 .requests

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use super::baseline::Counted;
 use super::classify::{self, Rules};
 use super::verdict::{self, Counting};
 use crate::model::{
-    Check, OpenTabs, Outcome, Phase, Settings, Slo, Status, Summary, TabFailure, TabPhase, TabRound,
+    Check, Comparison, FailureClass, OpenTabs, Outcome, Phase, Settings, Slo, Status, Summary,
+    TabFailure, TabPhase, TabRound,
 };
 
 pub const CHECK: &str = "open tabs keep working across the deploy";
@@ -136,29 +138,75 @@ impl TabsRecorder {
     }
 }
 
-/// The open tabs' section and its check: each phase judged against the open tabs' SLO.
-pub fn assemble(parts: TabParts, slo: &Slo) -> (OpenTabs, Check) {
+/// A phase's failed rounds split as the comparison with the baseline splits loads: those with
+/// a failure that counts, and those failing only as the baseline's loads did.
+fn recount(
+    phase: Phase,
+    s: &Summary,
+    failures: &[TabFailure],
+    counts: impl Fn(&TabFailure) -> bool,
+) -> Counted {
+    let mut rounds: BTreeMap<(usize, u32), Vec<&TabFailure>> = BTreeMap::new();
+    for f in failures.iter().filter(|f| f.phase == phase) {
+        rounds.entry((f.tab, f.round)).or_default().push(f);
+    }
+    // Failed rounds whose failures the report's bound left out count, as nothing excuses them.
+    let mut out = Counted {
+        failed: s.failed.saturating_sub(rounds.len() as u64),
+        ..Counted::default()
+    };
+    for fs in rounds.values() {
+        let mut classes: Vec<FailureClass> =
+            fs.iter().filter(|f| counts(f)).map(|f| f.class).collect();
+        if classes.is_empty() {
+            out.pre_existing_only += 1;
+            continue;
+        }
+        out.failed += 1;
+        classes.sort();
+        classes.dedup();
+        for class in classes {
+            *out.failed_by_class.entry(class).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// The open tabs' section and its check: each phase judged against the open tabs' SLO,
+/// against the baseline as the loads are when `against` is given.
+pub fn assemble(parts: TabParts, slo: &Slo, against: Option<&Comparison>) -> (OpenTabs, Check) {
+    let counts = |f: &TabFailure| against.is_none_or(|c| c.counts(Some(f.phase), f.class, &f.url));
+    let mut counted_failed = Vec::new();
     let phases: Vec<TabPhase> = parts
         .phases
         .into_iter()
-        .map(|(phase, s)| TabPhase {
-            phase,
-            rounds: s.loads,
-            ok: s.ok,
-            failed: s.failed,
-            prober_errors: s.prober_errors,
-            failed_rounds_by_class: s.failed_loads_by_class.clone(),
-            verdict: verdict::decide_counting(&s, slo, Counting::Rounds),
+        .map(|(phase, s)| {
+            let counted = match against {
+                Some(_) => recount(phase, &s, &parts.failures, counts),
+                None => Counted::all(&s),
+            };
+            counted_failed.push(counted.failed);
+            TabPhase {
+                phase,
+                rounds: s.loads,
+                ok: s.ok,
+                failed: s.failed,
+                prober_errors: s.prober_errors,
+                failed_rounds_by_class: s.failed_loads_by_class.clone(),
+                verdict: verdict::decide_counting(&s, &counted, slo, Counting::Rounds),
+                pre_existing_only: counted.pre_existing_only,
+            }
         })
         .collect();
     let failing: Vec<String> = phases
         .iter()
-        .filter(|p| p.verdict.status == Status::Fail)
-        .map(|p| format!("{} of {} rounds failed in {}", p.failed, p.rounds, p.phase))
+        .zip(&counted_failed)
+        .filter(|(p, _)| p.verdict.status == Status::Fail)
+        .map(|(p, n)| format!("{n} of {} rounds failed in {}", p.rounds, p.phase))
         .collect();
     let rounds: u64 = phases.iter().map(|p| p.rounds).sum();
-    let failed: u64 = phases.iter().map(|p| p.failed).sum();
-    let message = match parts.failures.first() {
+    let failed: u64 = counted_failed.iter().sum();
+    let message = match parts.failures.iter().find(|f| counts(f)) {
         Some(first) if !failing.is_empty() => format!(
             "{}; first: a tab running {} asked for {} ({})",
             failing.join(", "),
@@ -171,8 +219,12 @@ pub fn assemble(parts: TabParts, slo: &Slo) -> (OpenTabs, Check) {
             format!("no round said anything about the site: all {rounds} were the prober's faults")
         }
         _ => format!(
-            "{} tabs, {rounds} rounds, {failed} failed (within the SLO)",
-            parts.tabs
+            "{} tabs, {rounds} rounds, {failed} failed (within the SLO){}",
+            parts.tabs,
+            match phases.iter().map(|p| p.pre_existing_only).sum::<u64>() {
+                0 => String::new(),
+                n => format!("; {n} more failed only as the baseline's loads did (not counted)"),
+            }
         ),
     };
     let check = Check {

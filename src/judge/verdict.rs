@@ -1,5 +1,6 @@
 //! Pass, fail or inconclusive, per phase and for the run, and the exit code a pipeline acts on.
 
+use super::baseline::Counted;
 use crate::model::{
     EXIT_DEPLOY_FAILED, EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_SITE_FAILED, Phase, Slo, Status,
     Summary, Verdict,
@@ -30,19 +31,31 @@ impl Counting {
     }
 }
 
-/// Met when the failures fit either allowance of the SLO: the percentage or the absolute count.
-fn slo_met(slo: &Slo, summary: &Summary) -> bool {
+/// Met when the counted failures fit either allowance of the SLO: the percentage or the
+/// absolute count.
+fn slo_met(slo: &Slo, summary: &Summary, counted: &Counted) -> bool {
     let judged = summary.judged();
     let success = if judged == 0 {
         100.0
     } else {
-        summary.ok as f64 * 100.0 / judged as f64
+        (judged - counted.failed) as f64 * 100.0 / judged as f64
     };
-    summary.failed == 0
+    counted.failed == 0
         || success >= slo.min_success_percent
         || slo
             .max_failed_loads
-            .is_some_and(|max| summary.failed <= max)
+            .is_some_and(|max| counted.failed <= max)
+}
+
+/// What the verdict left out, after its reason: `; 12 more failed only as before the deployment`.
+fn pre_existing_suffix(counted: &Counted, noun: &str) -> String {
+    match counted.pre_existing_only {
+        0 => String::new(),
+        n => format!(
+            "; {n} more {noun}{} failed only on what failed before the deployment (pre-existing, not counted)",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
@@ -53,15 +66,21 @@ fn verdict(status: Status, exit_code: i32, reason: String) -> Verdict {
     }
 }
 
-pub fn decide(summary: &Summary, slo: &Slo) -> Verdict {
-    decide_counting(summary, slo, Counting::Loads)
+/// A phase's verdict on its loads, counting the failed ones `counted` says.
+pub fn decide(summary: &Summary, counted: &Counted, slo: &Slo) -> Verdict {
+    decide_counting(summary, counted, slo, Counting::Loads)
 }
 
-pub fn decide_counting(summary: &Summary, slo: &Slo, counting: Counting) -> Verdict {
+pub fn decide_counting(
+    summary: &Summary,
+    counted: &Counted,
+    slo: &Slo,
+    counting: Counting,
+) -> Verdict {
     let noun = counting.noun();
-    if summary.failed > 0 && !slo_met(slo, summary) {
-        let classes = summary
-            .failed_loads_by_class
+    if counted.failed > 0 && !slo_met(slo, summary, counted) {
+        let classes = counted
+            .failed_by_class
             .iter()
             .map(|(class, n)| format!("{class}: {n}"))
             .collect::<Vec<_>>()
@@ -70,12 +89,14 @@ pub fn decide_counting(summary: &Summary, slo: &Slo, counting: Counting) -> Verd
             Status::Fail,
             EXIT_SITE_FAILED,
             format!(
-                "{} of {} {noun}s failed ({classes})",
-                summary.failed, summary.loads
+                "{} of {} {noun}s failed ({classes}){}",
+                counted.failed,
+                summary.loads,
+                pre_existing_suffix(counted, noun)
             ),
         );
     }
-    if summary.ok == 0 {
+    if summary.judged() == counted.failed {
         return verdict(
             Status::Inconclusive,
             EXIT_INCONCLUSIVE,
@@ -98,15 +119,26 @@ pub fn decide_counting(summary: &Summary, slo: &Slo, counting: Counting) -> Verd
             ),
         );
     }
-    verdict(Status::Pass, EXIT_PASS, pass_reason(summary, counting))
+    verdict(
+        Status::Pass,
+        EXIT_PASS,
+        pass_reason(summary, counted, counting),
+    )
 }
 
-fn pass_reason(summary: &Summary, counting: Counting) -> String {
+fn pass_reason(summary: &Summary, counted: &Counted, counting: Counting) -> String {
     let noun = counting.noun();
-    if summary.failed > 0 {
+    if counted.failed > 0 {
         format!(
-            "{} of {} {noun}s failed, within the SLO",
-            summary.failed, summary.loads
+            "{} of {} {noun}s failed, within the SLO{}",
+            counted.failed,
+            summary.loads,
+            pre_existing_suffix(counted, noun)
+        )
+    } else if counted.pre_existing_only > 0 {
+        format!(
+            "no {noun} failed on what the deployment changed; {} of {} failed only on what failed before it (pre-existing, not counted)",
+            counted.pre_existing_only, summary.loads
         )
     } else {
         format!("all {} {noun}s succeeded", summary.ok)
@@ -117,7 +149,7 @@ fn pass_reason(summary: &Summary, counting: Counting) -> String {
 /// outranks a failed deploy command, which outranks an inconclusive probe.
 pub fn overall(
     phases: &[(Phase, Verdict)],
-    summary: &Summary,
+    (summary, counted): (&Summary, &Counted),
     failed_checks: &[String],
     deploy_exit: Option<i32>,
 ) -> Verdict {
@@ -177,7 +209,7 @@ pub fn overall(
     verdict(
         Status::Pass,
         EXIT_PASS,
-        pass_reason(summary, Counting::Loads),
+        pass_reason(summary, counted, Counting::Loads),
     )
 }
 
@@ -195,6 +227,10 @@ mod tests {
         }
     }
 
+    fn decide_all(summary: &Summary, slo: &Slo) -> Verdict {
+        decide(summary, &Counted::all(summary), slo)
+    }
+
     fn slo(percent: f64, max: Option<u64>) -> Slo {
         Slo {
             min_success_percent: percent,
@@ -205,10 +241,13 @@ mod tests {
     #[test]
     fn a_phase_passes_within_either_allowance_of_its_slo() {
         let one_in_a_hundred = summary(99, 1, 0);
-        assert_eq!(decide(&one_in_a_hundred, &Slo::default()).exit_code, 1);
-        assert_eq!(decide(&one_in_a_hundred, &slo(99.0, None)).exit_code, 0);
-        assert_eq!(decide(&one_in_a_hundred, &slo(100.0, Some(1))).exit_code, 0);
-        let v = decide(&summary(90, 10, 0), &slo(99.0, Some(5)));
+        assert_eq!(decide_all(&one_in_a_hundred, &Slo::default()).exit_code, 1);
+        assert_eq!(decide_all(&one_in_a_hundred, &slo(99.0, None)).exit_code, 0);
+        assert_eq!(
+            decide_all(&one_in_a_hundred, &slo(100.0, Some(1))).exit_code,
+            0
+        );
+        let v = decide_all(&summary(90, 10, 0), &slo(99.0, Some(5)));
         assert_eq!(v.status, Status::Fail);
         assert!(
             v.reason.starts_with("10 of 100 loads failed"),
@@ -219,52 +258,57 @@ mod tests {
 
     #[test]
     fn no_good_load_is_no_evidence() {
-        let v = decide(&summary(0, 0, 0), &Slo::default());
+        let v = decide_all(&summary(0, 0, 0), &Slo::default());
         assert_eq!((v.status, v.exit_code), (Status::Inconclusive, 3));
         assert_eq!(v.reason, "no load finished: nothing was measured");
-        let nothing = overall(&[], &summary(0, 0, 0), &[], None);
+        let nothing = overall(&[], (&summary(0, 0, 0), &Counted::default()), &[], None);
         assert_eq!(
             (nothing.status, nothing.exit_code),
             (Status::Inconclusive, 3)
         );
-        let v = decide(&summary(0, 0, 4), &Slo::default());
+        let v = decide_all(&summary(0, 0, 4), &Slo::default());
         assert_eq!(v.reason, "the prober failed on all 4 loads");
         // A fifth of the loads lost to the prober is the most a pass may carry.
         assert_eq!(
-            decide(&summary(8, 0, 2), &Slo::default()).status,
+            decide_all(&summary(8, 0, 2), &Slo::default()).status,
             Status::Pass
         );
         assert_eq!(
-            decide(&summary(7, 0, 3), &Slo::default()).status,
+            decide_all(&summary(7, 0, 3), &Slo::default()).status,
             Status::Inconclusive
         );
     }
 
     #[test]
     fn the_site_failing_outranks_a_failed_deploy_which_outranks_inconclusive() {
-        let pass = decide(&summary(5, 0, 0), &Slo::default());
-        let fail = decide(&summary(4, 1, 0), &Slo::default());
-        let unsure = decide(&summary(0, 0, 2), &Slo::default());
+        let pass = decide_all(&summary(5, 0, 0), &Slo::default());
+        let fail = decide_all(&summary(4, 1, 0), &Slo::default());
+        let unsure = decide_all(&summary(0, 0, 2), &Slo::default());
         let all = summary(9, 1, 2);
         let phases = [
             (Phase::Rollout, fail.clone()),
             (Phase::Settle, unsure.clone()),
         ];
         assert_eq!(
-            overall(&phases, &all, &[], Some(3)).exit_code,
+            overall(&phases, (&all, &Counted::all(&all)), &[], Some(3)).exit_code,
             EXIT_SITE_FAILED
         );
         let phases = [(Phase::Rollout, pass.clone()), (Phase::Settle, unsure)];
         assert_eq!(
-            overall(&phases, &all, &[], Some(3)).exit_code,
+            overall(&phases, (&all, &Counted::all(&all)), &[], Some(3)).exit_code,
             EXIT_DEPLOY_FAILED
         );
         assert_eq!(
-            overall(&phases, &all, &[], Some(0)).exit_code,
+            overall(&phases, (&all, &Counted::all(&all)), &[], Some(0)).exit_code,
             EXIT_INCONCLUSIVE
         );
         let checks = ["final version: served v1".to_string()];
-        let v = overall(&[(Phase::Settle, pass)], &all, &checks, Some(0));
+        let v = overall(
+            &[(Phase::Settle, pass)],
+            (&all, &Counted::all(&all)),
+            &checks,
+            Some(0),
+        );
         assert_eq!(
             (v.exit_code, v.reason.as_str()),
             (1, "final version: served v1")

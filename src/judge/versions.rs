@@ -129,6 +129,7 @@ mod tests {
             duration_ms: 100.0,
             outcome: Outcome::Ok,
             classes: Vec::new(),
+            failed_on: Vec::new(),
             requests: 4,
             long_lived_requests: 0,
             version: Some(version.into()),

@@ -369,6 +369,10 @@ pub struct Load {
     /// Distinct failure classes of this load (empty when it succeeded).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub classes: Vec<FailureClass>,
+    /// What it failed on, each resource and class once: what a deployment is judged on
+    /// against its baseline.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub failed_on: Vec<FailedOn>,
     pub requests: u32,
     /// Of those, event streams, WebSockets and long polls the load did not wait for.
     #[serde(skip_serializing_if = "is_zero", default)]
@@ -385,6 +389,18 @@ pub struct Load {
     /// The dialogs the page opened, answered as a user would.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub dialogs: Vec<Dialog>,
+}
+
+/// One counted failure of a load, as the baseline comparison matches it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FailedOn {
+    pub class: FailureClass,
+    /// The resource, without its query string.
+    pub url: String,
+    /// The page itself failed: its document did not load in time or at all, or it never
+    /// rendered. A baseline whose loads mostly fail so cannot vouch for the site.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub page: bool,
 }
 
 /// Full detail of a failed load, kept for the first failed loads only (memory stays bounded).

@@ -2,6 +2,7 @@
 //! failures judged from them, run facts, verdicts and the report. Depended on by all, depending
 //! on nothing else in the crate.
 
+mod baseline;
 mod content;
 mod load;
 mod report;
@@ -11,6 +12,7 @@ mod tabs;
 mod verdict;
 mod versions;
 
+pub use baseline::*;
 pub use content::*;
 pub use load::*;
 pub use report::*;

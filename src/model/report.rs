@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Retention, Slo, Verdict,
-    Versions, WorkerStep,
+    Comparison, Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Retention, Slo,
+    Verdict, Versions, WorkerStep,
 };
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
@@ -45,6 +45,10 @@ pub struct Report {
     /// Tabs opened before the deploy and used across it (`--open-tabs`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub open_tabs: Option<OpenTabs>,
+    /// Around a deploy command, unless `count_pre_existing`: each failure set against the
+    /// baseline's, which decides what the later phases count. Absent: every failure counted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline: Option<Comparison>,
     /// Whether the old version's assets were still served after the deployment, when checked.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retention: Option<Retention>,
@@ -65,6 +69,10 @@ pub struct PhaseReport {
     pub ended_at_ms: u64,
     pub verdict: Verdict,
     pub summary: Summary,
+    /// Judged against the baseline: failed loads whose every failure the baseline already had
+    /// at the same rate, which the verdict did not count.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub pre_existing_only: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +141,9 @@ pub struct Settings {
     pub version_source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expect_version: Option<String>,
+    /// Failures the baseline already had count too: the absolute verdict around a deploy.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub count_pre_existing: bool,
     /// Classes that count against the SLO, when not all of the site's do.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub count: Option<Vec<FailureClass>>,
@@ -397,6 +408,26 @@ impl Report {
         seen.into_iter()
             .map(|(said, n)| format!("{said} ({n} load{})", if n == 1 { "" } else { "s" }))
             .collect()
+    }
+
+    /// Which verdict the report gives, as its first line says: judged against the baseline
+    /// (what the deployment changed), or absolute (every failure counted).
+    pub fn basis(&self) -> &'static str {
+        if self.baseline.is_some() {
+            "against the baseline"
+        } else {
+            "absolute"
+        }
+    }
+
+    /// Whether failing so counted against `phase` (the whole run: None): every counted class
+    /// does in an absolute verdict; against the baseline, only what the deployment changed.
+    pub fn counted(&self, phase: Option<Phase>, class: FailureClass, url: &str) -> bool {
+        self.settings.counts(class)
+            && self
+                .baseline
+                .as_ref()
+                .is_none_or(|b| b.counts(phase, class, url))
     }
 
     /// Each distinct diagnosis once: a rollout can miss assets in both directions.

@@ -45,6 +45,14 @@ pub struct TabPhase {
     pub failed_rounds_by_class: BTreeMap<FailureClass, u64>,
     /// Judged against the open tabs' SLO (`[slo.open_tabs]`; default: no round may fail).
     pub verdict: Verdict,
+    /// Judged against the baseline: failed rounds whose every failure the baseline's loads
+    /// already had, which the verdict did not count.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub pre_existing_only: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One way a round of an open tab failed, with the story: which version the tab runs, what it

@@ -155,6 +155,7 @@ impl Plan {
             version_source: version.described.clone(),
             expect_version: c.version.expect.clone(),
             count: file.and_then(|f| f.count.clone()),
+            count_pre_existing: c.judge.count_pre_existing(),
             slo,
             slo_by_phase,
             slo_open_tabs: file.and_then(|f| f.slo.open_tabs),

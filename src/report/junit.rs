@@ -109,7 +109,7 @@ fn phase_suite(attach: &Attach, phase: &PhaseReport) -> TestSuite {
     let culprits: Vec<&FailingResource> = s
         .failing_resources
         .iter()
-        .filter(|r| report.settings.counts(r.class))
+        .filter(|r| report.counted(Some(phase.phase), r.class, &r.url))
         .collect();
     let mut cases = Vec::new();
 
@@ -186,7 +186,7 @@ fn phase_summary(report: &Report, phase: &PhaseReport) -> String {
         status_word(phase.verdict.status),
         phase.verdict.reason,
         s.judged(),
-        text::failing_resources(report, &s.failing_resources, usize::MAX)
+        text::failing_resources(report, Some(phase.phase), &s.failing_resources, usize::MAX)
     )
 }
 
@@ -220,7 +220,9 @@ fn class_cases(
     {
         let name = question(kind);
         let loads = s.failed_loads_by_class.get(&kind).copied().unwrap_or(0);
-        cases.push(if loads == 0 {
+        // Against the baseline, a class fails only with a resource the deployment changed.
+        let counted = report.baseline.is_none() || culprits.iter().any(|r| r.class == kind);
+        cases.push(if loads == 0 || !counted {
             success(name, class, view)
         } else {
             let failures = s.failures_by_class.get(&kind).copied().unwrap_or(0);
@@ -268,6 +270,7 @@ fn checks_suite(report: &Report) -> TestSuite {
             }
         })
         .collect();
+    cases.extend(baseline_cases(report, class, time));
     if let Some(d) = &report.deploy {
         let name = "deploy command succeeded";
         cases.push(match d.exit_code {
@@ -299,6 +302,40 @@ fn checks_suite(report: &Report) -> TestSuite {
         .add_testcases(cases)
         .set_timestamp(timestamp(report.started_at_ms));
     suite.build()
+}
+
+/// Against the baseline: whether it could vouch for the site (an error when not: inconclusive),
+/// and the failures it already had, each with its rates before and after, as a testcase that
+/// passes: they did not count.
+fn baseline_cases(report: &Report, class: &str, time: Duration) -> Vec<TestCase> {
+    let Some(c) = &report.baseline else {
+        return Vec::new();
+    };
+    let vouch = "the baseline vouches for the site";
+    let mut cases = vec![match &c.cannot_vouch {
+        None => success(vouch, class, time),
+        Some(why) => {
+            let mut case = TestCaseBuilder::error(vouch, time, "inconclusive", why);
+            case.set_classname(class);
+            case.build()
+        }
+    }];
+    let kept: Vec<String> = c
+        .failures
+        .iter()
+        .filter(|f| f.pre_existing() && !f.changed())
+        .map(|f| f.figures(c.baseline_loads))
+        .collect();
+    let mut case = success(
+        "failures the baseline already had (not counted)",
+        class,
+        time,
+    );
+    if !kept.is_empty() {
+        case.set_system_out(&format!("{}\n{}", c.test, kept.join("\n")));
+    }
+    cases.push(case);
+    cases
 }
 
 /// What a failed check's testcase says beyond its message: for retention, every asset that is
@@ -468,7 +505,9 @@ mod tests {
                     .filter_map(|c| c.text())
                     .collect();
                 assert!(
-                    out.contains("PASS") || out.contains("FAIL"),
+                    ["PASS", "FAIL", "INCONCLUSIVE"]
+                        .iter()
+                        .any(|w| out.contains(w)),
                     "{name}: {out}"
                 );
             }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::model::{FailingResource, FailureClass, Report, Status};
+use crate::model::{FailingResource, FailureClass, Phase, Report, Status};
 
 const SHOWN_RESOURCES: usize = 10;
 const SHOWN_TAB_FAILURES: usize = 3;
@@ -13,8 +13,9 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} — {}",
+        "{} ({}): {} — {}",
         status_word(report.verdict.status),
+        report.basis(),
         report.target,
         report.verdict.reason
     );
@@ -52,6 +53,7 @@ pub fn render(report: &Report) -> String {
     judged_line(&mut out, report);
     evidence_line(&mut out, report);
     deploy_and_versions(&mut out, report);
+    baseline_lines(&mut out, report);
     retention_lines(&mut out, report);
     for check in &report.checks {
         let mark = match (check.passed, check.warning) {
@@ -66,7 +68,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "  note      {note}");
     }
     prober_line(&mut out, report);
-    let listed = failing_resources(report, &s.failing_resources, SHOWN_RESOURCES);
+    let listed = failing_resources(report, None, &s.failing_resources, SHOWN_RESOURCES);
     if !listed.is_empty() {
         let _ = writeln!(out, "  failing resources:");
         out.push_str(&listed);
@@ -82,9 +84,13 @@ fn phase_lines(out: &mut String, report: &Report) {
     let s = &report.summary;
     if report.phases.len() > 1 {
         for p in &report.phases {
+            let pre = match p.pre_existing_only {
+                0 => String::new(),
+                n => format!(" ({n} only on pre-existing failures)"),
+            };
             let _ = writeln!(
                 out,
-                "  {:<9} {:<12} {:>4} loads, {:>3} failed{}  {} .. {}",
+                "  {:<9} {:<12} {:>4} loads, {:>3} failed{}{pre}  {} .. {}",
                 p.phase.as_str(),
                 status_word(p.verdict.status),
                 p.summary.loads,
@@ -120,7 +126,11 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
         crate::model::shown(Duration::from_secs_f64(tabs.every_s)),
         phases.join(", ")
     );
-    for f in tabs.failures.iter().take(SHOWN_TAB_FAILURES) {
+    let counted = tabs
+        .failures
+        .iter()
+        .filter(|f| report.counted(Some(f.phase), f.class, &f.url));
+    for f in counted.take(SHOWN_TAB_FAILURES) {
         let how = f
             .status
             .map(|s| s.to_string())
@@ -154,6 +164,47 @@ fn open_tabs_lines(out: &mut String, report: &Report) {
             "  diagnosis: a tab runs {runs} and {runs}'s {} is no longer served: its next lazy chunk will fail",
             gone.url
         );
+    }
+}
+
+/// Lines shown of each list of the comparison with the baseline.
+const SHOWN_COMPARED: usize = 5;
+
+/// What the deployment changed against the baseline, and what it already had: the figures
+/// behind the verdict.
+fn baseline_lines(out: &mut String, report: &Report) {
+    let Some(c) = &report.baseline else { return };
+    let _ = writeln!(
+        out,
+        "  baseline  judged against {} baseline load(s) ({})",
+        c.baseline_loads, c.test
+    );
+    if let Some(why) = &c.cannot_vouch {
+        let _ = writeln!(out, "    cannot vouch: {why}");
+    }
+    let new = c.failures.iter().filter(|f| !f.pre_existing()).count();
+    if new > 0 {
+        let _ = writeln!(
+            out,
+            "    new       {new} resource(s) failing as the baseline's never did (failing resources below)"
+        );
+    }
+    for (word, rose) in [("rose", true), ("before", false)] {
+        let listed: Vec<_> = c
+            .failures
+            .iter()
+            .filter(|f| f.pre_existing() && f.changed() == rose)
+            .collect();
+        for f in listed.iter().take(SHOWN_COMPARED) {
+            let _ = writeln!(out, "    {word:<9} {}", f.figures(c.baseline_loads));
+        }
+        if listed.len() > SHOWN_COMPARED {
+            let _ = writeln!(
+                out,
+                "    {word:<9} ... and {} more (see the JSON report)",
+                listed.len() - SHOWN_COMPARED
+            );
+        }
     }
 }
 
@@ -354,11 +405,17 @@ fn by_class(classes: &std::collections::BTreeMap<crate::model::FailureClass, u64
 }
 
 /// One line per failing resource that counts against the site, most frequent first.
-pub fn failing_resources(report: &Report, resources: &[FailingResource], max: usize) -> String {
+/// Against the baseline, only what counted against `phase` (the whole run: None).
+pub fn failing_resources(
+    report: &Report,
+    phase: Option<Phase>,
+    resources: &[FailingResource],
+    max: usize,
+) -> String {
     let mut out = String::new();
     let culprits: Vec<&FailingResource> = resources
         .iter()
-        .filter(|r| report.settings.counts(r.class))
+        .filter(|r| report.counted(phase, r.class, &r.url))
         .collect();
     for r in culprits.iter().take(max) {
         let versions = if r.versions.is_empty() {
@@ -406,7 +463,7 @@ mod tests {
     fn the_summary_leads_with_the_verdict_and_names_the_culprits() {
         let text = super::render(&fixtures::report("naive"));
         assert!(
-            text.starts_with("FAIL: http://127.0.0.1:18431/ — "),
+            text.starts_with("FAIL (absolute): http://127.0.0.1:18431/ — "),
             "{text}"
         );
         assert!(text.contains("failing resources:"), "{text}");
@@ -416,7 +473,7 @@ mod tests {
         );
         assert!(text.contains("diagnosis: index.html from v"), "{text}");
         let steady = super::render(&fixtures::report("steady"));
-        assert!(steady.starts_with("PASS: "), "{steady}");
+        assert!(steady.starts_with("PASS (absolute): "), "{steady}");
         assert!(!steady.contains("failing resources"), "{steady}");
     }
 
@@ -465,7 +522,7 @@ mod tests {
 
     #[test]
     fn phases_get_a_line_each_around_a_deploy() {
-        let text = super::render(&fixtures::report("failing-baseline"));
+        let text = super::render(&fixtures::absolute_report("failing-baseline"));
         for phase in ["baseline  FAIL", "rollout   FAIL", "settle "] {
             assert!(text.contains(phase), "{phase}: {text}");
         }

@@ -90,6 +90,9 @@ sleep = "500ms"
 ignore = ["googletagmanager.com", "*/beacon*"]  # substring, or glob with *
 fail_on_js_error = true
 expect_selector = "#app *"  # must match a visible element after each load, or `not_rendered`
+# Around a deploy command, what the baseline already failed on (at the same rate) does not
+# fail the later phases; true counts it anyway (the absolute verdict):
+# count_pre_existing = false
 # Which failure classes fail a load (default: all of them):
 # missing_asset, wrong_content, http_error, network_error, tls_error, timeout, not_rendered,
 # blank_page, step_failed, js_error.

@@ -44,6 +44,17 @@ impl App {
         })
     }
 
+    /// The same builds, `html` added to each one's index.html at the end of its head.
+    pub fn with_head(&self, html: &str) -> App {
+        let mut app = self.clone();
+        for build in &mut app.builds {
+            let page = String::from_utf8_lossy(&build.index_html);
+            let at = page.find("</head>").unwrap_or(0);
+            build.index_html = format!("{}{html}{}", &page[..at], &page[at..]).into_bytes();
+        }
+        app
+    }
+
     pub fn build(&self, version: &str) -> &Bundle {
         &self.builds[usize::from(version != VERSIONS[0])]
     }

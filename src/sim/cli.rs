@@ -1,6 +1,6 @@
 //! `rollprobe simulate`: run the simulator from a shell or a script.
 
-use super::{App, Mode, SimConfig, Simulator};
+use super::{App, Flaky, Mode, SimConfig, Simulator};
 use crate::error::UsageError;
 use anyhow::Context;
 use std::{io::Write, path::PathBuf, sync::Arc, time::Duration};
@@ -26,6 +26,10 @@ Examples:
 
   # A rollout that starts by itself after 10 s, for probing by hand:
   rollprobe simulate --mode no-drain --start-rollout-after 10 --rollout 20
+
+  # A site already failing before the deploy (a dead analytics host, an API failing 1 in 20),
+  # whose API fails half the time during the rollout:
+  rollprobe simulate --mode shared-assets --dead-third-party --flaky-api 20,2 --start-rollout-after 20
 
   # Your own app: build it twice (v1, v2) and roll it out naively:
   rollprobe simulate --mode naive --builds ./dist-v1 ./dist-v2 --start-rollout-after 10
@@ -89,6 +93,16 @@ pub struct SimulateArgs {
     /// becomes ready: versions stay mixed and the rollout never finishes.
     #[arg(long, value_name = "PODS", value_parser = clap::value_parser!(u8).range(0..=2))]
     pub stall_after: Option<u8>,
+
+    /// Every page loads a third-party script from a host that refuses connections (a dead
+    /// analytics host): a failure from before any deployment.
+    #[arg(long)]
+    pub dead_third_party: bool,
+
+    /// Every page calls the site's /api/flaky, which answers 502 to one request in N (and one
+    /// in M while the rollout runs, when given): e.g. 20, or 20,2.
+    #[arg(long, value_name = "N[,M]")]
+    pub flaky_api: Option<Flaky>,
 }
 
 impl SimulateArgs {
@@ -106,6 +120,8 @@ impl SimulateArgs {
             quiet: self.quiet,
             stall_after: self.stall_after.map(usize::from),
             app: Arc::new(app(self.builds.as_deref())?),
+            dead_third_party: self.dead_third_party,
+            flaky_api: self.flaky_api,
         })
     }
 }

@@ -14,6 +14,7 @@ mod server;
 mod shared;
 mod simulator;
 pub mod site;
+mod third_party;
 
 pub use app::App;
 pub use cli::{SimulateArgs, app as cli_app, run_cli};
@@ -21,6 +22,7 @@ pub use events::{PodEvent, PodEventKind};
 pub use ingress::FailedRequest;
 pub use simulator::Simulator;
 pub use site::{Route, Site};
+pub use third_party::Flaky;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -72,6 +74,10 @@ pub struct SimConfig {
     pub stall_after: Option<usize>,
     /// What the pods serve: the demo SPA, or two builds of the user's app.
     pub app: Arc<App>,
+    /// Every page loads a script from a host that refuses connections.
+    pub dead_third_party: bool,
+    /// Every page calls an API of the site's that fails one request in N.
+    pub flaky_api: Option<Flaky>,
 }
 
 impl Default for SimConfig {
@@ -89,6 +95,8 @@ impl Default for SimConfig {
             quiet: false,
             stall_after: None,
             app: Arc::new(App::demo()),
+            dead_third_party: false,
+            flaky_api: None,
         }
     }
 }

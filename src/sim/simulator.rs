@@ -4,11 +4,13 @@
 use super::{
     SimConfig, control,
     events::{EventLog, PodEvent, PodEventKind},
-    ingress::{Endpoints, FailedLog, FailedRequest, ingress_handler},
+    http::Request,
+    ingress::{Endpoints, FailedLog, FailedRequest, OwnAnswer, ingress_handler},
     pod::Pod,
     rollout,
-    server::Server,
+    server::{Bound, Server},
     shared::{Phase, Progress, Shared},
+    third_party::{self, FlakyApi},
 };
 use anyhow::Context;
 use std::{sync::Arc, time::SystemTime};
@@ -28,35 +30,58 @@ pub struct Simulator {
     control_port: u16,
     lifecycle: JoinHandle<()>,
     _halt_on_drop: HaltOnDrop,
+    _dead_host: Option<Bound>,
 }
 
 impl Simulator {
     pub async fn start(cfg: SimConfig) -> anyhow::Result<Simulator> {
         let log = EventLog::new(cfg.events_jsonl.as_deref(), cfg.quiet)?;
+        // Reserved, never listening: connections to it are refused as long as the simulator runs.
+        let dead_host = cfg
+            .dead_third_party
+            .then(|| Bound::loopback(0).context("reserving the dead third-party port"))
+            .transpose()?;
+        let additions = third_party::page_additions(
+            dead_host.as_ref().map(Bound::port),
+            cfg.flaky_api.is_some(),
+        );
+        let app = if additions.is_empty() {
+            cfg.app.clone()
+        } else {
+            Arc::new(cfg.app.with_head(&additions))
+        };
+        let progress = watch::Sender::new(Progress {
+            phase: Phase::Before,
+            stopping: false,
+            finished: false,
+        });
+        let flaky = cfg.flaky_api.map(|f| {
+            let api = FlakyApi::new(f, progress.subscribe());
+            Arc::new(move |req: &Request| api.answer(req.path())) as OwnAnswer
+        });
         let endpoints = Endpoints::default();
         let mut fleet = Vec::new();
         for suffix in rollout::POD_SUFFIXES {
             let name = format!("v1-{suffix}");
-            let pod = Pod::create(&name, "v1", cfg.mode, &cfg.app, &log)?.listen(&log)?;
+            let pod = Pod::create(&name, "v1", cfg.mode, &app, &log)?.listen(&log)?;
             endpoints.join(&pod.name, pod.port);
             log.record(&pod.name, pod.version, PodEventKind::Joined, pod.port);
             fleet.push(pod);
         }
         let failed = FailedLog::default();
-        let ingress = Server::start(cfg.port, ingress_handler(endpoints.clone(), failed.clone()))
-            .context("starting ingress")?;
+        let ingress = Server::start(
+            cfg.port,
+            ingress_handler(endpoints.clone(), failed.clone(), flaky),
+        )
+        .context("starting ingress")?;
         let shared = Arc::new(Shared {
             mode: cfg.mode,
             failed,
-            app: cfg.app.clone(),
+            app,
             ingress_port: ingress.port(),
             log,
             endpoints,
-            progress: watch::Sender::new(Progress {
-                phase: Phase::Before,
-                stopping: false,
-                finished: false,
-            }),
+            progress,
             trigger: watch::Sender::new(false),
         });
         let control = Server::start(cfg.control_port, control::control_handler(shared.clone()))
@@ -66,6 +91,7 @@ impl Simulator {
         let timing = rollout::Timing::from(&cfg);
         let lifecycle = tokio::spawn(rollout::lifecycle(shared.clone(), fleet, servers, timing));
         Ok(Simulator {
+            _dead_host: dead_host,
             _halt_on_drop: HaltOnDrop(shared.clone()),
             shared,
             control_port,

@@ -185,32 +185,50 @@ async fn failed_deploy_command_is_reported_with_its_own_exit_code() {
     );
 }
 
+/// A stylesheet missing before the deploy and after it: the deployment changed nothing, so the
+/// run passes and lists it apart; `--count-pre-existing` asks for the absolute verdict.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failing_baseline_is_reported_as_failing_before_the_deployment() {
-    let routes = spa_routes()
+async fn a_failing_baseline_passes_unless_pre_existing_failures_count() {
+    let routes: Vec<_> = spa_routes()
         .into_iter()
         .filter(|r| r.path != "/assets/index-5e1f0c.css")
         .collect();
     let site = Site::start(routes).await.unwrap();
-    let run = probe(
-        &site.url("/"),
-        &[
-            "--workers",
-            "2",
-            "--baseline",
-            "6s",
-            "--settle",
-            "2s",
-            "--",
-            "true",
-        ],
-    )
-    .await;
+    let around = |extra: &'static [&'static str]| {
+        let mut args = vec!["--workers", "2", "--baseline", "4s", "--settle", "2s"];
+        args.extend_from_slice(extra);
+        args.extend(["--", "true"]);
+        let url = site.url("/");
+        async move { probe(&url, &args).await }
+    };
+    let relative = around(&[]).await;
+    let absolute = around(&["--count-pre-existing"]).await;
     site.shutdown().await;
 
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(phase(&run, "baseline")["verdict"]["status"], "fail");
-    let reason = run.json()["verdict"]["reason"].as_str().unwrap();
+    assert_eq!(relative.code, 0, "{}\n{}", relative.stdout, relative.stderr);
+    let css = &relative.json()["baseline"]["failures"][0];
+    assert_eq!(css["class"], "missing_asset", "{css}");
+    assert!(
+        css["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/assets/index-5e1f0c.css")
+    );
+    assert!(
+        relative.stdout.contains("before    missing_asset"),
+        "{}",
+        relative.stdout
+    );
+
+    assert_eq!(absolute.code, 1, "{}\n{}", absolute.stdout, absolute.stderr);
+    assert!(
+        absolute.stdout.starts_with("FAIL (absolute): "),
+        "{}",
+        absolute.stdout
+    );
+    assert!(absolute.json().get("baseline").is_none());
+    assert_eq!(phase(&absolute, "baseline")["verdict"]["status"], "fail");
+    let reason = absolute.json()["verdict"]["reason"].as_str().unwrap();
     assert!(
         reason.starts_with("failing before the deployment started"),
         "{reason}"

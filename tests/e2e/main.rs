@@ -4,6 +4,7 @@
 
 mod support;
 
+mod baseline;
 mod content;
 mod deploy;
 mod destinations;

@@ -11,6 +11,7 @@
 
 use std::fmt::Write;
 
+mod baseline;
 mod evidence;
 mod retention;
 mod settings;
@@ -102,6 +103,7 @@ pub fn render(report: &Report) -> String {
     summary(&mut out, report);
     timeline::timeline(&mut out, report);
     failures(&mut out, report);
+    baseline::section(&mut out, report);
     tabs::open_tabs(&mut out, report);
     checks(&mut out, report);
     retention::section(&mut out, report);
@@ -119,7 +121,7 @@ fn verdict(out: &mut String, r: &Report) {
     let _ = write!(
         out,
         r#"<header id="verdict" class="verdict {cls}" data-status="{cls}" data-exit-code="{code}">
-<div class="status">{word}</div>
+<div class="status">{word} <span class="basis">({basis})</span></div>
 <div class="reason">{reason}</div>
 <div class="target"><a href="{target}" rel="noreferrer">{target}</a> · {start} – {end} UTC ({dur:.1} s){interrupted}</div>
 </header>
@@ -127,6 +129,7 @@ fn verdict(out: &mut String, r: &Report) {
         cls = status_class(v.status),
         code = v.exit_code,
         word = status_word(v.status),
+        basis = r.basis(),
         reason = esc(&v.reason),
         target = esc(&r.target),
         start = time_of(r.started_at_ms),
@@ -267,7 +270,7 @@ fn failure_row(out: &mut String, r: &Report, phase: crate::model::Phase, f: &Fai
     let _ = writeln!(
         out,
         r#"<tr class="failure-row{muted}" data-phase="{phase}" data-class="{class}" data-url="{url}" data-count="{count}" data-first-ms="{first}" data-last-ms="{last}"><td class="num">{count}</td><td>{class}</td><td>{how}</td><td class="url">{url}</td><td>{first_t}</td><td>{last_t}</td><td>{versions}</td>{evidence}</tr>"#,
-        muted = if r.settings.counts(f.class) {
+        muted = if r.counted(Some(phase), f.class, &f.url) {
             ""
         } else {
             " muted"
@@ -541,6 +544,7 @@ mod tests {
                 Outcome::ProberError => vec![FailureClass::ProberError],
                 Outcome::Ok => vec![],
             },
+            failed_on: vec![],
             requests: 12,
             long_lived_requests: 0,
             version: version.map(str::to_string),
@@ -595,6 +599,7 @@ mod tests {
             checks: vec![],
             notes: vec![],
             deploy: None,
+            baseline: None,
             versions: crate::judge::versions::analyse(&loads),
             retention: None,
             prober: ProberStats::default(),
@@ -679,6 +684,7 @@ mod tests {
             ended_at_ms: T0 + to,
             verdict: verdict(status, "phase <reason>"),
             summary,
+            pre_existing_only: 0,
         }
     }
 

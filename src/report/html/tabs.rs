@@ -43,7 +43,7 @@ pub(super) fn open_tabs(out: &mut String, r: &Report) {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                r#"<tr class="tab-failure" data-class="{class}"><td>{tab}</td><td>{opened}</td><td>{runs}</td><td>{url}</td><td>{at}</td><td>{how}</td><td>{by}</td><td>{class}</td></tr>"#,
+                r#"<tr class="tab-failure{muted}" data-class="{class}"><td>{tab}</td><td>{opened}</td><td>{runs}</td><td>{url}</td><td>{at}</td><td>{how}</td><td>{by}</td><td>{class}</td></tr>"#,
                 tab = f.tab,
                 opened = time_of(f.opened_at_ms),
                 runs = esc(f.opened_on.as_deref().unwrap_or("")),
@@ -52,6 +52,12 @@ pub(super) fn open_tabs(out: &mut String, r: &Report) {
                 how = esc(&how),
                 by = esc(f.answered_by.as_deref().unwrap_or("")),
                 class = f.class,
+                // Failing only as the baseline's loads did: not counted.
+                muted = if r.counted(Some(f.phase), f.class, &f.url) {
+                    ""
+                } else {
+                    " muted"
+                },
             );
         }
         out.push_str("</tbody></table>\n");

@@ -285,6 +285,22 @@ impl Sim {
         self
     }
 
+    /// Every page loads a script from a host that refuses connections.
+    pub fn dead_third_party(mut self) -> Sim {
+        self.0.dead_third_party = true;
+        self
+    }
+
+    /// Every page calls /api/flaky, failing one request in `every` (`every_rolling` during
+    /// the rollout).
+    pub fn flaky_api(mut self, every: u64, every_rolling: u64) -> Sim {
+        self.0.flaky_api = Some(rollprobe::sim::Flaky {
+            every,
+            every_rolling,
+        });
+        self
+    }
+
     pub fn events_jsonl(mut self, file: &Path) -> Sim {
         self.0.events_jsonl = Some(file.to_path_buf());
         self
