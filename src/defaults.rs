@@ -43,6 +43,8 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// An open tab's rounds: often enough to catch the old build's files going away within a
 /// rollout of a minute or two, rare enough that tabs cost little next to the fresh users.
 pub const OPEN_TAB_EVERY: Duration = Duration::from_secs(5);
+/// Between a returning user's visits: each return is a navigation and a reload.
+pub const RETURNING_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a `wait_for` step waits when the scenario gives no timeout.
 pub const WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(10);

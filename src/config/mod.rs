@@ -166,6 +166,7 @@ settings! {
         rollout: Option<RawSlo>,
         settle: Option<RawSlo>,
         open_tabs: Option<RawSlo>,
+        returning_users: Option<RawSlo>,
     }
 }
 
@@ -209,6 +210,21 @@ settings! {
     }
     file only {
         step: Vec<Spanned<RawStep>>,
+    }
+}
+
+settings! {
+    /// Users whose browser remembers, coming back across the deploy (`[returning_users]`).
+    #[command(next_help_heading = "Returning users")]
+    pub struct ReturningUsers in "returning_users" {
+        /// Extra users whose browser keeps its HTTP cache, service workers and storage: each
+        /// visits during the baseline and comes back (a navigation, then a reload) every few
+        /// seconds: a service worker or a cache that kept a broken answer breaks them
+        #[arg(long = "returning-users", value_name = "N")]
+        count as "returning_users": usize = 0,
+        /// How often each returning user comes back
+        #[arg(long = "returning-every", value_name = "DURATION")]
+        every as "returning_every": Duration = defaults::RETURNING_EVERY,
     }
 }
 
@@ -291,6 +307,9 @@ pub struct Config {
     pub open_tabs: OpenTabs,
     #[command(flatten)]
     #[serde(default)]
+    pub returning_users: ReturningUsers,
+    #[command(flatten)]
+    #[serde(default)]
     pub evidence: Evidence,
     #[command(flatten)]
     #[serde(default)]
@@ -347,6 +366,7 @@ impl Config {
             slo: self.slo.over(file.slo),
             request: self.request.over(file.request),
             open_tabs: self.open_tabs.over(file.open_tabs),
+            returning_users: self.returning_users.over(file.returning_users),
             evidence: self.evidence.over(file.evidence),
             retention: self.retention.over(file.retention),
             browser: self.browser.over(file.browser),
@@ -363,6 +383,7 @@ impl Config {
         self.slo.entries(&mut out);
         self.request.entries(&mut out);
         self.open_tabs.entries(&mut out);
+        self.returning_users.entries(&mut out);
         self.evidence.entries(&mut out);
         self.retention.entries(&mut out);
         self.browser.entries(&mut out);

@@ -24,13 +24,17 @@ impl Config {
                 "accept any certificate, or the ones given",
             ));
         }
-        if self.open_tabs.count() > defaults::MAX_USERS {
-            return Err(UsageError(format!(
-                "{} {}: give at most {} (each tab is a browser user)",
-                Config::name("count"),
-                self.open_tabs.count(),
-                defaults::MAX_USERS
-            )));
+        for (id, count) in [
+            ("count", self.open_tabs.count()),
+            ("returning_users", self.returning_users.count()),
+        ] {
+            if count > defaults::MAX_USERS {
+                return Err(UsageError(format!(
+                    "{} {count}: give at most {} (each is a browser user)",
+                    Config::name(id),
+                    defaults::MAX_USERS
+                )));
+            }
         }
         Ok(())
     }
@@ -87,6 +91,7 @@ impl Config {
             ("long_request", self.load.long_request),
             ("load_timeout", self.load.load_timeout),
             ("every", self.open_tabs.every),
+            ("returning_every", self.returning_users.every),
         ] {
             if given.is_some_and(|d| d.is_zero()) {
                 return Err(UsageError(format!(

@@ -1,5 +1,6 @@
 //! `settings!`: one declaration per setting. A field's doc comment is its flag's help, its name
-//! is its key in the scenario file's table, `= DEFAULT` is its default (shown in the help, the
+//! is its key in the scenario file's table (and its flag's id, unless `as "id"` gives one: two
+//! tables may share a key, never an id), `= DEFAULT` is its default (shown in the help, the
 //! reports and `scenario check`, applied by its getter), and its `#[arg]` says how the flag is
 //! spelled. The macro writes the rest: the `Option` that says "not given", the flag's and the
 //! file's parser, the merge (flags over the file), the getter with the default, and the
@@ -13,7 +14,7 @@ macro_rules! settings {
         pub struct $name:ident in $table:literal {
             $(
                 $(#[$fmeta:meta])*
-                $field:ident: $ty:ty $(= $default:expr)?
+                $field:ident $(as $id:literal)?: $ty:ty $(= $default:expr)?
             ),* $(,)?
         }
         $(file only {
@@ -26,6 +27,7 @@ macro_rules! settings {
         pub struct $name {
             $(
                 $(#[$fmeta])*
+                $(#[arg(id = $id)])?
                 #[arg(value_parser = $crate::config::value::parser::<$ty>())]
                 #[serde(default, deserialize_with = "crate::config::value::from_toml")]
                 pub $field: Option<$ty>,
@@ -61,7 +63,7 @@ macro_rules! settings {
                 $(
                     out.push($crate::config::Entry {
                         key: concat!($table, ".", stringify!($field)),
-                        id: stringify!($field),
+                        id: settings!(@id $field $($id)?),
                         given: self.$field.as_ref().map(Setting::show),
                         default: settings!(@default $($default)?).map(|d: $ty| Setting::show(&d)),
                     });
@@ -69,6 +71,8 @@ macro_rules! settings {
             }
         }
     };
+    (@id $field:ident) => { stringify!($field) };
+    (@id $field:ident $id:literal) => { $id };
     (@default) => { None };
     (@default $default:expr) => { Some($default) };
 }

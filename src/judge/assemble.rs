@@ -1,13 +1,15 @@
 //! One report assembly for a single run and for a merge: phase verdicts, checks, notes and the
 //! run's verdict are decided here, from summaries already counted.
 
+use std::collections::BTreeMap;
+
 use super::baseline::{self, Against, Counted};
-use super::tabs::{self, TabParts};
+use super::population::{self, PopulationParts};
 use super::{retention, verdict, versions};
 use crate::model::{
-    Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Load, LoadDetail, Phase, PhaseReport,
-    PhaseSpan, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status, Summary,
-    Truncation, Verdict,
+    Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Kind, Load, LoadDetail, Phase, PhaseReport,
+    PhaseSpan, Population, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status,
+    Summary, Truncation, Verdict,
 };
 
 /// A report before its verdicts: what a run's recorder kept, or what merged shards add up to.
@@ -30,7 +32,7 @@ pub struct Parts {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
-    pub open_tabs: Option<TabParts>,
+    pub populations: BTreeMap<Kind, PopulationParts>,
     /// What the retention check found, when it ran (or why it did not).
     pub retention: Option<Retention>,
 }
@@ -123,15 +125,14 @@ pub fn assemble(p: Parts) -> Report {
         .into_iter()
         .collect();
     checks.extend(p.checks);
-    let open_tabs = p.open_tabs.map(|parts| {
-        let (tabs, check) = tabs::assemble(
-            parts,
-            &settings.slo_open_tabs.unwrap_or_default(),
-            against.as_ref().map(|a| &a.comparison),
-        );
+    let mut populations: BTreeMap<Kind, Population> = BTreeMap::new();
+    for (kind, parts) in p.populations {
+        let slo = settings.slo_of(kind).unwrap_or_default();
+        let against = against.as_ref().map(|a| &a.comparison);
+        let (population, check) = population::assemble(kind, parts, &slo, against);
         checks.push(check);
-        tabs
-    });
+        populations.insert(kind, population);
+    }
     let mut notes = p.notes;
     if let Some(r) = &p.retention {
         checks.extend(retention::check(r));
@@ -160,7 +161,8 @@ pub fn assemble(p: Parts) -> Report {
         p.deploy.as_ref().map(|d| d.exit_code.unwrap_or(-1)),
     );
     Report {
-        open_tabs,
+        open_tabs: populations.remove(&Kind::OpenTabs),
+        returning_users: populations.remove(&Kind::ReturningUsers),
         schema_version: SCHEMA_VERSION,
         tool: format!("rollprobe {}", env!("CARGO_PKG_VERSION")),
         target: settings.target.clone(),

@@ -308,4 +308,37 @@ mod tests {
         // (C(9,8) C(11,2) + C(9,9) C(11,1)) / C(20,10) = 506 / 184756.
         assert!((p_rise((1, 10), (8, 10)) - 506.0 / 184_756.0).abs() < 1e-9);
     }
+
+    #[test]
+    fn what_the_baseline_never_had_counts_in_every_phase() {
+        use crate::model::{Change, ComparedPhase, Comparison};
+        let url = "http://127.0.0.1:1/assets/index-old.js";
+        let phase = |phase, failed, change| ComparedPhase {
+            phase,
+            failed,
+            of: 10,
+            p_value: None,
+            change,
+        };
+        let compared = |baseline| Compared {
+            class: FailureClass::MissingAsset,
+            url: url.into(),
+            baseline,
+            phases: vec![
+                phase(Phase::Rollout, 4, Change::New),
+                phase(Phase::Settle, 0, Change::Same),
+            ],
+        };
+        let c = |baseline| Comparison {
+            test: String::new(),
+            baseline_loads: 10,
+            cannot_vouch: None,
+            failures: vec![compared(baseline)],
+        };
+        // Fresh loads met it in the rollout only; an open tab asking for the old file in the
+        // settle phase still meets what the deployment brought.
+        assert!(c(0).counts(Some(Phase::Settle), FailureClass::MissingAsset, url));
+        // What the baseline had, no more often in the settle phase, is not counted there.
+        assert!(!c(2).counts(Some(Phase::Settle), FailureClass::MissingAsset, url));
+    }
 }

@@ -131,6 +131,7 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         message,
         at_unix_ms: at(obs.duration_ms),
         version: obs.version.clone(),
+        source: None,
         diagnosis: None,
     };
     if let Some(why) = &obs.timed_out {
@@ -191,7 +192,11 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
         .iter()
         .filter(|r| !rules.ignore.matches(&r.url))
         .filter_map(|r| {
-            let (class, message, error) = request_failure(r)?;
+            let (class, mut message, error) = request_failure(r)?;
+            // A remembered answer is not the server's answer now: the message says whose it is.
+            if let Some(source) = r.source {
+                message = format!("{message}, {}", source.words());
+            }
             Some(Failure {
                 load_id: obs.id,
                 phase: obs.phase,
@@ -202,6 +207,7 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
                 message,
                 at_unix_ms: unix_ms(obs, r.start_ms + r.duration_ms.unwrap_or(0.0)),
                 version: r.version.clone(),
+                source: r.source,
                 diagnosis: diagnose(class, obs.version.as_deref(), r),
             })
         })
@@ -465,6 +471,7 @@ mod tests {
             refused: None,
             long_lived: false,
             worker: None,
+            source: None,
         }
     }
 

@@ -7,13 +7,13 @@
 //! single run's ([`assemble`]).
 
 use super::assemble::{self, Parts};
+use super::population::PopulationParts;
 use super::recorder::{Limits, SliceCounts};
-use super::tabs::{self, TabParts};
 use super::{baseline, retention};
 use crate::error::UsageError;
 use crate::model::{
-    Certificates, Check, DeployRecord, Failure, Load, LoadDetail, Phase, PhaseSpan, ProberStats,
-    Report, SCHEMA_VERSION, Settings, Truncation, phase_spans,
+    Certificates, Check, DeployRecord, Failure, Kind, Load, LoadDetail, Phase, PhaseSpan,
+    ProberStats, Report, SCHEMA_VERSION, Settings, Truncation, phase_spans,
 };
 
 /// One input: where it came from (for messages and notes) and the report itself.
@@ -91,17 +91,20 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         loads,
         failures,
         details,
-        open_tabs: merged_tabs(&shards),
+        populations: Kind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind, merged_population(&shards, kind)?)))
+            .collect(),
     }))
 }
 
-/// Every shard's open tabs, counted together.
-fn merged_tabs(shards: &[Shard]) -> Option<TabParts> {
+/// Every shard's users of one population, counted together.
+fn merged_population(shards: &[Shard], kind: Kind) -> Option<PopulationParts> {
     let max = Limits::default().max_failures;
     shards
         .iter()
-        .filter_map(|s| s.report.open_tabs.as_ref())
-        .map(TabParts::of)
+        .filter_map(|s| s.report.population(kind))
+        .map(PopulationParts::of)
         .reduce(|mut all, next| {
             all.add(next, max);
             all
@@ -257,7 +260,7 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
             // Decided again on the merged counts.
             let decided_again = (c.name.starts_with("final version is ")
                 && settings.expect_version.is_some())
-                || c.name == tabs::CHECK;
+                || Kind::ALL.iter().any(|k| c.name == k.check());
             if decided_again {
                 continue;
             }

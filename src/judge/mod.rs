@@ -15,10 +15,10 @@ pub mod classify;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod merge;
+pub mod population;
 pub mod recorder;
 pub mod retained;
 pub mod retention;
-pub mod tabs;
 pub mod verdict;
 pub mod versions;
 
@@ -64,7 +64,7 @@ pub fn run_report(
         ));
     }
     assemble::assemble(Parts {
-        open_tabs: recorded.open_tabs,
+        populations: recorded.populations,
         settings,
         started_at_ms: facts.started_at_ms,
         finished_at_ms: facts.finished_at_ms,

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::classify::{self, Rules};
+use super::population::{PopulationParts, PopulationRecorder};
 use super::retention::AssetCollector;
-use super::tabs::{TabParts, TabsRecorder};
 use crate::model::{
-    FailingResource, Failure, FailureClass, Load, LoadDetail, Observation, OldAssets, Outcome,
-    Percentiles, Phase, PhaseSpan, Settings, Summary, TabRound, Truncation, phase_spans,
+    FailingResource, Failure, FailureClass, Kind, Load, LoadDetail, Observation, OldAssets,
+    Outcome, Percentiles, Phase, PhaseSpan, Round, Settings, Summary, Truncation, phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -172,7 +172,7 @@ pub struct Recorder {
     failures: Vec<Failure>,
     details: Vec<LoadDetail>,
     truncated: Truncation,
-    tabs: Option<TabsRecorder>,
+    populations: BTreeMap<Kind, PopulationRecorder>,
     old_assets: AssetCollector,
 }
 
@@ -194,20 +194,34 @@ impl Recorder {
                 max_detailed_loads: limits.max_detailed_loads,
                 ..Truncation::default()
             },
-            tabs: None,
+            populations: BTreeMap::new(),
         }
     }
 
-    /// The run has open tabs, whose rounds are recorded too.
-    pub fn with_tabs(mut self, settings: &Settings, tabs: usize, every_s: f64) -> Recorder {
+    /// The run has users who stay (open tabs, returning users), whose rounds are recorded too.
+    pub fn with_population(
+        mut self,
+        settings: &Settings,
+        kind: Kind,
+        users: usize,
+        every_s: f64,
+    ) -> Recorder {
         let max = self.limits.max_failures;
-        self.tabs = Some(TabsRecorder::new(settings, tabs, every_s, max));
+        let recorder = PopulationRecorder::new(settings, users, every_s, max);
+        self.populations.insert(kind, recorder);
         self
     }
 
-    pub fn record_round(&mut self, round: TabRound) {
-        if let Some(tabs) = &mut self.tabs {
-            tabs.take(round);
+    pub fn record_round(&mut self, round: Round) {
+        if let Some(population) = self.populations.get_mut(&round.population) {
+            population.take(round);
+        }
+    }
+
+    /// Rounds of `kind` in flight that the run's end cut short.
+    pub fn cut_rounds(&mut self, kind: Kind, n: u64) {
+        if let Some(population) = self.populations.get_mut(&kind) {
+            population.cut(n);
         }
     }
 
@@ -315,7 +329,9 @@ impl Recorder {
             failures: self.failures,
             details: self.details,
             truncated: self.truncated,
-            open_tabs: self.tabs.map(TabsRecorder::finish),
+            populations: (self.populations.into_iter())
+                .map(|(kind, p)| (kind, p.finish()))
+                .collect(),
             old_assets: self.old_assets.finish(),
         }
     }
@@ -332,7 +348,7 @@ pub struct Recorded {
     pub failures: Vec<Failure>,
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
-    pub open_tabs: Option<TabParts>,
+    pub populations: BTreeMap<Kind, PopulationParts>,
     /// The first phase's static assets, for the retention check after probing.
     pub old_assets: OldAssets,
 }

@@ -253,6 +253,7 @@ mod tests {
             refused: None,
             long_lived: false,
             worker: None,
+            source: None,
         }
     }
 

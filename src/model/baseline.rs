@@ -98,12 +98,15 @@ impl Comparison {
     }
 
     /// Whether failing so counted against `phase` (any phase: None): what the deployment
-    /// changed does, what the baseline already had at the same rate does not.
+    /// changed does, what the baseline already had at the same rate does not. A failure the
+    /// baseline never had counts in every phase, also one where the fresh loads no longer
+    /// meet it (an open tab asking for a file gone after the rollout).
     pub fn counts(&self, phase: Option<Phase>, class: FailureClass, url: &str) -> bool {
         self.find(class, url).is_none_or(|c| {
-            c.phases
-                .iter()
-                .any(|p| phase.is_none_or(|ph| ph == p.phase) && p.change.counts())
+            !c.pre_existing()
+                || c.phases
+                    .iter()
+                    .any(|p| phase.is_none_or(|ph| ph == p.phase) && p.change.counts())
         })
     }
 }

@@ -174,6 +174,42 @@ pub struct Request {
     /// `service worker https://…/sw.js`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub worker: Option<String>,
+    /// Where the answer came from, when not the network: a browser that remembers answers
+    /// from its caches and its service worker.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<Source>,
+}
+
+/// Where an answer came from besides the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The browser's HTTP cache (memory or disk).
+    HttpCache,
+    /// The service worker answered from its cache storage (a precache, a runtime cache).
+    ServiceWorkerCache,
+    /// The service worker answered some other way (it fetched, or built the answer).
+    ServiceWorker,
+}
+
+impl Source {
+    /// As the JSON spells it: `service_worker_cache`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Source::HttpCache => "http_cache",
+            Source::ServiceWorkerCache => "service_worker_cache",
+            Source::ServiceWorker => "service_worker",
+        }
+    }
+
+    /// In words, for a failure's message: `from the service worker's cache`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Source::HttpCache => "from the browser's HTTP cache",
+            Source::ServiceWorkerCache => "from the service worker's cache",
+            Source::ServiceWorker => "by the service worker",
+        }
+    }
 }
 
 /// How [`Request::worker`] starts for a service worker's requests.
@@ -207,6 +243,9 @@ pub struct Failure {
     /// App version of the backend that answered the failing request, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// Where the failing answer came from, when not the network (a cache, a service worker).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<Source>,
     /// What the message cannot say: for a missing asset, which version served the page and
     /// which the asset; for a timeout, that the prober's own CPU may have caused it.
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -5,20 +5,20 @@
 mod baseline;
 mod content;
 mod load;
+mod population;
 mod report;
 mod retention;
 mod run;
-mod tabs;
 mod verdict;
 mod versions;
 
 pub use baseline::*;
 pub use content::*;
 pub use load::*;
+pub use population::*;
 pub use report::*;
 pub use retention::*;
 pub use run::*;
-pub use tabs::*;
 pub use verdict::*;
 pub use versions::*;
 

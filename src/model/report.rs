@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Comparison, Failure, FailureClass, Load, LoadDetail, OpenTabs, Outage, Phase, Retention, Slo,
-    Verdict, Versions, WorkerStep,
+    Comparison, Failure, FailureClass, Kind, Load, LoadDetail, Outage, Phase, Population,
+    Retention, Slo, Verdict, Versions, WorkerStep,
 };
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
@@ -44,7 +44,10 @@ pub struct Report {
     pub versions: Option<Versions>,
     /// Tabs opened before the deploy and used across it (`--open-tabs`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub open_tabs: Option<OpenTabs>,
+    pub open_tabs: Option<Population>,
+    /// Users whose browser remembers, coming back across the deploy (`--returning-users`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub returning_users: Option<Population>,
     /// Around a deploy command, unless `count_pre_existing`: each failure set against the
     /// baseline's, which decides what the later phases count. Absent: every failure counted.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -155,6 +158,10 @@ pub struct Settings {
     /// The open tabs' SLO (`[slo.open_tabs]`), when not the default: no round may fail.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub slo_open_tabs: Option<Slo>,
+    /// The returning users' SLO (`[slo.returning_users]`), when not the default: no visit
+    /// may fail.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub slo_returning_users: Option<Slo>,
     /// How server certificates were checked; omitted when like a browser.
     #[serde(skip_serializing_if = "Certificates::is_checked", default)]
     pub certificates: Certificates,
@@ -226,6 +233,14 @@ impl Certificates {
 }
 
 impl Settings {
+    /// The SLO a population's rounds are judged against, when not the default (none may fail).
+    pub fn slo_of(&self, kind: Kind) -> Option<Slo> {
+        match kind {
+            Kind::OpenTabs => self.slo_open_tabs,
+            Kind::ReturningUsers => self.slo_returning_users,
+        }
+    }
+
     /// Whether failures of this class counted against the site in a run with these settings.
     pub fn counts(&self, class: FailureClass) -> bool {
         // One render check runs: the selector's, or the blank-page check without one.
@@ -393,6 +408,14 @@ pub struct Truncation {
 }
 
 impl Report {
+    /// The users of one population who stayed across the deploy, when the run had them.
+    pub fn population(&self, kind: Kind) -> Option<&Population> {
+        match kind {
+            Kind::OpenTabs => self.open_tabs.as_ref(),
+            Kind::ReturningUsers => self.returning_users.as_ref(),
+        }
+    }
+
     /// The dialogs the pages opened, each distinct one once with how it was answered and how
     /// many loads met it: `alert 'Welcome back' dismissed (12 loads)`. None failed a load.
     pub fn dialogs(&self) -> Vec<String> {

@@ -18,7 +18,7 @@ use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
-use crate::model::{Phase, Settings, Slo};
+use crate::model::{Kind, Phase, Settings, Slo};
 use crate::probe::{Dialogs, EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
 use crate::scenario::{self, Scenario};
@@ -53,8 +53,8 @@ pub struct RunConfig {
     pub limits: Limits,
     /// Keep every observation for the outcome (`--save-observations`), not only the digest.
     pub keep_observations: bool,
-    /// Users who keep the app open across the deploy.
-    pub open_tabs: Option<TabPlan>,
+    /// Users who stay across the deploy: open tabs, returning users.
+    pub stay: Vec<TabPlan>,
     /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
     pub evidence: Option<EvidencePlan>,
 }
@@ -159,6 +159,7 @@ impl Plan {
             slo,
             slo_by_phase,
             slo_open_tabs: file.and_then(|f| f.slo.open_tabs),
+            slo_returning_users: file.and_then(|f| f.slo.returning_users),
             certificates: certs.certificates,
             trusted_certs: certs.trusted,
             resolve: pins.described(),
@@ -176,7 +177,7 @@ impl Plan {
                 grace: defaults::GRACE.min(c.load.load_timeout()),
                 limits: Limits::default(),
                 keep_observations: inv.save_observations.is_some(),
-                open_tabs: open_tabs(&c, file),
+                stay: stay(&c, file),
                 evidence: artifacts::evidence(&c.evidence, inv.first_report_file.as_deref())?,
             },
             ending,
@@ -318,15 +319,25 @@ fn browser_options(
     })
 }
 
-/// The open tabs: how many and how often from the settings, their rounds from the file.
-fn open_tabs(c: &Config, file: Option<&Scenario>) -> Option<TabPlan> {
+/// The users who stay: how many and how often from the settings, the open tabs' rounds from
+/// the file.
+fn stay(c: &Config, file: Option<&Scenario>) -> Vec<TabPlan> {
     let steps = file.map(|f| f.open_tab_steps.clone()).unwrap_or_default();
-    let count = c.open_tabs.count();
-    (count > 0).then_some(TabPlan {
-        count,
-        every: c.open_tabs.every(),
-        steps,
-    })
+    let plans = [
+        TabPlan {
+            kind: Kind::OpenTabs,
+            count: c.open_tabs.count(),
+            every: c.open_tabs.every(),
+            steps,
+        },
+        TabPlan {
+            kind: Kind::ReturningUsers,
+            count: c.returning_users.count(),
+            every: c.returning_users.every(),
+            steps: Vec::new(),
+        },
+    ];
+    plans.into_iter().filter(|p| p.count > 0).collect()
 }
 
 /// Closed (workers loop, a fixed count or a ramp) or open (users arrive on a clock).

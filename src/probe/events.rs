@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chromiumoxide_cdp::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide_cdp::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
-    EventWebSocketClosed, EventWebSocketCreated, EventWebSocketFrameError,
+    EventLoadingFailed, EventLoadingFinished, EventRequestServedFromCache, EventRequestWillBeSent,
+    EventResponseReceived, EventWebSocketClosed, EventWebSocketCreated, EventWebSocketFrameError,
     EventWebSocketHandshakeResponseReceived, EventWebSocketWillSendHandshakeRequest,
 };
 use chromiumoxide_cdp::cdp::browser_protocol::page::{
@@ -16,14 +16,18 @@ use chromiumoxide_cdp::cdp::browser_protocol::page::{
 use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
 
-use chromiumoxide_cdp::cdp::browser_protocol::network::Headers;
+use chromiumoxide_cdp::cdp::browser_protocol::network::{Headers, Response};
 use chromiumoxide_cdp::cdp::js_protocol::runtime::RemoteObject;
 
 use crate::cdp::Event;
+use crate::model::Source;
 
 pub(super) enum PageEvent {
     Sent(Arc<EventRequestWillBeSent>),
     Response(Arc<EventResponseReceived>),
+    /// The request (its id) was answered from the browser's memory cache: no response event
+    /// says so.
+    FromCache(String),
     Finished(Box<EventLoadingFinished>),
     Failed(Box<EventLoadingFailed>),
     /// WebSockets have events of their own: CDP never reports them as requests.
@@ -53,6 +57,10 @@ impl PageEvent {
         Some(match ev.method.as_str() {
             "Network.requestWillBeSent" => PageEvent::Sent(Arc::new(ev.decode()?)),
             "Network.responseReceived" => PageEvent::Response(Arc::new(ev.decode()?)),
+            "Network.requestServedFromCache" => {
+                let e: EventRequestServedFromCache = ev.decode()?;
+                PageEvent::FromCache(e.request_id.inner().clone())
+            }
             "Network.loadingFinished" => PageEvent::Finished(Box::new(ev.decode()?)),
             "Network.loadingFailed" => PageEvent::Failed(Box::new(ev.decode()?)),
             "Network.webSocketCreated" => PageEvent::SocketCreated(Box::new(ev.decode()?)),
@@ -85,6 +93,20 @@ pub(super) fn header_value(headers: &Headers, name: &str) -> Option<String> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .and_then(|(_, v)| v.as_str().map(str::to_string))
+}
+
+/// Where Chromium says a response came from, when not the network.
+pub(super) fn source(r: &Response) -> Option<Source> {
+    use chromiumoxide_cdp::cdp::browser_protocol::network::ServiceWorkerResponseSource as Sw;
+    if r.from_service_worker == Some(true) {
+        return Some(match r.service_worker_response_source {
+            Some(Sw::CacheStorage) => Source::ServiceWorkerCache,
+            Some(Sw::HttpCache) => Source::HttpCache,
+            _ => Source::ServiceWorker,
+        });
+    }
+    (r.from_disk_cache == Some(true) || r.from_prefetch_cache == Some(true))
+        .then_some(Source::HttpCache)
 }
 
 /// A console argument as text.

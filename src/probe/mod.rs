@@ -14,14 +14,15 @@ use tokio::sync::{oneshot, watch};
 use crate::browser::Chromium;
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
-use crate::model::{Observation, Phase};
+use crate::model::{Kind, Observation, Phase, Round};
 use crate::start::Targets;
 pub use evidence::{Evidence, EvidencePlan};
 use journey::drive;
 pub use render::check_selector;
 use session::Session;
+use stay::{Stopped, now};
+pub use stay::{TabContext, TabPlan};
 pub use step::Step;
-pub use tab::{TabContext, TabPlan, keep_open};
 pub use user::{FreshUser, Users};
 
 mod events;
@@ -29,7 +30,9 @@ mod evidence;
 mod har;
 mod journey;
 mod render;
+mod returning;
 mod session;
+mod stay;
 mod step;
 mod tab;
 mod tracker;
@@ -161,6 +164,34 @@ pub async fn load_page(
 fn ended(obs: &mut Observation, t0: Instant, phase: &watch::Receiver<Phase>) {
     obs.duration_ms = elapsed_ms(t0);
     obs.phase = Phase::of_load(obs.phase, *phase.borrow());
+}
+
+/// Keeps user `cx.tab` of the plan's population, a round every `plan.every`, until `stopped`
+/// completes between two rounds: a round in flight then finishes within its own deadline, so
+/// what it saw is in the report. Each round goes to `send` (false: nobody listens any more).
+/// The user ends early when it is lost (crashed, the browser gone), which its last round
+/// records as the prober's fault.
+pub async fn stay(
+    chromium: Arc<Chromium>,
+    cx: TabContext<'_>,
+    stopped: impl Future<Output = ()> + Send,
+    send: impl Fn(Round) -> bool,
+) {
+    let url = cx.settings.targets.pick(cx.tab as u64).to_string();
+    let stopped = std::pin::pin!(stopped);
+    let stopped = Stopped(stopped);
+    let started = match cx.plan.kind {
+        Kind::OpenTabs => tab::keep_open(&chromium, &cx, &url, stopped, &send).await,
+        Kind::ReturningUsers => {
+            returning::keep_returning(&chromium, &cx, &url, stopped, &send).await
+        }
+    };
+    // A user the prober could not start is its fault, and says so in the report.
+    if let Err(why) = started {
+        let (mut obs, _) = cx.observe(0, &url);
+        obs.prober_error = Some(why);
+        send(cx.round(0, now(), None, obs));
+    }
 }
 
 /// Runs a CDP call with a bound: some calls hang forever when the browser misbehaves.

@@ -7,6 +7,7 @@ use std::time::Instant;
 use chromiumoxide_cdp::cdp::browser_protocol::network;
 use chromiumoxide_cdp::cdp::browser_protocol::page::{
     DialogType, EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
+    ReloadParams,
 };
 use chromiumoxide_cdp::cdp::browser_protocol::target::EventAttachedToTarget;
 use chromiumoxide_cdp::cdp::js_protocol::runtime::RunIfWaitingForDebuggerParams;
@@ -226,6 +227,20 @@ impl<'a> Session<'a> {
     fn timed_out(&mut self) -> Halt {
         self.tracker.timed_out = true;
         Halt::Recorded
+    }
+
+    /// Reloads the page's document, as a user pressing reload does (the browser revalidates
+    /// what it cached), and waits for network idle.
+    pub(super) async fn reload(&mut self, url: &str) -> Result<(), Halt> {
+        // Chromium answers before the new document commits: until it does, there is none.
+        self.tracker.loader_id = None;
+        self.tracker.navigating_to = Some(url.to_string());
+        let page = self.page;
+        if let Err(e) = self.during(page.call(ReloadParams::default())).await? {
+            self.tracker.prober_error = Some(format!("reloading {url}: {e}"));
+            return Err(Halt::Recorded);
+        }
+        self.until_idle().await
     }
 
     /// Opens `url` as the page's document and waits for network idle.

@@ -1,139 +1,83 @@
-//! A tab that stays open across the deploy, as a user who had the app open does: opened like a
-//! load, then, every `every`, a round of its steps without reloading. Without steps a round
-//! fetches again, from inside the page, the scripts and stylesheets the tab loaded: when the
-//! old build's files are gone, the tab's next lazy chunk will fail. Each round's requests and
-//! errors are observed like a load's.
+//! An open tab, as a user who had the app open: opened like a load, then, every `every`, a
+//! round of its steps without reloading. Without steps a round fetches again, from inside the
+//! page, the scripts and stylesheets the tab loaded: when the old build's files are gone, the
+//! tab's next lazy chunk will fail. Each round's requests and errors are observed like a
+//! load's.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
-use tokio::sync::watch;
-
-use super::Step;
 use super::journey::walk;
+use super::read_page;
 use super::session::{Halt, Session};
+use super::stay::{Stopped, TabContext, far_away};
 use super::user::FreshUser;
-use super::{LoadSettings, read_page};
 use crate::browser::Chromium;
 use crate::cdp::Page;
-use crate::clock;
-use crate::model::{Observation, Phase, TabRound};
+use crate::model::{Observation, Round};
 
-/// The open tabs of a run.
-#[derive(Clone, Debug)]
-pub struct TabPlan {
-    pub count: usize,
-    pub every: Duration,
-    /// Each round's steps; empty: fetch the tab's scripts and stylesheets again.
-    pub steps: Vec<Step>,
-}
-
-/// What a tab needs besides its browser.
-pub struct TabContext<'a> {
-    pub settings: &'a LoadSettings,
-    pub plan: &'a TabPlan,
-    pub tab: usize,
-    pub phase: watch::Receiver<Phase>,
-}
-
-/// Keeps tab `tab` open, a round every `plan.every`, until `stopped` completes; each round goes
-/// to `send` (false: nobody listens any more). The tab ends early when it is lost (crashed, the
-/// browser gone), which its last round records as the prober's fault.
-pub async fn keep_open(
-    chromium: Arc<Chromium>,
-    cx: TabContext<'_>,
-    stopped: impl Future<Output = ()>,
-    send: impl Fn(TabRound) -> bool,
-) {
+/// An open tab: opened like a load, then its rounds on the same page.
+pub(super) async fn keep_open(
+    chromium: &Arc<Chromium>,
+    cx: &TabContext<'_>,
+    url: &str,
+    stopped: Stopped<'_>,
+    send: &impl Fn(Round) -> bool,
+) -> Result<(), String> {
     let settings = cx.settings;
-    let url = settings.targets.pick(cx.tab as u64).to_string();
-    // A tab the prober could not open is its fault, and says so in the report.
-    let never_opened = |why: String| {
-        let mut obs = Observation::start(0, cx.tab, *cx.phase.borrow(), url.clone(), now());
-        obs.prober_error = Some(why);
-        send(TabRound {
-            tab: cx.tab,
-            round: 0,
-            opened_at_ms: now(),
-            opened_on: None,
-            observation: obs,
-        });
-    };
-    let user = match FreshUser::new(&chromium, settings).await {
-        Ok(user) => user,
-        Err(e) => return never_opened(e),
-    };
-    match user.set_cookies(settings, &url).await {
-        Ok(()) => {
-            tokio::select! {
-                _ = rounds(&user.page, &cx, &url, &send) => {}
-                _ = stopped => {}
-            }
-        }
-        Err(e) => never_opened(e),
+    let user = FreshUser::new(chromium, settings).await?;
+    let cookies = user.set_cookies(settings, url).await;
+    if cookies.is_ok() {
+        rounds(&user.page, cx, url, stopped, send).await;
     }
     user.retire(settings.cdp_timeout);
+    cookies
 }
 
-/// The tab's opening, then its rounds, until it is lost or its opening failed.
+/// The tab's opening, then its rounds, until the run stops, the tab is lost or its opening
+/// failed.
 async fn rounds(
     page: &Arc<Page>,
     cx: &TabContext<'_>,
     url: &str,
-    send: &impl Fn(TabRound) -> bool,
+    mut stopped: Stopped<'_>,
+    send: &impl Fn(Round) -> bool,
 ) {
     let settings = cx.settings;
-    let (opened_at_ms, phase) = (clock::unix_ms(SystemTime::now()), *cx.phase.borrow());
-    let mut opening = Observation::start(0, cx.tab, phase, url.into(), opened_at_ms);
+    let (mut opening, started) = cx.observe(0, url);
+    let opened_at_ms = opening.started_at_ms;
     let mut session = match Session::open(page, settings, Instant::now() + settings.load_timeout) {
         Ok(session) => session,
         Err(e) => {
             opening.prober_error = Some(e);
-            send(TabRound {
-                tab: cx.tab,
-                round: 0,
-                opened_at_ms,
-                opened_on: None,
-                observation: opening,
-            });
+            send(cx.round(0, opened_at_ms, None, opening));
             return;
         }
     };
-    let opening_clock = Instant::now();
     let opened = session.navigate(url).await;
     let books = session.next_round(far_away());
     let usable = opened.is_ok() && books.prober_error.is_none() && !books.timed_out;
     books.finish(&mut opening, settings);
-    opening.duration_ms = opening_clock.elapsed().as_secs_f64() * 1000.0;
-    opening.phase = Phase::of_load(phase, *cx.phase.borrow());
+    cx.ended(&mut opening, &started);
     if usable {
         read_page(page, settings, &mut opening).await;
     }
     let opened_on = opening.version.clone();
     let assets = scripts_and_stylesheets(&opening);
-    let round = |round, observation| TabRound {
-        tab: cx.tab,
-        round,
-        opened_at_ms,
-        opened_on: opened_on.clone(),
-        observation,
-    };
-    if !send(round(0, opening)) || !usable {
+    if !send(cx.round(0, opened_at_ms, opened_on.clone(), opening)) || !usable {
         return;
     }
     for n in 1u32.. {
         // Between rounds the page lives on; what it does then is not a round's.
-        let gap = session.during(tokio::time::sleep(cx.plan.every)).await;
-        if gap.is_err() {
-            let mut lost =
-                Observation::start(n.into(), cx.tab, *cx.phase.borrow(), url.into(), now());
-            lost.prober_error =
-                Some("the open tab was lost (crashed, or its browser went away)".into());
-            send(round(n, lost));
-            return;
+        match stopped.wait(&mut session, cx.plan.every).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(_) => {
+                send(cx.lost(n, url));
+                return;
+            }
         }
-        let started = (now(), *cx.phase.borrow());
-        let clock = Instant::now();
+        let (mut obs, started) = cx.observe(n, url);
         session.next_round(Instant::now() + settings.load_timeout);
         let result = if cx.plan.steps.is_empty() {
             fetch_again(&mut session, &assets).await
@@ -143,15 +87,13 @@ async fn rounds(
         walk(&mut session, &cx.plan.steps, url, result).await;
         let books = session.next_round(far_away());
         let lost = books.crashed || books.prober_error.is_some();
-        let mut obs = Observation::start(n.into(), cx.tab, started.1, url.into(), started.0);
         obs.continues_page = true;
-        obs.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
         books.finish(&mut obs, settings);
+        cx.ended(&mut obs, &started);
         asked_as(&mut obs, &assets);
-        obs.phase = Phase::of_load(started.1, *cx.phase.borrow());
         // The tab runs the version it opened on: failures are judged against it.
         obs.version = opened_on.clone();
-        if !send(round(n, obs)) || lost {
+        if !send(cx.round(n, opened_at_ms, opened_on.clone(), obs)) || lost {
             return;
         }
     }
@@ -197,13 +139,4 @@ fn asked_as(obs: &mut Observation, assets: &[(String, String)]) {
             r.resource_type = kind.clone();
         }
     }
-}
-
-fn now() -> u64 {
-    clock::unix_ms(SystemTime::now())
-}
-
-/// A deadline that does not bound the wait between rounds (the round's own deadline does).
-fn far_away() -> Instant {
-    Instant::now() + Duration::from_secs(365 * 24 * 3600)
 }

@@ -12,11 +12,11 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
-use super::events::{BrowserError, PageEvent, describe, header_value};
+use super::events::{BrowserError, PageEvent, describe, header_value, source};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
-use crate::model::{Dialog, JsError, Observation, Request, SERVICE_WORKER};
+use crate::model::{Dialog, JsError, Observation, Request, SERVICE_WORKER, Source};
 
 /// How Chromium says a request was cancelled; given to the requests of a document the tab left.
 const ABORTED: &str = "net::ERR_ABORTED";
@@ -45,6 +45,7 @@ struct Entry {
     loader: Option<String>,
     /// The worker or service worker that made it, when not the page.
     worker: Option<Arc<str>>,
+    source: Option<Source>,
     wire: Wire,
 }
 
@@ -79,6 +80,7 @@ impl Entry {
             refused,
             long_lived: self.long_lived,
             worker: self.worker.map(|w| w.to_string()),
+            source: self.source,
         };
         (request, self.wire)
     }
@@ -185,6 +187,7 @@ impl Tracker {
                 let id = e.request_id.inner().clone();
                 self.entry(&id).wire.response = Some(e);
             }
+            PageEvent::FromCache(id) => self.entry(&id).source = Some(Source::HttpCache),
             PageEvent::Finished(e) => {
                 self.last_ts = *e.timestamp.inner();
                 let entry = self.entry(e.request_id.inner());
@@ -316,6 +319,7 @@ impl Tracker {
         entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
         entry.mime_type = Some(e.response.mime_type.clone()).filter(|m| !m.is_empty());
         entry.content_type = header_value(&e.response.headers, "content-type");
+        entry.source = entry.source.or(source(&e.response));
         // An event stream is open once it is answered as one; the load does not wait for its
         // end, which never comes. Any other answer is the browser's to refuse, and the judge's.
         entry.long_lived |= entry.resource_type == "EventSource"

@@ -41,7 +41,7 @@ impl FreshUser {
             chromium.new_context(),
         )
         .await?;
-        match blank_page(chromium, settings, &context).await {
+        match blank_page(chromium, settings, &context, Memory::Fresh).await {
             Ok(page) => Ok(FreshUser {
                 chromium: chromium.clone(),
                 context,
@@ -64,28 +64,7 @@ impl FreshUser {
         settings: &LoadSettings,
         url: &str,
     ) -> Result<(), String> {
-        if settings.cookies.is_empty() {
-            return Ok(());
-        }
-        let cookies = settings
-            .cookies
-            .iter()
-            .map(|(name, value)| {
-                CookieParam::builder()
-                    .name(name)
-                    .value(value)
-                    .url(url)
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("building cookies: {e}"))?;
-        cdp(
-            settings.cdp_timeout,
-            "setting cookies",
-            self.page.call(SetCookiesParams::new(cookies)),
-        )
-        .await
-        .map(|_| ())
+        set_cookies(&self.page, settings, url).await
     }
 
     /// Tears the user down beside whatever runs next (it is not part of any load), bounded so
@@ -98,12 +77,103 @@ impl FreshUser {
     }
 }
 
+/// A user whose browser remembers, as a returning visitor's does: one context for the whole
+/// run, so its HTTP cache, service workers and storage outlive each visit's page.
+pub(super) struct ReturningUser {
+    chromium: Arc<Chromium>,
+    context: BrowserContextId,
+}
+
+impl ReturningUser {
+    pub(super) async fn new(
+        chromium: &Arc<Chromium>,
+        settings: &LoadSettings,
+    ) -> Result<Self, String> {
+        let context = cdp(
+            settings.cdp_timeout,
+            "creating a browser context",
+            chromium.new_context(),
+        )
+        .await?;
+        Ok(ReturningUser {
+            chromium: chromium.clone(),
+            context,
+        })
+    }
+
+    /// A new page for a visit, the run's cookies set for `url` (the browser keeps them, as
+    /// it keeps what the site set).
+    pub(super) async fn page(
+        &self,
+        settings: &LoadSettings,
+        url: &str,
+    ) -> Result<Arc<Page>, String> {
+        let page = blank_page(&self.chromium, settings, &self.context, Memory::Remembers).await?;
+        match set_cookies(&page, settings, url).await {
+            Ok(()) => Ok(page),
+            Err(e) => {
+                close(page, settings.cdp_timeout);
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) fn retire(self, limit: std::time::Duration) {
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, self.chromium.dispose_context(self.context)).await;
+        });
+    }
+}
+
+/// Closes a page beside whatever runs next, bounded.
+pub(super) fn close(page: Arc<Page>, limit: std::time::Duration) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(limit, page.close()).await;
+    });
+}
+
+/// The run's cookies, for the origin of `url`.
+async fn set_cookies(page: &Page, settings: &LoadSettings, url: &str) -> Result<(), String> {
+    if settings.cookies.is_empty() {
+        return Ok(());
+    }
+    let cookies = settings
+        .cookies
+        .iter()
+        .map(|(name, value)| {
+            CookieParam::builder()
+                .name(name)
+                .value(value)
+                .url(url)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("building cookies: {e}"))?;
+    cdp(
+        settings.cdp_timeout,
+        "setting cookies",
+        page.call(SetCookiesParams::new(cookies)),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Whether a page's browser remembers what it fetched.
+#[derive(Clone, Copy, PartialEq)]
+enum Memory {
+    /// A fresh user's: nothing cached, every load from the network.
+    Fresh,
+    /// A returning user's: the HTTP cache on, as a real browser's.
+    Remembers,
+}
+
 /// A blank page in `context` with what a load listens to enabled, and the run's headers and
 /// blocked URLs. The calls go out together: Chromium answers them in order, in one round trip.
 async fn blank_page(
     chromium: &Chromium,
     settings: &LoadSettings,
     context: &BrowserContextId,
+    memory: Memory,
 ) -> Result<Arc<Page>, String> {
     let page = cdp(
         settings.cdp_timeout,
@@ -128,7 +198,7 @@ async fn blank_page(
         p.call(network::EnableParams::default())
             .map(drop_ok)
             .boxed(),
-        p.call(SetCacheDisabledParams::new(true))
+        p.call(SetCacheDisabledParams::new(memory == Memory::Fresh))
             .map(drop_ok)
             .boxed(),
         p.call(runtime::EnableParams::default())

@@ -3,7 +3,10 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::model::{FailingResource, FailureClass, Phase, Report, Status};
+use crate::model::{
+    FailingResource, FailureClass, Kind, Phase, Population, PopulationFailure, Report, Source,
+    Status,
+};
 
 const SHOWN_RESOURCES: usize = 10;
 const SHOWN_TAB_FAILURES: usize = 3;
@@ -63,7 +66,7 @@ pub fn render(report: &Report) -> String {
         };
         let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
     }
-    open_tabs_lines(&mut out, report);
+    population_lines(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "  note      {note}");
     }
@@ -109,61 +112,122 @@ fn phase_lines(out: &mut String, report: &Report) {
     }
 }
 
-/// The open tabs per phase, and the first failures as the story of the tab.
-fn open_tabs_lines(out: &mut String, report: &Report) {
-    let Some(tabs) = &report.open_tabs else {
-        return;
-    };
-    let phases: Vec<String> = tabs
+/// Each population of users who stay, per phase, and its first failures as the story of
+/// the user.
+fn population_lines(out: &mut String, report: &Report) {
+    for kind in Kind::ALL {
+        if let Some(p) = report.population(kind) {
+            one_population(out, report, kind, p);
+        }
+    }
+}
+
+fn one_population(out: &mut String, report: &Report, kind: Kind, p: &Population) {
+    let round = kind.round();
+    let phases: Vec<String> = p
         .phases
         .iter()
-        .map(|p| format!("{} {} of {} failed", p.phase, p.failed, p.rounds))
+        .map(|ph| {
+            let opened = match ph.openings {
+                0 => String::new(),
+                n => format!("{n} {} + ", kind.opening()),
+            };
+            let of = ph.openings + ph.rounds;
+            format!(
+                "{} {opened}{} {round}(s), {} of {of} failed",
+                ph.phase, ph.rounds, ph.failed
+            )
+        })
         .collect();
     let _ = writeln!(
         out,
-        "  tabs      {} open tabs, a round {} after the previous one: {}",
-        tabs.tabs,
-        crate::model::shown(Duration::from_secs_f64(tabs.every_s)),
-        phases.join(", ")
+        "  {:<9} {} {}, a {round} {} after the previous one: {}",
+        match kind {
+            Kind::OpenTabs => "tabs",
+            Kind::ReturningUsers => "returning",
+        },
+        p.tabs,
+        kind.title(),
+        crate::model::shown(Duration::from_secs_f64(p.every_s)),
+        phases.join("; ")
     );
-    let counted = tabs
+    if p.cut > 0 {
+        let _ = writeln!(
+            out,
+            "        {} {round}(s) in flight when probing ended were cut short by the stop",
+            p.cut
+        );
+    }
+    let counted = p
         .failures
         .iter()
         .filter(|f| report.counted(Some(f.phase), f.class, &f.url));
     for f in counted.take(SHOWN_TAB_FAILURES) {
-        let how = f
-            .status
-            .map(|s| s.to_string())
-            .or_else(|| f.error.clone())
-            .unwrap_or_else(|| f.class.to_string());
-        let runs = f.runs();
-        let by = f
-            .answered_by
-            .as_ref()
-            .map(|v| format!(" by {v}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "        tab {} opened on {runs} at {}, asked for {} at {}, answered {how}{by} ({})",
-            f.tab,
-            time_of(f.opened_at_ms),
-            f.url,
-            time_of(f.at_unix_ms),
-            f.class
-        );
+        let _ = writeln!(out, "        {}", story(kind, f));
     }
-    if let Some(gone) = tabs.failures.iter().find(|f| {
+    let gone = p.failures.iter().find(|f| {
         matches!(
             f.class,
             FailureClass::MissingAsset | FailureClass::WrongContent
-        )
-    }) {
-        let runs = gone.runs();
-        let _ = writeln!(
-            out,
-            "  diagnosis: a tab runs {runs} and {runs}'s {} is no longer served: its next lazy chunk will fail",
-            gone.url
-        );
+        ) && report.counted(Some(f.phase), f.class, &f.url)
+    });
+    if let Some(gone) = gone {
+        let _ = writeln!(out, "  diagnosis: {}", diagnosis(kind, gone));
+    }
+}
+
+/// One failure as the user's story: `tab 0 opened on v1 at 12:00:03, asked for
+/// /assets/index-3f9a1c.js at 12:00:41, answered 404 by v2 (missing_asset)`.
+fn story(kind: Kind, f: &PopulationFailure) -> String {
+    let how = f
+        .status
+        .map(|s| s.to_string())
+        .or_else(|| f.error.clone())
+        .unwrap_or_else(|| f.class.to_string());
+    let by = f
+        .answered_by
+        .as_ref()
+        .map(|v| format!(" by {v}"))
+        .unwrap_or_default();
+    let from = f
+        .source
+        .map(|s| format!(" {}", s.words()))
+        .unwrap_or_default();
+    let now_runs = match &f.runs {
+        Some(v) => format!(", running {v}"),
+        None => String::new(),
+    };
+    format!(
+        "{} {} {} on {} at {}{now_runs}, asked for {} at {}, answered {how}{by}{from} ({})",
+        kind.user(),
+        f.tab,
+        kind.opened(),
+        f.opened_on.as_deref().unwrap_or("an unknown version"),
+        time_of(f.opened_at_ms),
+        f.url,
+        time_of(f.at_unix_ms),
+        f.class
+    )
+}
+
+/// What a user who stays met, and what it means for every visit after.
+fn diagnosis(kind: Kind, gone: &PopulationFailure) -> String {
+    let (runs, url) = (gone.runs(), &gone.url);
+    match (kind, gone.source) {
+        (_, Some(Source::ServiceWorkerCache)) => format!(
+            "a {} running {runs} gets {url} broken from its service worker's cache: every visit until a new worker takes over gets it so, whatever the server answers now",
+            kind.user()
+        ),
+        (_, Some(Source::HttpCache)) => format!(
+            "a {} running {runs} gets {url} broken from the browser's HTTP cache: it keeps it as long as the answer's Cache-Control allows",
+            kind.user()
+        ),
+        (Kind::OpenTabs, _) => format!(
+            "a tab runs {runs} and {runs}'s {url} is no longer served: its next lazy chunk will fail"
+        ),
+        (Kind::ReturningUsers, _) => format!(
+            "a returning user running {runs} asked for {url}, which is no longer served as it was"
+        ),
     }
 }
 

@@ -6,10 +6,11 @@ use std::time::SystemTime;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::tabs::Staying;
 use super::{Control, Stop};
 use crate::clock::{self, sleep_until_opt};
 use crate::judge::recorder::{Recorder, Snapshot};
-use crate::model::{Observation, Phase, PhaseSpan, TabRound};
+use crate::model::{Observation, Phase, PhaseSpan, Round};
 use crate::plan::RunConfig;
 
 /// Takes observations and phase changes until the workers are done or the grace period after a
@@ -19,7 +20,7 @@ pub(super) async fn collect(
     control: &mut Control,
     (rx, rounds): (
         &mut mpsc::UnboundedReceiver<Observation>,
-        &mut mpsc::UnboundedReceiver<TabRound>,
+        &mut mpsc::UnboundedReceiver<Round>,
     ),
     collected: &mut Collected,
     progress: &watch::Sender<Snapshot>,
@@ -104,18 +105,48 @@ impl Collected {
     }
 
     /// Stops what still runs, keeping the loads and rounds that completed in the same instant.
+    /// The users who stay (told to stop already) end their round in flight first, within its
+    /// deadline (after an interrupt, the grace period); a round still running then is cut, and
+    /// counted as such.
     pub(super) async fn last(
         &mut self,
-        tasks: &mut [JoinSet<()>],
-        loads: &mut mpsc::UnboundedReceiver<Observation>,
-        rounds: &mut mpsc::UnboundedReceiver<TabRound>,
+        cfg: &RunConfig,
+        interrupted: bool,
+        (mut workers, mut tabs): (JoinSet<()>, Staying),
+        (loads, rounds): (
+            &mut mpsc::UnboundedReceiver<Observation>,
+            &mut mpsc::UnboundedReceiver<Round>,
+        ),
     ) {
-        for set in tasks {
-            set.abort_all();
-            while set.join_next().await.is_some() {}
-        }
+        let rounds_may_take = match interrupted {
+            true => cfg.grace,
+            false => cfg.load.load_timeout + cfg.load.cdp_timeout,
+        };
+        tabs.stop();
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
         while let Ok(obs) = loads.try_recv() {
             self.take(obs);
+        }
+        let give_up = tokio::time::sleep(rounds_may_take);
+        tokio::pin!(give_up);
+        loop {
+            tokio::select! {
+                round = rounds.recv() => match round {
+                    Some(round) => self.recorder.record_round(round),
+                    None => break,
+                },
+                _ = &mut give_up => break,
+            }
+        }
+        tabs.tasks.abort_all();
+        while let Some(ended) = tabs.tasks.join_next().await {
+            if let Err(cut) = ended
+                && cut.is_cancelled()
+                && let Some(kind) = tabs.kind(cut.id())
+            {
+                self.recorder.cut_rounds(kind, 1);
+            }
         }
         while let Ok(round) = rounds.try_recv() {
             self.recorder.record_round(round);
@@ -138,8 +169,8 @@ impl Collected {
 
 fn recorder(cfg: &RunConfig) -> Recorder {
     let recorder = Recorder::new(&cfg.settings, cfg.limits, cfg.load.targets.several());
-    match &cfg.open_tabs {
-        Some(plan) => recorder.with_tabs(&cfg.settings, plan.count, plan.every.as_secs_f64()),
-        None => recorder,
-    }
+    cfg.stay.iter().fold(recorder, |recorder, plan| {
+        let every_s = plan.every.as_secs_f64();
+        recorder.with_population(&cfg.settings, plan.kind, plan.count, every_s)
+    })
 }

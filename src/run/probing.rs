@@ -12,13 +12,13 @@ use tokio::task::JoinSet;
 
 use super::browser::{start_browser, stop_browser};
 use super::collect::{Collected, collect};
-use super::tabs::start_tabs;
+use super::tabs::{Staying, start_tabs};
 use super::workers::{Counters, start_workers};
 use super::{Control, Stop};
 use crate::clock;
 use crate::cpu;
 use crate::judge::recorder::{Recorded, Snapshot};
-use crate::model::{Observation, RunFacts, TabRound};
+use crate::model::{Observation, Round, RunFacts};
 use crate::plan::RunConfig;
 
 /// What a run leaves for the judge: its facts, its recorded loads, and (when asked to keep
@@ -49,20 +49,16 @@ pub async fn run_workers(
     let cpu_samples = tokio::spawn(cpu::sample(cpu_stop_rx));
     let t0 = std::time::Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
+    let (round_tx, mut round_rx) = mpsc::unbounded_channel::<Round>();
     let counters = Arc::new(Counters::default());
-    let workers = match &browser {
-        Ok(supervisor) => start_workers(&cfg, supervisor, &control, &counters, tx),
-        Err(_) => {
-            drop(tx);
-            JoinSet::new()
-        }
+    let (workers, tabs) = match &browser {
+        Ok(supervisor) => (
+            start_workers(&cfg, supervisor, &control, &counters, tx),
+            start_tabs(&cfg, supervisor, &control, round_tx),
+        ),
+        // Nothing runs: the channels close at once.
+        Err(_) => (JoinSet::new(), Staying::default()),
     };
-    let (round_tx, mut round_rx) = mpsc::unbounded_channel::<TabRound>();
-    let tabs = match (&browser, &cfg.open_tabs) {
-        (Ok(supervisor), Some(plan)) => start_tabs(&cfg.load, plan, supervisor, &control, round_tx),
-        _ => JoinSet::new(),
-    };
-
     let first_phase = *control.phase.borrow_and_update();
     let mut collected = Collected::new(&cfg, first_phase, started_at);
     let interrupted = collect(
@@ -76,8 +72,9 @@ pub async fn run_workers(
         || *control.stop.borrow() == Stop::Interrupt;
     // Whatever still runs after the grace period is abandoned, not waited for.
     let abandoned = counters.in_flight.load(Ordering::SeqCst);
+    let ends = (workers, tabs);
     collected
-        .last(&mut [workers, tabs], &mut rx, &mut round_rx)
+        .last(&cfg, interrupted, ends, (&mut rx, &mut round_rx))
         .await;
     let finished_at = SystemTime::now();
     collected.end_phase(clock::unix_ms(finished_at));

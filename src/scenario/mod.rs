@@ -110,6 +110,8 @@ pub struct PhaseSlos {
     pub settle: Option<Slo>,
     /// `[slo.open_tabs]`: the open tabs' rounds.
     pub open_tabs: Option<Slo>,
+    /// `[slo.returning_users]`: the returning users' visits.
+    pub returning_users: Option<Slo>,
 }
 
 impl PhaseSlos {

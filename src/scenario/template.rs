@@ -72,6 +72,12 @@ sleep = "500ms"
 # [[open_tabs.step]]
 # click = "a[href='/reports']"
 
+# Users whose browser remembers (HTTP cache, service workers, storage): a visit during the
+# baseline, then every `every` a navigation and a reload:
+# [returning_users]
+# count = 2
+# every = "5s"
+
 # Screenshots and HAR files of the first failed loads:
 # [evidence]
 # artifacts = "reports/evidence"  # default: beside the first report file, or ./rollprobe-artifacts

@@ -353,6 +353,7 @@ impl Validator<'_> {
             rollout: phase(&raw.rollout),
             settle: phase(&raw.settle),
             open_tabs: phase(&raw.open_tabs),
+            returning_users: phase(&raw.returning_users),
         })
     }
 }

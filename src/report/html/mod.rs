@@ -104,7 +104,7 @@ pub fn render(report: &Report) -> String {
     timeline::timeline(&mut out, report);
     failures(&mut out, report);
     baseline::section(&mut out, report);
-    tabs::open_tabs(&mut out, report);
+    tabs::populations(&mut out, report);
     checks(&mut out, report);
     retention::section(&mut out, report);
     deploy(&mut out, report);
@@ -596,6 +596,7 @@ mod tests {
             summary: summary_of(&loads),
             phases: vec![],
             open_tabs: None,
+            returning_users: None,
             checks: vec![],
             notes: vec![],
             deploy: None,
@@ -768,6 +769,7 @@ mod tests {
             message: "404".to_string(),
             at_unix_ms: T0 + 41_000,
             version: Some("2.0".to_string()),
+            source: None,
             diagnosis: Some("page from 1.0, asset <only> in 2.0".to_string()),
         }];
         r

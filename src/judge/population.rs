@@ -1,5 +1,6 @@
-//! Open tabs as their own population: each round judged like a load, counted per phase,
-//! judged against the open tabs' SLO, and one check the verdict includes.
+//! The users who stay (open tabs, returning users), each population on its own: each round
+//! judged like a load, counted per phase, judged against the population's SLO, and one check
+//! the verdict includes.
 
 use std::collections::BTreeMap;
 
@@ -7,33 +8,38 @@ use super::baseline::Counted;
 use super::classify::{self, Rules};
 use super::verdict::{self, Counting};
 use crate::model::{
-    Check, Comparison, FailureClass, OpenTabs, Outcome, Phase, Settings, Slo, Status, Summary,
-    TabFailure, TabPhase, TabRound,
+    Check, Comparison, FailureClass, Kind, Outcome, Phase, Population, PopulationFailure,
+    PopulationPhase, Round, Settings, Slo, Status, Summary,
 };
 
-pub const CHECK: &str = "open tabs keep working across the deploy";
-
-/// Open tabs before their verdicts: what a run's rounds, or merged shards, add up to.
+/// A population before its verdicts: what a run's rounds, or merged shards, add up to.
 #[derive(Clone, Debug, Default)]
-pub struct TabParts {
+pub struct PopulationParts {
     pub tabs: usize,
     pub every_s: f64,
+    /// Rounds cut short by the stop.
+    pub cut: u64,
+    /// Per phase, its openings and rounds (`loads` counts both) ...
     pub phases: BTreeMap<Phase, Summary>,
-    pub failures: Vec<TabFailure>,
+    /// ... and of them, its openings.
+    pub openings: BTreeMap<Phase, u64>,
+    pub failures: Vec<PopulationFailure>,
 }
 
-impl TabParts {
-    /// Back from a report's open tabs (for a merge).
-    pub fn of(tabs: &OpenTabs) -> TabParts {
-        TabParts {
+impl PopulationParts {
+    /// Back from a report's population (for a merge).
+    pub fn of(tabs: &Population) -> PopulationParts {
+        PopulationParts {
             tabs: tabs.tabs,
             every_s: tabs.every_s,
+            cut: tabs.cut,
+            openings: tabs.phases.iter().map(|p| (p.phase, p.openings)).collect(),
             phases: tabs
                 .phases
                 .iter()
                 .map(|p| {
                     let summary = Summary {
-                        loads: p.rounds,
+                        loads: p.openings + p.rounds,
                         ok: p.ok,
                         failed: p.failed,
                         prober_errors: p.prober_errors,
@@ -48,9 +54,13 @@ impl TabParts {
     }
 
     /// Adds another shard's tabs.
-    pub fn add(&mut self, other: TabParts, max_failures: usize) {
+    pub fn add(&mut self, other: PopulationParts, max_failures: usize) {
         self.tabs += other.tabs;
         self.every_s = self.every_s.max(other.every_s);
+        self.cut += other.cut;
+        for (phase, n) in other.openings {
+            *self.openings.entry(phase).or_default() += n;
+        }
         for (phase, s) in other.phases {
             let mine = self.phases.entry(phase).or_default();
             mine.loads += s.loads;
@@ -68,32 +78,36 @@ impl TabParts {
 }
 
 /// Digests rounds as they arrive.
-pub struct TabsRecorder {
+pub struct PopulationRecorder {
     rules: Rules,
-    parts: TabParts,
+    parts: PopulationParts,
     max_failures: usize,
 }
 
-impl TabsRecorder {
+impl PopulationRecorder {
     pub fn new(settings: &Settings, tabs: usize, every_s: f64, max_failures: usize) -> Self {
-        TabsRecorder {
+        PopulationRecorder {
             rules: Rules::of(settings),
-            parts: TabParts {
+            parts: PopulationParts {
                 tabs,
                 every_s,
-                ..TabParts::default()
+                ..PopulationParts::default()
             },
             max_failures,
         }
     }
 
-    pub fn take(&mut self, round: TabRound) {
+    pub fn take(&mut self, round: Round) {
         let obs = &round.observation;
-        // A Ctrl-C reaches Chromium too: a tab it cut short says nothing.
+        // A Ctrl-C reaches Chromium too: a round it cut short says nothing.
         if obs.after_interrupt && obs.prober_error.is_some() {
+            self.parts.cut += 1;
             return;
         }
         let judgement = classify::judge(obs, &self.rules);
+        if round.round == 0 {
+            *self.parts.openings.entry(obs.phase).or_default() += 1;
+        }
         let s = self.parts.phases.entry(obs.phase).or_default();
         s.loads += 1;
         match judgement.outcome {
@@ -116,7 +130,7 @@ impl TabsRecorder {
             if self.parts.failures.len() >= self.max_failures {
                 break;
             }
-            self.parts.failures.push(TabFailure {
+            self.parts.failures.push(PopulationFailure {
                 tab: round.tab,
                 round: round.round,
                 phase: f.phase,
@@ -127,13 +141,23 @@ impl TabsRecorder {
                 at_unix_ms: f.at_unix_ms,
                 opened_at_ms: round.opened_at_ms,
                 opened_on: round.opened_on.clone(),
+                runs: obs
+                    .version
+                    .clone()
+                    .filter(|v| Some(v) != round.opened_on.as_ref()),
                 answered_by: f.version,
+                source: f.source,
                 message: f.message,
             });
         }
     }
 
-    pub fn finish(self) -> TabParts {
+    /// Rounds in flight that the run's end cut short, so nothing of them reached the books.
+    pub fn cut(&mut self, n: u64) {
+        self.parts.cut += n;
+    }
+
+    pub fn finish(self) -> PopulationParts {
         self.parts
     }
 }
@@ -143,10 +167,10 @@ impl TabsRecorder {
 fn recount(
     phase: Phase,
     s: &Summary,
-    failures: &[TabFailure],
-    counts: impl Fn(&TabFailure) -> bool,
+    failures: &[PopulationFailure],
+    counts: impl Fn(&PopulationFailure) -> bool,
 ) -> Counted {
-    let mut rounds: BTreeMap<(usize, u32), Vec<&TabFailure>> = BTreeMap::new();
+    let mut rounds: BTreeMap<(usize, u32), Vec<&PopulationFailure>> = BTreeMap::new();
     for f in failures.iter().filter(|f| f.phase == phase) {
         rounds.entry((f.tab, f.round)).or_default().push(f);
     }
@@ -172,13 +196,18 @@ fn recount(
     out
 }
 
-/// The open tabs' section and its check: each phase judged against the open tabs' SLO,
-/// against the baseline as the loads are when `against` is given.
-pub fn assemble(parts: TabParts, slo: &Slo, against: Option<&Comparison>) -> (OpenTabs, Check) {
-    let counts = |f: &TabFailure| against.is_none_or(|c| c.counts(Some(f.phase), f.class, &f.url));
+/// A population's section and its check: each phase judged against its SLO, against the
+/// baseline as the loads are when `against` is given.
+pub fn assemble(
+    kind: Kind,
+    mut parts: PopulationParts,
+    slo: &Slo,
+    against: Option<&Comparison>,
+) -> (Population, Check) {
+    let counts =
+        |f: &PopulationFailure| against.is_none_or(|c| c.counts(Some(f.phase), f.class, &f.url));
     let mut counted_failed = Vec::new();
-    let phases: Vec<TabPhase> = parts
-        .phases
+    let phases: Vec<PopulationPhase> = std::mem::take(&mut parts.phases)
         .into_iter()
         .map(|(phase, s)| {
             let counted = match against {
@@ -186,9 +215,11 @@ pub fn assemble(parts: TabParts, slo: &Slo, against: Option<&Comparison>) -> (Op
                 None => Counted::all(&s),
             };
             counted_failed.push(counted.failed);
-            TabPhase {
+            let openings = parts.openings.get(&phase).copied().unwrap_or(0);
+            PopulationPhase {
                 phase,
-                rounds: s.loads,
+                openings,
+                rounds: s.loads - openings,
                 ok: s.ok,
                 failed: s.failed,
                 prober_errors: s.prober_errors,
@@ -198,46 +229,89 @@ pub fn assemble(parts: TabParts, slo: &Slo, against: Option<&Comparison>) -> (Op
             }
         })
         .collect();
+    let message = check_message(kind, &parts, &phases, &counted_failed, counts);
+    let check = Check {
+        name: kind.check().to_string(),
+        passed: phases.iter().all(|p| p.verdict.status != Status::Fail),
+        message,
+        warning: false,
+    };
+    let population = Population {
+        tabs: parts.tabs,
+        every_s: parts.every_s,
+        cut: parts.cut,
+        phases,
+        failures: parts.failures,
+    };
+    (population, check)
+}
+
+/// What the check found, in one line: the failing phases and the first counted failure, or
+/// what the rounds add up to.
+fn check_message(
+    kind: Kind,
+    parts: &PopulationParts,
+    phases: &[PopulationPhase],
+    counted_failed: &[u64],
+    counts: impl Fn(&PopulationFailure) -> bool,
+) -> String {
+    let (user, round) = (kind.user(), kind.round());
     let failing: Vec<String> = phases
         .iter()
-        .zip(&counted_failed)
+        .zip(counted_failed)
         .filter(|(p, _)| p.verdict.status == Status::Fail)
-        .map(|(p, n)| format!("{n} of {} rounds failed in {}", p.rounds, p.phase))
+        .map(|(p, n)| {
+            let of = p.openings + p.rounds;
+            format!("{n} of {of} {round}s failed in {}", p.phase)
+        })
         .collect();
+    let opened: u64 = phases.iter().map(|p| p.openings).sum();
     let rounds: u64 = phases.iter().map(|p| p.rounds).sum();
     let failed: u64 = counted_failed.iter().sum();
+    let cut = match parts.cut {
+        0 => String::new(),
+        n => format!("; {n} {round}(s) in flight were cut short by the stop"),
+    };
     let message = match parts.failures.iter().find(|f| counts(f)) {
         Some(first) if !failing.is_empty() => format!(
-            "{}; first: a tab running {} asked for {} ({})",
+            "{}; first: a {user} running {} asked for {} ({}{})",
             failing.join(", "),
             first.runs(),
             first.url,
-            first.class
+            first.class,
+            first
+                .source
+                .map(|s| format!(", {}", s.words()))
+                .unwrap_or_default()
         ),
-        _ if rounds == 0 => "no round was made: the run ended before the tabs opened".to_string(),
-        _ if phases.iter().all(|p| p.ok + p.failed == 0) => {
-            format!("no round said anything about the site: all {rounds} were the prober's faults")
+        _ if opened + rounds == 0 => {
+            format!(
+                "no {round} was made: the run ended before the {}",
+                kind.title()
+            )
         }
+        _ if phases.iter().all(|p| p.ok + p.failed == 0) => format!(
+            "no {round} said anything about the site: all {} were the prober's faults",
+            opened + rounds
+        ),
         _ => format!(
-            "{} tabs, {rounds} rounds, {failed} failed (within the SLO){}",
+            "{} {}, {opened} {}(s) and {rounds} {round}(s) after, {failed} failed{}{}",
             parts.tabs,
+            kind.title(),
+            kind.opening(),
+            if rounds == 0 {
+                format!(
+                    ": the run ended before a {round} was due (one every {} s)",
+                    parts.every_s
+                )
+            } else {
+                " (within the SLO)".to_string()
+            },
             match phases.iter().map(|p| p.pre_existing_only).sum::<u64>() {
                 0 => String::new(),
                 n => format!("; {n} more failed only as the baseline's loads did (not counted)"),
             }
         ),
     };
-    let check = Check {
-        name: CHECK.to_string(),
-        passed: failing.is_empty(),
-        message,
-        warning: false,
-    };
-    let tabs = OpenTabs {
-        tabs: parts.tabs,
-        every_s: parts.every_s,
-        phases,
-        failures: parts.failures,
-    };
-    (tabs, check)
+    message + &cut
 }
