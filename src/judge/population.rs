@@ -9,7 +9,7 @@ use super::classify::{self, Rules};
 use super::verdict::{self, Counting};
 use crate::model::{
     Check, Comparison, FailureClass, Kind, Outcome, Phase, Population, PopulationFailure,
-    PopulationPhase, Round, Settings, Slo, Status, Summary,
+    PopulationPhase, Round, Settings, Slo, Source, Status, Summary,
 };
 
 /// A population before its verdicts: what a run's rounds, or merged shards, add up to.
@@ -21,8 +21,10 @@ pub struct PopulationParts {
     pub cut: u64,
     /// Per phase, its openings and rounds (`loads` counts both) ...
     pub phases: BTreeMap<Phase, Summary>,
-    /// ... and of them, its openings.
+    /// ... and of them, its openings ...
     pub openings: BTreeMap<Phase, u64>,
+    /// ... and those whose document a service worker answered.
+    pub from_service_worker: BTreeMap<Phase, u64>,
     pub failures: Vec<PopulationFailure>,
 }
 
@@ -34,6 +36,9 @@ impl PopulationParts {
             every_s: tabs.every_s,
             cut: tabs.cut,
             openings: tabs.phases.iter().map(|p| (p.phase, p.openings)).collect(),
+            from_service_worker: (tabs.phases.iter())
+                .map(|p| (p.phase, p.from_service_worker))
+                .collect(),
             phases: tabs
                 .phases
                 .iter()
@@ -60,6 +65,9 @@ impl PopulationParts {
         self.cut += other.cut;
         for (phase, n) in other.openings {
             *self.openings.entry(phase).or_default() += n;
+        }
+        for (phase, n) in other.from_service_worker {
+            *self.from_service_worker.entry(phase).or_default() += n;
         }
         for (phase, s) in other.phases {
             let mine = self.phases.entry(phase).or_default();
@@ -107,6 +115,16 @@ impl PopulationRecorder {
         let judgement = classify::judge(obs, &self.rules);
         if round.round == 0 {
             *self.parts.openings.entry(obs.phase).or_default() += 1;
+        }
+        let remembered = obs.requests.iter().any(|r| {
+            r.resource_type == "Document"
+                && matches!(
+                    r.source,
+                    Some(Source::ServiceWorker | Source::ServiceWorkerCache)
+                )
+        });
+        if remembered {
+            *self.parts.from_service_worker.entry(obs.phase).or_default() += 1;
         }
         let s = self.parts.phases.entry(obs.phase).or_default();
         s.loads += 1;
@@ -220,6 +238,7 @@ pub fn assemble(
                 phase,
                 openings,
                 rounds: s.loads - openings,
+                from_service_worker: (parts.from_service_worker.get(&phase).copied()).unwrap_or(0),
                 ok: s.ok,
                 failed: s.failed,
                 prober_errors: s.prober_errors,

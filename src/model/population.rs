@@ -113,6 +113,10 @@ pub struct PopulationPhase {
     pub openings: u64,
     /// Rounds after the opening.
     pub rounds: u64,
+    /// Openings and rounds whose document a service worker answered: the users' browsers
+    /// remembered the app.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub from_service_worker: u64,
     pub ok: u64,
     pub failed: u64,
     pub prober_errors: u64,

@@ -66,8 +66,9 @@ struct Visits<'a, F> {
 }
 
 impl<F: Fn(Round) -> bool> Visits<'_, F> {
-    /// A visit on a new page: the navigation and, when the user comes back, a reload. False:
-    /// no more visits (the page was lost, or nobody listens).
+    /// A visit on a new page: the navigation and, when the user comes back and the page
+    /// loaded, a reload. False: nobody listens any more. A visit the prober failed on ends
+    /// there; the next one is on a new page (a browser gone fails to make it).
     async fn on(&mut self, page: &Arc<Page>) -> bool {
         let settings = self.cx.settings;
         let (mut obs, started) = self.cx.observe(self.next, self.url);
@@ -82,36 +83,33 @@ impl<F: Fn(Round) -> bool> Visits<'_, F> {
         };
         let coming_back = self.next > 0;
         let navigated = session.navigate(self.url).await;
-        if !self.round(&mut session, navigated, obs, started).await {
-            return false;
-        }
-        if !coming_back {
-            return true;
+        let (sent, usable) = self.round(&mut session, navigated, obs, started).await;
+        if !sent || !usable || !coming_back {
+            return sent;
         }
         let (obs, started) = self.cx.observe(self.next, self.url);
         session.next_round(Instant::now() + settings.load_timeout);
         let reloaded = session.reload(self.url).await;
-        self.round(&mut session, reloaded, obs, started).await
+        self.round(&mut session, reloaded, obs, started).await.0
     }
 
-    /// Ends a round and sends it; false: no more rounds on this page.
+    /// Ends a round and sends it: whether anybody listens, and whether the page loaded.
     async fn round(
         &mut self,
         session: &mut Session<'_>,
         result: Result<(), Halt>,
         mut obs: Observation,
         started: Started,
-    ) -> bool {
+    ) -> (bool, bool) {
         let settings = self.cx.settings;
         let books = session.next_round(far_away());
         let usable = result.is_ok() && books.prober_error.is_none() && !books.timed_out;
-        let lost = books.crashed || books.prober_error.is_some();
         books.finish(&mut obs, settings);
         self.cx.ended(&mut obs, &started);
         if usable {
             read_page(session.page, settings, &mut obs).await;
         }
-        self.sent(obs) && !lost
+        (self.sent(obs), usable)
     }
 
     fn sent(&mut self, obs: Observation) -> bool {

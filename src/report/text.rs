@@ -133,8 +133,12 @@ fn one_population(out: &mut String, report: &Report, kind: Kind, p: &Population)
                 n => format!("{n} {} + ", kind.opening()),
             };
             let of = ph.openings + ph.rounds;
+            let worker = match ph.from_service_worker {
+                0 => String::new(),
+                n => format!(" ({n} answered by the service worker)"),
+            };
             format!(
-                "{} {opened}{} {round}(s), {} of {of} failed",
+                "{} {opened}{} {round}(s), {} of {of} failed{worker}",
                 ph.phase, ph.rounds, ph.failed
             )
         })

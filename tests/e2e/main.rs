@@ -16,6 +16,7 @@ mod modes;
 mod reports;
 mod resolve;
 mod retention;
+mod returning;
 mod run;
 mod scenarios;
 mod simulator;
