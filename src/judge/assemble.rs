@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::baseline::{self, Against, Counted};
 use super::population::{self, PopulationParts};
-use super::{retention, verdict, versions};
+use super::{cached, retention, verdict, versions};
 use crate::model::{
     Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Kind, Load, LoadDetail, Phase, PhaseReport,
     PhaseSpan, Population, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status,
@@ -125,6 +125,7 @@ pub fn assemble(p: Parts) -> Report {
         .into_iter()
         .collect();
     checks.extend(p.checks);
+    checks.extend(cached::check(&p.failures, &settings));
     let mut populations: BTreeMap<Kind, Population> = BTreeMap::new();
     for (kind, parts) in p.populations {
         let slo = settings.slo_of(kind).unwrap_or_default();

@@ -9,7 +9,7 @@
 use super::assemble::{self, Parts};
 use super::population::PopulationParts;
 use super::recorder::{Limits, SliceCounts};
-use super::{baseline, retention};
+use super::{baseline, cached, retention};
 use crate::error::UsageError;
 use crate::model::{
     Certificates, Check, DeployRecord, Failure, Kind, Load, LoadDetail, Phase, PhaseSpan,
@@ -260,7 +260,8 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
             // Decided again on the merged counts.
             let decided_again = (c.name.starts_with("final version is ")
                 && settings.expect_version.is_some())
-                || Kind::ALL.iter().any(|k| c.name == k.check());
+                || Kind::ALL.iter().any(|k| c.name == k.check())
+                || c.name == cached::CHECK;
             if decided_again {
                 continue;
             }

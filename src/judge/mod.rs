@@ -11,6 +11,7 @@
 
 pub mod assemble;
 pub mod baseline;
+pub mod cached;
 pub mod classify;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -292,6 +292,13 @@ fn check_message(
         n => format!("; {n} {round}(s) in flight were cut short by the stop"),
     };
     let message = match parts.failures.iter().find(|f| counts(f)) {
+        // A step is not a request: what failed is the step, as it says.
+        Some(first) if !failing.is_empty() && first.class == FailureClass::StepFailed => format!(
+            "{}; first: a {user} running {}: {}",
+            failing.join(", "),
+            first.runs(),
+            first.message
+        ),
         Some(first) if !failing.is_empty() => format!(
             "{}; first: a {user} running {} asked for {} ({}{})",
             failing.join(", "),

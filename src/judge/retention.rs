@@ -254,6 +254,7 @@ mod tests {
             long_lived: false,
             worker: None,
             source: None,
+            cache: Default::default(),
         }
     }
 

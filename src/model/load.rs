@@ -1,5 +1,7 @@
 //! One page load: what a worker observed, and the failures and outcome it was judged to have.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Why a load counts as failed. Ordered by how directly a user sees it, which is the order
@@ -178,7 +180,24 @@ pub struct Request {
     /// from its caches and its service worker.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<Source>,
+    /// The caching headers of an answer that may be a failure (an error status, an HTML page
+    /// where an asset was), by lowercase name: what browsers and CDNs do with it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub cache: BTreeMap<String, String>,
 }
+
+/// The response headers that say how an answer is cached, and by whom: recorded on failures.
+pub const CACHE_HEADERS: [&str; 9] = [
+    "cache-control",
+    "age",
+    "expires",
+    "etag",
+    "vary",
+    "x-cache",
+    "cf-cache-status",
+    "x-served-by",
+    "via",
+];
 
 /// Where an answer came from besides the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +265,13 @@ pub struct Failure {
     /// Where the failing answer came from, when not the network (a cache, a service worker).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<Source>,
+    /// The failing answer's caching headers (`cache-control`, `age`, `x-cache`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub cache: BTreeMap<String, String>,
+    /// The failing answer was sent cacheable: browsers and CDNs may keep it this many seconds
+    /// (0: cacheable for as long as a cache decides, `public` or `immutable` without an age).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cacheable_s: Option<u64>,
     /// What the message cannot say: for a missing asset, which version served the page and
     /// which the asset; for a timeout, that the prober's own CPU may have caused it.
     #[serde(skip_serializing_if = "Option::is_none", default)]

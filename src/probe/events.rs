@@ -2,6 +2,7 @@
 //! the workers, service workers and frames it attached. Everything is keyed by request id: the
 //! request of a worker's script can start in the page's session and end in the worker's.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chromiumoxide_cdp::cdp::browser_protocol::log::EventEntryAdded;
@@ -20,7 +21,7 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{Headers, Response};
 use chromiumoxide_cdp::cdp::js_protocol::runtime::RemoteObject;
 
 use crate::cdp::Event;
-use crate::model::Source;
+use crate::model::{CACHE_HEADERS, ContentKind, Source};
 
 pub(super) enum PageEvent {
     Sent(Arc<EventRequestWillBeSent>),
@@ -107,6 +108,19 @@ pub(super) fn source(r: &Response) -> Option<Source> {
     }
     (r.from_disk_cache == Some(true) || r.from_prefetch_cache == Some(true))
         .then_some(Source::HttpCache)
+}
+
+/// The caching headers of an answer that may be a failure (an error status, an HTML page where
+/// an asset was), by lowercase name: what caches do with it is part of the story.
+pub(super) fn cache_headers(r: &Response, resource_type: &str) -> BTreeMap<String, String> {
+    let html_asset = resource_type != "Document" && ContentKind::is_html(&r.mime_type);
+    if r.status < 400 && !html_asset {
+        return BTreeMap::new();
+    }
+    CACHE_HEADERS
+        .iter()
+        .filter_map(|name| Some((name.to_string(), header_value(&r.headers, name)?)))
+        .collect()
 }
 
 /// A console argument as text.

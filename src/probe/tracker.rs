@@ -1,7 +1,7 @@
 //! The books of one load's requests, fed by page events in whatever order they arrive, and
 //! turned into the load's observation at the end.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
-use super::events::{BrowserError, PageEvent, describe, header_value, source};
+use super::events::{BrowserError, PageEvent, cache_headers, describe, header_value, source};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
@@ -46,6 +46,7 @@ struct Entry {
     /// The worker or service worker that made it, when not the page.
     worker: Option<Arc<str>>,
     source: Option<Source>,
+    cache: BTreeMap<String, String>,
     wire: Wire,
 }
 
@@ -81,6 +82,7 @@ impl Entry {
             long_lived: self.long_lived,
             worker: self.worker.map(|w| w.to_string()),
             source: self.source,
+            cache: self.cache,
         };
         (request, self.wire)
     }
@@ -320,6 +322,7 @@ impl Tracker {
         entry.mime_type = Some(e.response.mime_type.clone()).filter(|m| !m.is_empty());
         entry.content_type = header_value(&e.response.headers, "content-type");
         entry.source = entry.source.or(source(&e.response));
+        entry.cache = cache_headers(&e.response, &entry.resource_type);
         // An event stream is open once it is answered as one; the load does not wait for its
         // end, which never comes. Any other answer is the browser's to refuse, and the judge's.
         entry.long_lived |= entry.resource_type == "EventSource"

@@ -183,6 +183,24 @@ fn one_population(out: &mut String, report: &Report, kind: Kind, p: &Population)
 /// One failure as the user's story: `tab 0 opened on v1 at 12:00:03, asked for
 /// /assets/index-3f9a1c.js at 12:00:41, answered 404 by v2 (missing_asset)`.
 fn story(kind: Kind, f: &PopulationFailure) -> String {
+    let who = format!(
+        "{} {} {} on {} at {}",
+        kind.user(),
+        f.tab,
+        kind.opened(),
+        f.opened_on.as_deref().unwrap_or("an unknown version"),
+        time_of(f.opened_at_ms),
+    );
+    // A step is not a request: what failed is the step, as it says.
+    if f.class == FailureClass::StepFailed {
+        return format!(
+            "{who}, {} {} at {}: {}",
+            kind.round(),
+            f.round,
+            time_of(f.at_unix_ms),
+            f.message
+        );
+    }
     let how = f
         .status
         .map(|s| s.to_string())
@@ -202,12 +220,7 @@ fn story(kind: Kind, f: &PopulationFailure) -> String {
         None => String::new(),
     };
     format!(
-        "{} {} {} on {} at {}{now_runs}, asked for {} at {}, answered {how}{by}{from} ({})",
-        kind.user(),
-        f.tab,
-        kind.opened(),
-        f.opened_on.as_deref().unwrap_or("an unknown version"),
-        time_of(f.opened_at_ms),
+        "{who}{now_runs}, asked for {} at {}, answered {how}{by}{from} ({})",
         f.url,
         time_of(f.at_unix_ms),
         f.class

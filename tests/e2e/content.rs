@@ -301,3 +301,56 @@ async fn module_refused_for_its_type_and_stream_answered_with_html_are_wrong_con
         .unwrap();
     assert_eq!(module.2, "200", "{module:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_sent_cacheable_fails_its_own_check_with_the_figure() {
+    // What a CDN in front of a rolling deploy keeps for a year: a hashed bundle's 404, sent
+    // with the headers the real bundle gets.
+    let routes: Vec<Route> = spa_routes()
+        .into_iter()
+        .map(|r| match r.path == BUNDLE {
+            true => Route::new(BUNDLE, "text/plain", "not found")
+                .status(404)
+                .header("Cache-Control", "public, max-age=31536000, immutable")
+                .header("Age", "37")
+                .header("X-Cache", "HIT"),
+            false => r,
+        })
+        .collect();
+    let site = Site::start(routes).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "2", "--workers", "1"]).await;
+    site.shutdown().await;
+    assert_code(&run, 1);
+    let check = run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "no failure answered cacheable")
+        .cloned()
+        .unwrap_or_else(|| panic!("the cacheable check: {}", run.stdout));
+    assert_eq!(check["passed"], false, "{check}");
+    assert!(
+        check["message"].as_str().unwrap().contains("31536000 s"),
+        "{check}"
+    );
+    let failure = run.json()["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["url"].as_str().unwrap().ends_with(BUNDLE))
+        .cloned()
+        .unwrap();
+    assert_eq!(failure["cacheable_s"], 31_536_000, "{failure}");
+    assert_eq!(failure["cache"]["age"], "37", "{failure}");
+    assert_eq!(failure["cache"]["x-cache"], "HIT", "{failure}");
+    let failed: Vec<String> = run
+        .junit_suites()
+        .iter()
+        .flat_map(|s| s.failed_case_names())
+        .map(str::to_string)
+        .collect();
+    assert!(
+        failed.contains(&"no failure answered cacheable".to_string()),
+        "{failed:?}"
+    );
+}

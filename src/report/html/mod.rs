@@ -770,6 +770,8 @@ mod tests {
             at_unix_ms: T0 + 41_000,
             version: Some("2.0".to_string()),
             source: None,
+            cache: Default::default(),
+            cacheable_s: None,
             diagnosis: Some("page from 1.0, asset <only> in 2.0".to_string()),
         }];
         r
