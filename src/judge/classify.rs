@@ -327,7 +327,7 @@ fn asked_for(r: &Request) -> Option<&'static str> {
 /// What a request stands for: its resource type, except that a service worker's fetch of an
 /// asset (a precache) is that asset: the worker keeps what it got and serves it as the asset
 /// on every later visit.
-fn stands_for(r: &Request) -> &str {
+pub fn stands_for(r: &Request) -> &str {
     if r.resource_type == "Fetch"
         && r.by_service_worker()
         && let Some(kind) = by_extension(&r.url)

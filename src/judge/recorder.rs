@@ -213,6 +213,9 @@ impl Recorder {
     }
 
     pub fn record_round(&mut self, round: Round) {
+        // What the users who stay fetched from the old version (a lazy chunk a tab's step
+        // imported, what a returning user's worker precached) is what they need kept.
+        self.old_assets.take(&round.observation, &self.rules);
         if let Some(population) = self.populations.get_mut(&round.population) {
             population.take(round);
         }

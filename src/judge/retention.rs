@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::classify::{Rules, made_by_page};
+use super::classify::{Rules, made_by_page, stands_for};
 use crate::model::{Check, ContentKind, Kept, Observation, OldAsset, OldAssets, Phase, Retention};
 
 pub use crate::model::RETENTION_CHECK_NAME as CHECK_NAME;
@@ -13,8 +13,9 @@ pub use crate::model::RETENTION_CHECK_NAME as CHECK_NAME;
 /// Resource types a bundler emits as files a later page of the same version asks for again.
 const RETAINED_TYPES: [&str; 4] = ["Script", "Stylesheet", "Font", "Image"];
 
-/// Keeps, from the loads of the first phase (the baseline, or a plain run's only phase), each
-/// static asset answered 2xx with a non-HTML type, within a bound.
+/// Keeps, from the loads and rounds of the first phase (the baseline, or a plain run's only
+/// phase), each static asset answered 2xx with a non-HTML type, within a bound: the lazy chunk
+/// an open tab's step imported and what a returning user's service worker precached included.
 pub struct AssetCollector {
     max: usize,
     seen: HashSet<String>,
@@ -53,7 +54,7 @@ impl AssetCollector {
             let ok = r.status.is_some_and(|s| (200..300).contains(&s))
                 && r.error.is_none()
                 && r.method == "GET"
-                && RETAINED_TYPES.contains(&r.resource_type.as_str())
+                && RETAINED_TYPES.contains(&stands_for(r))
                 && !r.mime_type.as_deref().is_some_and(ContentKind::is_html)
                 && made_by_page(&r.url, &r.resource_type)
                 && !rules.ignore.matches(&r.url);
@@ -317,6 +318,27 @@ mod tests {
                 .iter()
                 .all(|a| a.version.as_deref() == Some("v1"))
         );
+    }
+
+    #[test]
+    fn what_a_service_worker_precached_is_kept_as_the_asset_it_stands_for() {
+        let mut c = AssetCollector::new(500);
+        let mut precache = request(
+            "http://a/assets/reports-1.js",
+            "Fetch",
+            200,
+            "text/javascript",
+        );
+        precache.worker = Some("service worker http://a/sw.js".into());
+        // The page's own fetch of an API is not an asset.
+        let api = request("http://a/api/me", "Fetch", 200, "application/json");
+        c.take(
+            &load(Phase::Baseline, "v1", vec![precache, api]),
+            &Rules::default(),
+        );
+        let old = c.finish();
+        let urls: Vec<&str> = old.assets.iter().map(|a| a.url.as_str()).collect();
+        assert_eq!(urls, ["http://a/assets/reports-1.js"]);
     }
 
     #[test]

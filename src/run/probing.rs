@@ -57,7 +57,10 @@ pub async fn run_workers(
             start_tabs(&cfg, supervisor, &control, round_tx),
         ),
         // Nothing runs: the channels close at once.
-        Err(_) => (JoinSet::new(), Staying::default()),
+        Err(_) => {
+            drop((tx, round_tx));
+            (JoinSet::new(), Staying::default())
+        }
     };
     let first_phase = *control.phase.borrow_and_update();
     let mut collected = Collected::new(&cfg, first_phase, started_at);
