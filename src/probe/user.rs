@@ -35,12 +35,7 @@ impl FreshUser {
         chromium: &Arc<Chromium>,
         settings: &LoadSettings,
     ) -> Result<FreshUser, String> {
-        let context = cdp(
-            settings.cdp_timeout,
-            "creating a browser context",
-            chromium.new_context(),
-        )
-        .await?;
+        let context = new_context(chromium, settings).await?;
         match blank_page(chromium, settings, &context, Memory::Fresh).await {
             Ok(page) => Ok(FreshUser {
                 chromium: chromium.clone(),
@@ -89,15 +84,9 @@ impl ReturningUser {
         chromium: &Arc<Chromium>,
         settings: &LoadSettings,
     ) -> Result<Self, String> {
-        let context = cdp(
-            settings.cdp_timeout,
-            "creating a browser context",
-            chromium.new_context(),
-        )
-        .await?;
         Ok(ReturningUser {
             chromium: chromium.clone(),
-            context,
+            context: new_context(chromium, settings).await?,
         })
     }
 
@@ -123,6 +112,14 @@ impl ReturningUser {
             let _ = tokio::time::timeout(limit, self.chromium.dispose_context(self.context)).await;
         });
     }
+}
+
+async fn new_context(
+    chromium: &Chromium,
+    settings: &LoadSettings,
+) -> Result<BrowserContextId, String> {
+    let limit = settings.cdp_timeout;
+    cdp(limit, "creating a browser context", chromium.new_context()).await
 }
 
 /// Closes a page beside whatever runs next, bounded.

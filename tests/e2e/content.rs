@@ -343,12 +343,7 @@ async fn a_404_sent_cacheable_fails_its_own_check_with_the_figure() {
     assert_eq!(failure["cacheable_s"], 31_536_000, "{failure}");
     assert_eq!(failure["cache"]["age"], "37", "{failure}");
     assert_eq!(failure["cache"]["x-cache"], "HIT", "{failure}");
-    let failed: Vec<String> = run
-        .junit_suites()
-        .iter()
-        .flat_map(|s| s.failed_case_names())
-        .map(str::to_string)
-        .collect();
+    let failed = run.failed_junit_cases();
     assert!(
         failed.contains(&"no failure answered cacheable".to_string()),
         "{failed:?}"

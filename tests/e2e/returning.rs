@@ -111,11 +111,6 @@ async fn returning_users_of_a_fallback_rollout_meet_the_other_builds_answers() {
     );
     let html = std::fs::read_to_string(run.html()).unwrap();
     assert!(html.contains(r#"<section id="returning-users">"#));
-    let failed: Vec<String> = run
-        .junit_suites()
-        .iter()
-        .flat_map(|s| s.failed_case_names())
-        .map(str::to_string)
-        .collect();
+    let failed = run.failed_junit_cases();
     assert!(failed.contains(&CHECK.to_string()), "{failed:?}");
 }

@@ -58,12 +58,7 @@ async fn tabs_open_across_a_naive_rollout_lose_their_assets() {
         html.contains(r#"class="tab-failure""#),
         "the HTML report lists them"
     );
-    let failed: Vec<String> = run
-        .junit_suites()
-        .iter()
-        .flat_map(|s| s.failed_case_names())
-        .map(str::to_string)
-        .collect();
+    let failed = run.failed_junit_cases();
     assert!(
         failed.contains(&"open tabs keep working across the deploy".to_string()),
         "{failed:?}"

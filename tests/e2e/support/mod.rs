@@ -122,6 +122,15 @@ impl Run {
         junit::suites(self.junit.as_deref().expect("the JUnit report was written"))
     }
 
+    /// The names of the JUnit testcases that failed, in every suite.
+    pub fn failed_junit_cases(&self) -> Vec<String> {
+        self.junit_suites()
+            .iter()
+            .flat_map(|s| s.failed_case_names())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Failures of the run, as (class, url, status-or-error) triples.
     pub fn failures(&self) -> Vec<(String, String, String)> {
         self.json()["failures"]
