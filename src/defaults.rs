@@ -43,6 +43,9 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// An open tab's rounds: often enough to catch the old build's files going away within a
 /// rollout of a minute or two, rare enough that tabs cost little next to the fresh users.
 pub const OPEN_TAB_EVERY: Duration = Duration::from_secs(5);
+/// A start document cacheable longer than this (seconds) gets a warning: returning users keep
+/// the old build's file names that long.
+pub const START_DOCUMENT_CACHEABLE_S: u64 = 300;
 /// Between a returning user's visits: each return is a navigation and a reload.
 pub const RETURNING_EVERY: Duration = Duration::from_secs(5);
 

@@ -1,6 +1,7 @@
 //! Judges one observed load: which of its requests failed, in which class, and whether the load
 //! as a whole counts as failed.
 
+use super::cached;
 use crate::filter::UrlFilter;
 use crate::model::{
     ContentKind, FailedOn, Failure, FailureClass, Observation, Outcome, Request, Settings,
@@ -199,9 +200,9 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
             if let Some(source) = r.source {
                 message = format!("{message}, {}", source.words());
             }
-            let cacheable_s = cacheable_s(&r.cache);
+            let cacheable_s = cached::cacheable_s(&r.cache);
             if let Some(s) = cacheable_s {
-                let kept = super::cached::kept_for(s);
+                let kept = cached::kept_for(s);
                 message =
                     format!("{message}; sent cacheable: browsers and CDNs may keep it {kept}");
             }
@@ -222,32 +223,6 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
             })
         })
         .collect()
-}
-
-/// How long browsers and CDNs may keep an answer sent with these caching headers, when they
-/// may keep it at all: `max-age` or `s-maxage` above zero, or `public` or `immutable` (0: as
-/// long as a cache decides). `no-store` keeps it out of every cache.
-pub fn cacheable_s(cache: &std::collections::BTreeMap<String, String>) -> Option<u64> {
-    let control = cache.get("cache-control")?.to_ascii_lowercase();
-    let directives: Vec<&str> = control.split(',').map(str::trim).collect();
-    if directives.contains(&"no-store") {
-        return None;
-    }
-    let age = |name: &str| {
-        directives
-            .iter()
-            .filter_map(|d| d.strip_prefix(name)?.strip_prefix('='))
-            .filter_map(|v| v.trim_matches('"').parse::<u64>().ok())
-            .max()
-    };
-    match age("max-age").max(age("s-maxage")) {
-        Some(0) => None,
-        Some(s) => Some(s),
-        None => directives
-            .iter()
-            .any(|d| matches!(*d, "public" | "immutable"))
-            .then_some(0),
-    }
 }
 
 /// What the page showed, judged only when it was the app's own page and the load got to its
@@ -891,23 +866,5 @@ mod tests {
         assert_eq!(j.failures[0].url, "http://127.0.0.1:1/");
         assert_eq!(j.failures[1].at_unix_ms, 1_005);
         assert_eq!(j.outcome, Outcome::Failed);
-    }
-
-    #[test]
-    fn what_caches_may_keep_is_read_from_cache_control() {
-        let keeps = |control: &str| {
-            let cache = [("cache-control".to_string(), control.to_string())].into();
-            cacheable_s(&cache)
-        };
-        assert_eq!(
-            keeps("public, max-age=31536000, immutable"),
-            Some(31_536_000)
-        );
-        assert_eq!(keeps("max-age=60, s-maxage=600"), Some(600));
-        assert_eq!(keeps("public"), Some(0));
-        assert_eq!(keeps("no-store, max-age=600"), None);
-        assert_eq!(keeps("max-age=0, must-revalidate"), None);
-        assert_eq!(keeps("no-cache"), None);
-        assert_eq!(cacheable_s(&Default::default()), None);
     }
 }

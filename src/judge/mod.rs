@@ -72,7 +72,7 @@ pub fn run_report(
         interrupted: facts.interrupted,
         summary: recorded.summary,
         phases: recorded.phases,
-        checks: Vec::new(),
+        checks: recorded.start_document.iter().map(|d| d.check()).collect(),
         notes,
         deploy: facts.deploy,
         prober: ProberStats {

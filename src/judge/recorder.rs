@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::cached::LongLived;
 use super::classify::{self, Rules};
 use super::population::{PopulationParts, PopulationRecorder};
 use super::retention::AssetCollector;
@@ -174,6 +175,8 @@ pub struct Recorder {
     truncated: Truncation,
     populations: BTreeMap<Kind, PopulationRecorder>,
     old_assets: AssetCollector,
+    /// The longest-cacheable start document seen, when over the threshold.
+    start_document: Option<LongLived>,
 }
 
 impl Recorder {
@@ -195,6 +198,7 @@ impl Recorder {
                 ..Truncation::default()
             },
             populations: BTreeMap::new(),
+            start_document: None,
         }
     }
 
@@ -236,6 +240,8 @@ impl Recorder {
             return;
         }
         self.old_assets.take(&obs, &self.rules);
+        let long_lived = LongLived::of(&obs);
+        self.start_document = LongLived::longest(self.start_document.take(), long_lived);
         let judgement = classify::judge(&obs, &self.rules);
         let classes = judgement.counted_classes(&self.rules);
         let failed_on = judgement.failed_on(&self.rules);
@@ -336,6 +342,7 @@ impl Recorder {
                 .map(|(kind, p)| (kind, p.finish()))
                 .collect(),
             old_assets: self.old_assets.finish(),
+            start_document: self.start_document,
         }
     }
 }
@@ -352,6 +359,8 @@ pub struct Recorded {
     pub details: Vec<LoadDetail>,
     pub truncated: Truncation,
     pub populations: BTreeMap<Kind, PopulationParts>,
+    /// The start document, when a load got it cacheable for too long.
+    pub start_document: Option<LongLived>,
     /// The first phase's static assets, for the retention check after probing.
     pub old_assets: OldAssets,
 }

@@ -180,8 +180,8 @@ pub struct Request {
     /// from its caches and its service worker.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<Source>,
-    /// The caching headers of an answer that may be a failure (an error status, an HTML page
-    /// where an asset was), by lowercase name: what browsers and CDNs do with it.
+    /// The caching headers of the document, and of an answer that may be a failure (an error
+    /// status, an HTML page where an asset was), by lowercase name: what caches do with it.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub cache: BTreeMap<String, String>,
 }

@@ -110,11 +110,14 @@ pub(super) fn source(r: &Response) -> Option<Source> {
         .then_some(Source::HttpCache)
 }
 
-/// The caching headers of an answer that may be a failure (an error status, an HTML page where
-/// an asset was), by lowercase name: what caches do with it is part of the story.
+/// The caching headers of a document, or of an answer that may be a failure (an error status,
+/// an HTML page where an asset was), by lowercase name: what caches do with it is part of the
+/// story.
 pub(super) fn cache_headers(r: &Response, resource_type: &str) -> BTreeMap<String, String> {
+    // The document too: how long caches keep the start page decides which build's files a
+    // returning user asks for.
     let html_asset = resource_type != "Document" && ContentKind::is_html(&r.mime_type);
-    if r.status < 400 && !html_asset {
+    if r.status < 400 && !html_asset && resource_type != "Document" {
         return BTreeMap::new();
     }
     CACHE_HEADERS

@@ -349,3 +349,34 @@ async fn a_404_sent_cacheable_fails_its_own_check_with_the_figure() {
         "{failed:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_page_cached_for_a_day_is_a_warning_with_the_figure() {
+    let routes: Vec<Route> = spa_routes()
+        .into_iter()
+        .map(|r| match r.path == "/" {
+            true => r.header("Cache-Control", "public, max-age=86400"),
+            false => r,
+        })
+        .collect();
+    let site = Site::start(routes).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "2", "--workers", "1"]).await;
+    site.shutdown().await;
+    // A warning: the loads passed, and so does the run.
+    assert_code(&run, 0);
+    let check = run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "the start document is not kept by caches for long")
+        .cloned()
+        .unwrap_or_else(|| panic!("the start document's check: {}", run.stdout));
+    assert_eq!(
+        (&check["passed"], &check["warning"]),
+        (&false.into(), &true.into())
+    );
+    assert!(
+        check["message"].as_str().unwrap().contains("86400 s"),
+        "{check}"
+    );
+}
