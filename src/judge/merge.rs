@@ -461,6 +461,7 @@ mod tests {
                     expected_mime: None,
                     version: None,
                     kept,
+                    needed_by: Vec::new(),
                     attempts: 4,
                     gone_attempts: if kept == Kept::Gone { 4 } else { 0 },
                     how: (kept == Kept::Gone).then(|| "404".into()),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::cached::LongLived;
 use super::classify::{self, Rules};
 use super::population::{PopulationParts, PopulationRecorder};
-use super::retention::AssetCollector;
+use super::retention::{AssetCollector, FRESH_USERS};
 use crate::model::{
     FailingResource, Failure, FailureClass, Kind, Load, LoadDetail, Observation, OldAssets,
     Outcome, Percentiles, Phase, PhaseSpan, Round, Settings, Summary, Truncation, phase_spans,
@@ -219,7 +219,8 @@ impl Recorder {
     pub fn record_round(&mut self, round: Round) {
         // What the users who stay fetched from the old version (a lazy chunk a tab's step
         // imported, what a returning user's worker precached) is what they need kept.
-        self.old_assets.take(&round.observation, &self.rules);
+        let who = round.population.title();
+        self.old_assets.take(&round.observation, &self.rules, who);
         if let Some(population) = self.populations.get_mut(&round.population) {
             population.take(round);
         }
@@ -239,7 +240,7 @@ impl Recorder {
             self.abandoned += 1;
             return;
         }
-        self.old_assets.take(&obs, &self.rules);
+        self.old_assets.take(&obs, &self.rules, FRESH_USERS);
         let long_lived = LongLived::of(&obs);
         self.start_document = LongLived::longest(self.start_document.take(), long_lived);
         let judgement = classify::judge(&obs, &self.rules);

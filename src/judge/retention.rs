@@ -13,6 +13,9 @@ pub use crate::model::RETENTION_CHECK_NAME as CHECK_NAME;
 /// Resource types a bundler emits as files a later page of the same version asks for again.
 const RETAINED_TYPES: [&str; 4] = ["Script", "Stylesheet", "Font", "Image"];
 
+/// Who fetched an asset, when it was a load's.
+pub const FRESH_USERS: &str = "fresh users";
+
 /// Keeps, from the loads and rounds of the first phase (the baseline, or a plain run's only
 /// phase), each static asset answered 2xx with a non-HTML type, within a bound: the lazy chunk
 /// an open tab's step imported and what a returning user's service worker precached included.
@@ -40,7 +43,9 @@ impl AssetCollector {
         }
     }
 
-    pub fn take(&mut self, obs: &Observation, rules: &Rules) {
+    /// Takes the assets of one load or round, fetched by `who` (`fresh users`, `open tabs`,
+    /// `returning users`).
+    pub fn take(&mut self, obs: &Observation, rules: &Rules, who: &str) {
         if !matches!(obs.phase, Phase::Run | Phase::Baseline) {
             return;
         }
@@ -63,6 +68,10 @@ impl AssetCollector {
             }
             let url = r.url.split('#').next().unwrap_or(&r.url);
             if self.seen.contains(url) {
+                let known = self.assets.iter_mut().find(|a| a.url == url);
+                if let Some(a) = known.filter(|a| !a.needed_by.iter().any(|w| w == who)) {
+                    a.needed_by.push(who.to_string());
+                }
                 continue;
             }
             if self.assets.len() >= self.max {
@@ -79,6 +88,7 @@ impl AssetCollector {
                 resource_type: r.resource_type.clone(),
                 mime_type: r.mime_type.clone(),
                 version: r.version.clone().or_else(|| obs.version.clone()),
+                needed_by: vec![who.to_string()],
             });
         }
     }
@@ -157,7 +167,19 @@ fn examples(r: &Retention, kept: Kept) -> String {
     r.assets
         .iter()
         .find(|a| a.kept == kept)
-        .map(|a| format!("first: {} {}", a.how.as_deref().unwrap_or("?"), a.url))
+        .map(|a| {
+            // Who will ask for it again, when not only fresh users fetched it.
+            let needed = match a.needed_by.as_slice() {
+                [] => String::new(),
+                [only] if only == FRESH_USERS => String::new(),
+                who => format!(", fetched by {}", who.join(" and ")),
+            };
+            format!(
+                "first: {} {}{needed}",
+                a.how.as_deref().unwrap_or("?"),
+                a.url
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -297,11 +319,11 @@ mod tests {
     fn the_baselines_static_assets_are_kept_once_each_with_their_version() {
         let mut c = AssetCollector::new(500);
         let rules = Rules::default();
-        c.take(&v1_page(Phase::Baseline), &rules);
-        c.take(&v1_page(Phase::Baseline), &rules);
+        c.take(&v1_page(Phase::Baseline), &rules, FRESH_USERS);
+        c.take(&v1_page(Phase::Baseline), &rules, FRESH_USERS);
         let mut v2 = v1_page(Phase::Rollout);
         v2.requests[1].url = "http://a/assets/index-2.js".into();
-        c.take(&v2, &rules);
+        c.take(&v2, &rules, FRESH_USERS);
         let old = c.finish();
         let urls: Vec<&str> = old.assets.iter().map(|a| a.url.as_str()).collect();
         assert_eq!(
@@ -332,20 +354,19 @@ mod tests {
         precache.worker = Some("service worker http://a/sw.js".into());
         // The page's own fetch of an API is not an asset.
         let api = request("http://a/api/me", "Fetch", 200, "application/json");
-        c.take(
-            &load(Phase::Baseline, "v1", vec![precache, api]),
-            &Rules::default(),
-        );
+        let page = load(Phase::Baseline, "v1", vec![precache, api]);
+        c.take(&page, &Rules::default(), "returning users");
         let old = c.finish();
         let urls: Vec<&str> = old.assets.iter().map(|a| a.url.as_str()).collect();
         assert_eq!(urls, ["http://a/assets/reports-1.js"]);
+        assert_eq!(old.assets[0].needed_by, ["returning users"]);
     }
 
     #[test]
     fn a_plain_run_checks_the_first_version_it_saw_and_the_bound_holds() {
         let mut c = AssetCollector::new(2);
         let rules = Rules::default();
-        c.take(&v1_page(Phase::Run), &rules);
+        c.take(&v1_page(Phase::Run), &rules, FRESH_USERS);
         let mut v2 = load(
             Phase::Run,
             "v2",
@@ -357,7 +378,7 @@ mod tests {
             )],
         );
         v2.requests[0].version = Some("v2".into());
-        c.take(&v2, &rules);
+        c.take(&v2, &rules, FRESH_USERS);
         let old = c.finish();
         assert_eq!(old.versions, ["v1"]);
         assert_eq!(old.assets.len(), 2);
@@ -374,6 +395,7 @@ mod tests {
             expected_mime: Some("text/javascript".into()),
             version: Some("v1".into()),
             kept,
+            needed_by: vec![FRESH_USERS.into(), "open tabs".into()],
             attempts: 4,
             gone_attempts: u32::from(kept == Kept::Gone) * 4,
             how: how.map(str::to_string),
@@ -404,7 +426,7 @@ mod tests {
         assert!(c.fails_run());
         assert!(
             c.message.starts_with(
-                "1 of 2 assets of v1 are gone after the rollout: tabs opened before the deploy will fail when they load a lazy route (first: 404 http://a/1.js)"
+                "1 of 2 assets of v1 are gone after the rollout: tabs opened before the deploy will fail when they load a lazy route (first: 404 http://a/1.js, fetched by fresh users and open tabs)"
             ),
             "{}",
             c.message

@@ -21,6 +21,9 @@ pub struct OldAsset {
     /// The version that answered it (the version header), else the page's version.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// Who fetched it: `fresh users`, `open tabs`, `returning users`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub needed_by: Vec<String>,
 }
 
 /// The assets of the old version, as the recorder kept them (bounded).
@@ -95,6 +98,9 @@ pub struct AssetRetention {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
     pub kept: Kept,
+    /// Who fetched it in the first phase: `fresh users`, `open tabs`, `returning users`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub needed_by: Vec<String>,
     /// Requests made, and of those the ones answered as gone.
     pub attempts: u32,
     pub gone_attempts: u32,

@@ -143,6 +143,7 @@ fn tally(a: &OldAsset) -> AssetRetention {
         expected_mime: a.mime_type.clone(),
         version: a.version.clone(),
         kept: Kept::Served,
+        needed_by: a.needed_by.clone(),
         attempts: 0,
         gone_attempts: 0,
         how: None,

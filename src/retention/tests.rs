@@ -109,6 +109,7 @@ fn old(base: &str, assets: &[(&str, &str, &str)]) -> OldAssets {
                 resource_type: kind.to_string(),
                 mime_type: Some(mime.to_string()),
                 version: Some("v1".into()),
+                needed_by: Vec::new(),
             })
             .collect(),
         dropped: 0,
