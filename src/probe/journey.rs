@@ -25,7 +25,14 @@ pub(super) async fn take_step(
                 "(() => {{ const el = document.querySelector({}); if (!el) return false; el.click(); return true; }})()",
                 js_string(selector)
             );
-            if !s.during(truthy(page, &script)).await?.map_err(Halt::Step)? {
+            let clicked = match s.during(truthy(page, &script)).await? {
+                Ok(found) => found,
+                // The click took the page to a new document before Chromium answered (a busy
+                // machine): it was clicked.
+                Err(e) if between_documents(&e) => true,
+                Err(e) => return Err(Halt::Step(e)),
+            };
+            if !clicked {
                 return Err(Halt::Step(format!("no element matches `{selector}`")));
             }
             s.until_idle().await
