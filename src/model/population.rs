@@ -167,6 +167,13 @@ pub struct PopulationFailure {
 }
 
 impl PopulationFailure {
+    /// What came back: the status, else the browser's error.
+    pub fn answer(&self) -> Option<String> {
+        self.status
+            .map(|s| s.to_string())
+            .or_else(|| self.error.clone())
+    }
+
     /// The version the page runs, in words.
     pub fn runs(&self) -> &str {
         self.runs

@@ -201,11 +201,7 @@ fn story(kind: Kind, f: &PopulationFailure) -> String {
             f.message
         );
     }
-    let how = f
-        .status
-        .map(|s| s.to_string())
-        .or_else(|| f.error.clone())
-        .unwrap_or_else(|| f.class.to_string());
+    let how = f.answer().unwrap_or_else(|| f.class.to_string());
     let by = f
         .answered_by
         .as_ref()

@@ -321,13 +321,7 @@ async fn a_404_sent_cacheable_fails_its_own_check_with_the_figure() {
     let run = probe(&site.url("/"), &["--loads", "2", "--workers", "1"]).await;
     site.shutdown().await;
     assert_code(&run, 1);
-    let check = run.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "no failure answered cacheable")
-        .cloned()
-        .unwrap_or_else(|| panic!("the cacheable check: {}", run.stdout));
+    let check = run.check("no failure answered cacheable");
     assert_eq!(check["passed"], false, "{check}");
     assert!(
         check["message"].as_str().unwrap().contains("31536000 s"),
@@ -364,13 +358,7 @@ async fn a_start_page_cached_for_a_day_is_a_warning_with_the_figure() {
     site.shutdown().await;
     // A warning: the loads passed, and so does the run.
     assert_code(&run, 0);
-    let check = run.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "the start document is not kept by caches for long")
-        .cloned()
-        .unwrap_or_else(|| panic!("the start document's check: {}", run.stdout));
+    let check = run.check("the start document is not kept by caches for long");
     assert_eq!(
         (&check["passed"], &check["warning"]),
         (&false.into(), &true.into())

@@ -43,15 +43,6 @@ fn urls(list: &Value) -> Vec<String> {
         .collect()
 }
 
-fn check(run: &Run) -> &Value {
-    run.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == CHECK)
-        .unwrap_or_else(|| panic!("the retention check in {}", run.json()["checks"]))
-}
-
 /// v1's entry bundle, stylesheet and the chunk it imports at start, each once, all from v1.
 fn assert_v1_build(run: &Run, listed: &[String]) {
     let has = |prefix: &str, ext: &str| {
@@ -85,7 +76,7 @@ async fn naive_rollout_leaves_the_old_builds_assets_gone() {
         assert_eq!(a["gone_attempts"], 4, "every v2 pod lacks it: {a}");
         assert_eq!(a["answered_by"], serde_json::json!(["v2"]), "{a}");
     }
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], false, "{check}");
     let message = check["message"].as_str().unwrap();
     assert!(
@@ -124,7 +115,7 @@ async fn shared_assets_rollout_still_serves_every_old_asset() {
     assert_v1_build(&run, &urls(&r["served"]));
     assert!(urls(&r["gone"]).is_empty(), "{r}");
     assert!(r.get("unchecked").is_none(), "{r}");
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], true, "{check}");
     assert_eq!(
         check["message"],
@@ -153,7 +144,7 @@ async fn retention_not_required_is_a_warning_that_does_not_fail_the_run() {
     let r = &run.json()["retention"];
     assert_eq!(r["required"], false);
     assert_v1_build(&run, &urls(&r["gone"]));
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], false, "{check}");
     assert_eq!(check["warning"], true, "{check}");
     assert!(
@@ -190,7 +181,7 @@ async fn until_signal_checks_retention_after_the_signal() {
     assert_eq!(urls(&r["served"]).len(), 3, "{r}");
     assert!(r.get("old_versions").is_none(), "no version source: {r}");
     assert_eq!(
-        check(&run)["message"],
+        run.check(CHECK)["message"],
         "all 3 assets of the previous version are still served (4 requests each)"
     );
 }

@@ -47,16 +47,6 @@ async fn roll_pwa(mode: Mode) -> Run {
     run
 }
 
-fn check(run: &Run) -> serde_json::Value {
-    run.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == CHECK)
-        .cloned()
-        .unwrap_or_else(|| panic!("the returning users' check: {}", run.stdout))
-}
-
 fn phase<'a>(run: &'a Run, name: &str) -> &'a serde_json::Value {
     run.json()["returning_users"]["phases"]
         .as_array()
@@ -70,7 +60,7 @@ fn phase<'a>(run: &'a Run, name: &str) -> &'a serde_json::Value {
 async fn returning_users_of_a_shared_assets_rollout_keep_a_working_app() {
     let run = roll_pwa(Mode::SharedAssets).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], true, "{check}");
     // They came back after the rollout, and their browser remembered: the worker answered.
     let settle = phase(&run, "settle");
@@ -93,7 +83,7 @@ async fn returning_users_of_a_shared_assets_rollout_keep_a_working_app() {
 async fn returning_users_of_a_fallback_rollout_meet_the_other_builds_answers() {
     let run = roll_pwa(Mode::SpaFallback).await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], false, "{check}");
     let failures = run.json()["returning_users"]["failures"]
         .as_array()

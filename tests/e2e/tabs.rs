@@ -9,15 +9,7 @@ fn tabs(run: &Run) -> &serde_json::Value {
     &run.json()["open_tabs"]
 }
 
-fn check(run: &Run) -> serde_json::Value {
-    run.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "open tabs keep working across the deploy")
-        .cloned()
-        .expect("the open-tabs check")
-}
+const CHECK: &str = "open tabs keep working across the deploy";
 
 fn rounds_in(run: &Run, phase: &str) -> u64 {
     tabs(run)["phases"]
@@ -50,7 +42,7 @@ async fn tabs_open_across_a_naive_rollout_lose_their_assets() {
         after["url"].as_str().unwrap().contains("/assets/"),
         "{after}"
     );
-    let check = check(&run);
+    let check = run.check(CHECK);
     assert_eq!(check["passed"], false, "{check}");
     assert!(run.stdout.contains("opened on v1 at"), "{}", run.stdout);
     let html = std::fs::read_to_string(run.html()).unwrap();
@@ -59,10 +51,7 @@ async fn tabs_open_across_a_naive_rollout_lose_their_assets() {
         "the HTML report lists them"
     );
     let failed = run.failed_junit_cases();
-    assert!(
-        failed.contains(&"open tabs keep working across the deploy".to_string()),
-        "{failed:?}"
-    );
+    assert!(failed.contains(&CHECK.to_string()), "{failed:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +70,7 @@ async fn tabs_open_across_a_shared_assets_rollout_keep_working() {
         run.stderr
     );
     assert!(tabs(&run)["failures"].as_array().unwrap().is_empty());
-    assert_eq!(check(&run)["passed"], true);
+    assert_eq!(run.check(CHECK)["passed"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

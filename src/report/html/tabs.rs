@@ -79,11 +79,7 @@ fn failures(out: &mut String, r: &Report, kind: Kind, p: &Population) {
             kind.opened()
         );
         for f in p.failures.iter().take(MAX_ROWS) {
-            let how = f
-                .status
-                .map(|s| s.to_string())
-                .or_else(|| f.error.clone())
-                .unwrap_or_default();
+            let how = f.answer().unwrap_or_default();
             let _ = writeln!(
                 out,
                 r#"<tr class="tab-failure{muted}" data-class="{class}" data-source="{source}"><td>{tab}</td><td>{opened}</td><td>{runs}</td><td>{url}</td><td>{at}</td><td>{how}</td><td>{by}</td><td>{from}</td><td>{class}</td></tr>"#,

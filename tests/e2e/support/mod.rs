@@ -122,6 +122,14 @@ impl Run {
         junit::suites(self.junit.as_deref().expect("the JUnit report was written"))
     }
 
+    /// The check of that name in the JSON report.
+    pub fn check(&self, name: &str) -> &Value {
+        let checks = &self.json()["checks"];
+        (checks.as_array().unwrap().iter())
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no check {name:?} in {checks}\n{}", self.stdout))
+    }
+
     /// The names of the JUnit testcases that failed, in every suite.
     pub fn failed_junit_cases(&self) -> Vec<String> {
         self.junit_suites()
