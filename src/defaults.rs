@@ -57,6 +57,8 @@ pub const MAX_DETAILED_LOADS: usize = 200;
 pub const MAX_FAILING_RESOURCES: usize = 1_000;
 /// Distinct static assets of the baseline the retention check requests again, at most.
 pub const MAX_OLD_ASSETS: usize = 500;
+/// URLs that failed in the last phase with a cache's answer, fetched again past the caches.
+pub const MAX_PAST_CACHE: usize = 20;
 
 /// Old-asset retention: gone assets fail the run (`--retention-required`).
 pub const RETENTION_REQUIRED: bool = true;

@@ -137,6 +137,7 @@ pub fn assemble(p: Parts) -> Report {
     let mut notes = p.notes;
     if let Some(r) = &p.retention {
         checks.extend(retention::check(r));
+        checks.extend(cached::kept_check(r));
         // A merge already carries its shards' notes.
         if let Some(note) = retention::note(r).filter(|n| !notes.contains(n)) {
             notes.push(note);

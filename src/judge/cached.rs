@@ -1,11 +1,15 @@
-//! The check that no failure was answered cacheable: a 404 (or an SPA fallback's page where an
-//! asset was) sent with `max-age` or `immutable` is kept by every browser and CDN that saw it,
-//! long after the rollout that caused it is over.
+//! What caches keep: the check that no failure was answered cacheable (a 404, or an SPA
+//! fallback's page where an asset was, sent with `max-age` or `immutable` is kept by every
+//! browser and CDN that saw it, long after the rollout that caused it is over), the check that
+//! no cache kept a failure the origin no longer gives, and the start document's lifetime.
 
-use crate::defaults::START_DOCUMENT_CACHEABLE_S;
-use crate::model::{Check, Failure, Observation, Settings};
+use std::collections::BTreeMap;
+
+use crate::defaults::{MAX_PAST_CACHE, START_DOCUMENT_CACHEABLE_S};
+use crate::model::{Check, Failure, Observation, PastCache, Phase, Retention, Settings};
 
 pub const CHECK: &str = "no failure answered cacheable";
+pub const KEPT_CHECK: &str = "no failure kept by a cache";
 pub const START_DOCUMENT_CHECK: &str = "the start document is not kept by caches for long";
 
 /// The start document a load got, cacheable for longer than is safe across a deploy: returning
@@ -115,6 +119,136 @@ pub fn cacheable_s(cache: &std::collections::BTreeMap<String, String>) -> Option
     }
 }
 
+/// A cache's answer, in words (`Age 37 s, X-Cache HIT`), when the headers say a cache gave it:
+/// an `Age` above zero, or a CDN's `X-Cache` or `CF-Cache-Status` saying HIT.
+pub fn hit(cache: &BTreeMap<String, String>) -> Option<String> {
+    let age = (cache.get("age"))
+        .and_then(|a| a.trim().parse::<u64>().ok())
+        .filter(|a| *a > 0);
+    let mut words: Vec<String> = age.map(|a| format!("Age {a} s")).into_iter().collect();
+    for (key, name) in [
+        ("x-cache", "X-Cache"),
+        ("cf-cache-status", "CF-Cache-Status"),
+    ] {
+        if let Some(v) = cache
+            .get(key)
+            .filter(|v| v.to_ascii_uppercase().contains("HIT"))
+        {
+            words.push(format!("{name} {v}"));
+        }
+    }
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+/// The last phase's failures a cache answered, one per URL (bounded), for the retention
+/// client to fetch again past the caches.
+#[derive(Default)]
+pub struct CacheSuspects(Vec<PastCache>);
+
+impl CacheSuspects {
+    pub fn take(&mut self, obs: &Observation, failures: &[Failure]) {
+        for f in failures.iter().filter(|f| last_phase(f.phase)) {
+            let Some(words) = hit(&f.cache) else {
+                continue;
+            };
+            if self.0.len() >= MAX_PAST_CACHE || self.0.iter().any(|s| s.url == f.url) {
+                continue;
+            }
+            let request = obs.requests.iter().find(|r| r.url == f.url);
+            let answer = f
+                .status
+                .map_or_else(|| f.class.to_string(), |s| s.to_string());
+            self.0.push(PastCache {
+                url: f.url.clone(),
+                resource_type: request.map_or_else(String::new, |r| r.resource_type.clone()),
+                cached: format!("{answer} with {words}"),
+                ..PastCache::default()
+            });
+        }
+    }
+
+    pub fn finish(self) -> Vec<PastCache> {
+        self.0
+    }
+}
+
+/// Where a failure shows what the site gives once the deployment is over.
+fn last_phase(phase: Phase) -> bool {
+    matches!(phase, Phase::Settle | Phase::Run)
+}
+
+/// The origin's answer past the caches, in words: `200 from v2`, `404`, why none came.
+fn origin(p: &PastCache) -> String {
+    let answer = match (p.served, p.status, &p.how) {
+        (false, _, Some(how)) => how.clone(),
+        (_, Some(status), _) => status.to_string(),
+        _ => "no answer".to_string(),
+    };
+    match &p.version {
+        Some(v) => format!("{answer} from {v}"),
+        None => answer,
+    }
+}
+
+/// Each last-phase failure a cache answered says what the origin answers past the caches (in
+/// the same words for every failure at a URL: the cache's first answer, not each one's age).
+pub fn explain(failures: &mut [Failure], past: &[PastCache]) {
+    for f in failures.iter_mut().filter(|f| last_phase(f.phase)) {
+        let Some(p) = past.iter().find(|p| p.url == f.url) else {
+            continue;
+        };
+        if hit(&f.cache).is_none() {
+            continue;
+        }
+        let said = if p.served {
+            format!(
+                "kept by a cache (it answered {}): past the cache the origin answers {}; purge the cache, and keep failures of content-hashed files out of it",
+                p.cached,
+                origin(p)
+            )
+        } else {
+            format!(
+                "answered by a cache ({}), and past the cache the origin fails it too ({})",
+                p.cached,
+                origin(p)
+            )
+        };
+        f.diagnosis = Some(match f.diagnosis.take() {
+            Some(d) => format!("{said}; {d}"),
+            None => said,
+        });
+    }
+}
+
+/// Decided when the last phase had failures a cache answered: passes when the origin fails
+/// them too (the cache only passed them on).
+pub fn kept_check(r: &Retention) -> Option<Check> {
+    if r.past_cache.is_empty() {
+        return None;
+    }
+    let kept: Vec<&PastCache> = r.past_cache.iter().filter(|p| p.served).collect();
+    let message = match kept.first() {
+        None => format!(
+            "the origin fails the {} URL(s) a cache answered with a failure in the last phase too: no cache keeps what the origin no longer gives",
+            r.past_cache.len()
+        ),
+        Some(first) => format!(
+            "{} of {} URL(s) failing in the last phase with a cache's answer are served by the origin: a cache keeps the failure (first: {}: {}; past the cache: {})",
+            kept.len(),
+            r.past_cache.len(),
+            first.url,
+            first.cached,
+            origin(first)
+        ),
+    };
+    Some(Check {
+        name: KEPT_CHECK.to_string(),
+        passed: kept.is_empty(),
+        message,
+        warning: false,
+    })
+}
+
 /// How long a cache may keep it, in words.
 pub fn kept_for(s: u64) -> String {
     match s {
@@ -143,5 +277,60 @@ mod tests {
         assert_eq!(keeps("max-age=0, must-revalidate"), None);
         assert_eq!(keeps("no-cache"), None);
         assert_eq!(cacheable_s(&Default::default()), None);
+    }
+
+    #[test]
+    fn a_failure_a_cache_kept_while_the_origin_serves_it_fails_its_check() {
+        let cache: BTreeMap<String, String> = [("age", "37"), ("x-cache", "HIT")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        assert_eq!(hit(&cache).as_deref(), Some("Age 37 s, X-Cache HIT"));
+        let fresh = [("age".to_string(), "0".to_string())].into();
+        assert_eq!(hit(&fresh), None, "a fresh answer is the origin's");
+        let failure = Failure {
+            load_id: 1,
+            phase: Phase::Settle,
+            class: crate::model::FailureClass::MissingAsset,
+            url: "http://shop.test/assets/index-3f9a1c7b.js".into(),
+            status: Some(404),
+            error: None,
+            message: String::new(),
+            at_unix_ms: 0,
+            version: Some("v1".into()),
+            source: None,
+            cache,
+            cacheable_s: None,
+            diagnosis: None,
+        };
+        let past = PastCache {
+            url: failure.url.clone(),
+            resource_type: "Script".into(),
+            cached: "404 with Age 37 s, X-Cache HIT".into(),
+            status: Some(200),
+            version: Some("v2".into()),
+            how: None,
+            served: true,
+        };
+        let mut failures = vec![failure];
+        explain(&mut failures, std::slice::from_ref(&past));
+        let said = failures[0].diagnosis.as_deref().unwrap();
+        assert!(said.starts_with("kept by a cache (it answered 404 with Age 37 s, X-Cache HIT): past the cache the origin answers 200 from v2"), "{said}");
+        let mut retention = Retention {
+            past_cache: vec![past.clone()],
+            ..Retention::default()
+        };
+        let check = kept_check(&retention).unwrap();
+        assert!(!check.passed, "{}", check.message);
+        retention.past_cache[0] = PastCache {
+            served: false,
+            status: Some(404),
+            how: Some("404".into()),
+            ..past
+        };
+        assert!(
+            kept_check(&retention).unwrap().passed,
+            "the origin lacks it too"
+        );
+        assert!(kept_check(&Retention::default()).is_none());
     }
 }

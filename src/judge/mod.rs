@@ -41,6 +41,9 @@ pub fn run_report(
     retention: Option<Retention>,
 ) -> Report {
     let mut failures = recorded.failures;
+    if let Some(r) = &retention {
+        cached::explain(&mut failures, &r.past_cache);
+    }
     let saturated_s = facts.cpu.iter().filter(|s| s.busy >= SATURATED).count() as u64;
     let mut suspect_timeouts = 0;
     for f in failures

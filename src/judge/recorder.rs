@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::cached::LongLived;
+use super::cached::{CacheSuspects, LongLived};
 use super::classify::{self, Rules};
 use super::population::{PopulationParts, PopulationRecorder};
 use super::retention::{AssetCollector, FRESH_USERS};
 use crate::model::{
     FailingResource, Failure, FailureClass, Kind, Load, LoadDetail, Observation, OldAssets,
-    Outcome, Percentiles, Phase, PhaseSpan, Round, Settings, Summary, Truncation, phase_spans,
+    Outcome, PastCache, Percentiles, Phase, PhaseSpan, Round, Settings, Summary, Truncation,
+    phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -177,6 +178,7 @@ pub struct Recorder {
     old_assets: AssetCollector,
     /// The longest-cacheable start document seen, when over the threshold.
     start_document: Option<LongLived>,
+    past_cache: CacheSuspects,
 }
 
 impl Recorder {
@@ -199,6 +201,7 @@ impl Recorder {
             },
             populations: BTreeMap::new(),
             start_document: None,
+            past_cache: CacheSuspects::default(),
         }
     }
 
@@ -278,6 +281,7 @@ impl Recorder {
             tally.count(&load, &judgement.failures, &self.limits);
         }
 
+        self.past_cache.take(&obs, &judgement.failures);
         let room = self.limits.max_failures.saturating_sub(self.failures.len());
         let dropped = judgement.failures.len().saturating_sub(room);
         self.truncated.failures_dropped += dropped as u64;
@@ -344,6 +348,7 @@ impl Recorder {
                 .collect(),
             old_assets: self.old_assets.finish(),
             start_document: self.start_document,
+            past_cache: self.past_cache.finish(),
         }
     }
 }
@@ -364,4 +369,6 @@ pub struct Recorded {
     pub start_document: Option<LongLived>,
     /// The first phase's static assets, for the retention check after probing.
     pub old_assets: OldAssets,
+    /// The last phase's failures a cache answered, to fetch again past the caches.
+    pub past_cache: Vec<PastCache>,
 }

@@ -217,6 +217,11 @@ pub fn merge(shards: &[&Retention]) -> Option<Retention> {
                 out.old_versions.push(v.clone());
             }
         }
+        for p in &r.past_cache {
+            if !out.past_cache.iter().any(|m| m.url == p.url) {
+                out.past_cache.push(p.clone());
+            }
+        }
         for a in &r.assets {
             match out.assets.iter_mut().find(|m| m.url == a.url) {
                 None => out.assets.push(a.clone()),

@@ -63,6 +63,9 @@ pub struct Retention {
     /// Why there was nothing to check or the check did not run (interrupted, no asset loaded).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub not_checked: Option<String>,
+    /// What failed in the last phase with a cache's answer, fetched again past the caches.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub past_cache: Vec<PastCache>,
     pub started_at_ms: u64,
     pub duration_ms: u64,
 }
@@ -111,6 +114,29 @@ pub struct AssetRetention {
     /// Versions of the backends that answered (the version header), where known.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub answered_by: Vec<String>,
+}
+
+/// A URL that failed in the last phase (settle, or a plain run) with a cache's answer (an
+/// `Age`, a CDN's `X-Cache: HIT`), fetched again after probing with a query no cache has seen:
+/// the origin's own answer, which tells a cache that kept a failure from an origin that lacks
+/// the file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PastCache {
+    pub url: String,
+    /// DevTools resource type of the failed request.
+    pub resource_type: String,
+    /// What the cache answered, in words: `404 with Age 37 s, X-Cache HIT`.
+    pub cached: String,
+    /// The origin's answer past the caches, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<String>,
+    /// Why there was no answer, or what was wrong with it (`200 text/html (SPA fallback page)`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub how: Option<String>,
+    /// The origin serves it: the cache kept a failure the origin no longer gives.
+    pub served: bool,
 }
 
 fn is_zero(n: &u64) -> bool {

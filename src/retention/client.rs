@@ -8,7 +8,6 @@ use reqwest::header::{
 
 use super::RetentionPlan;
 use crate::judge::retained::Answer;
-use crate::model::OldAsset;
 
 /// A client with the run's certificate trust and `--resolve` addresses, HTTP(S)_PROXY / NO_PROXY from the environment
 /// (reqwest's default), and no connection kept: every request opens its own, so a balancer that
@@ -39,9 +38,10 @@ pub fn build(plan: &RetentionPlan) -> Result<reqwest::Client> {
 pub async fn fetch(
     client: &reqwest::Client,
     plan: &RetentionPlan,
-    asset: &OldAsset,
+    url: &reqwest::Url,
+    resource_type: &str,
 ) -> (Answer, Option<String>) {
-    let request = match request(client, plan, asset) {
+    let request = match request(client, plan, url, resource_type) {
         Ok(r) => r,
         Err(e) => return (Err(format!("{e:#}")), None),
     };
@@ -69,13 +69,13 @@ pub async fn fetch(
 fn request(
     client: &reqwest::Client,
     plan: &RetentionPlan,
-    asset: &OldAsset,
+    url: &reqwest::Url,
+    resource_type: &str,
 ) -> Result<reqwest::RequestBuilder> {
-    let url = reqwest::Url::parse(&asset.url).context("not a URL")?;
     let mut request = client
         .get(url.clone())
-        .header(ACCEPT, accept(&asset.resource_type))
-        // Past every cache that honours it: the answer is the backends' own.
+        .header(ACCEPT, accept(resource_type))
+        // Past every cache that honours it (CDNs mostly do not: see `past_cache`).
         .header(CACHE_CONTROL, "no-cache")
         .header(PRAGMA, "no-cache");
     for (name, value) in &plan.headers {

@@ -19,7 +19,7 @@ use futures::StreamExt;
 use crate::browser::Trust;
 use crate::clock::unix_ms;
 use crate::judge::retained::{self, Attempt};
-use crate::model::{AssetRetention, Kept, OldAsset, OldAssets, Retention};
+use crate::model::{AssetRetention, Kept, OldAsset, OldAssets, PastCache, Retention};
 
 /// How the check runs and what it sends: resolved once by the plan.
 #[derive(Clone, Debug)]
@@ -89,7 +89,13 @@ pub async fn check(
     let mut answers = futures::stream::iter(jobs)
         .map(|i| {
             let (client, asset) = (&client, &old.assets[i]);
-            async move { (i, client::fetch(client, plan, asset).await) }
+            async move {
+                let answer = match reqwest::Url::parse(&asset.url) {
+                    Ok(url) => client::fetch(client, plan, &url, &asset.resource_type).await,
+                    Err(e) => (Err(format!("not a URL: {e}")), None),
+                };
+                (i, answer)
+            }
         })
         .buffer_unordered(plan.concurrency.max(1));
     let deadline = tokio::time::sleep(plan.time_limit);
@@ -133,6 +139,75 @@ pub async fn check(
     };
     crate::judge::retention::sort_into_lists(&mut retention);
     retention
+}
+
+/// Each URL that failed in the last phase with a cache's answer, fetched once more with a
+/// query no cache has seen (a CDN ignores a request's `Cache-Control` and keys on the whole
+/// URL), so the answer is the origin's. Bounded by the check's time limit.
+pub async fn past_cache(plan: &RetentionPlan, suspects: Vec<PastCache>) -> Vec<PastCache> {
+    if suspects.is_empty() {
+        return suspects;
+    }
+    let client = match client::build(plan) {
+        Ok(c) => c,
+        Err(e) => {
+            let how = Some(format!("{e:#}"));
+            return (suspects.into_iter())
+                .map(|s| PastCache {
+                    how: how.clone(),
+                    ..s
+                })
+                .collect();
+        }
+    };
+    let bust = unix_ms(SystemTime::now()).to_string();
+    let unanswered = suspects.clone();
+    let fetches = futures::stream::iter(suspects)
+        .map(|s| {
+            let (client, bust) = (&client, &bust);
+            async move {
+                let Ok(mut url) = reqwest::Url::parse(&s.url) else {
+                    return PastCache {
+                        how: Some("not a URL".into()),
+                        ..s
+                    };
+                };
+                url.query_pairs_mut()
+                    .append_pair("rollprobe-past-cache", bust);
+                let (answer, version) = client::fetch(client, plan, &url, &s.resource_type).await;
+                let status = answer.as_ref().ok().map(|(status, _)| *status);
+                let (served, how) = match retained::judge(&s.resource_type, None, &answer) {
+                    Attempt::Served => (true, None),
+                    Attempt::Gone(how) | Attempt::Unchecked(how) => (false, Some(how)),
+                };
+                PastCache {
+                    status,
+                    version,
+                    how,
+                    served,
+                    ..s
+                }
+            }
+        })
+        .buffer_unordered(plan.concurrency.max(1))
+        .collect::<Vec<PastCache>>();
+    let mut answered = match tokio::time::timeout(plan.time_limit, fetches).await {
+        Ok(answered) => answered,
+        Err(_) => {
+            let how = format!(
+                "not fetched within {}",
+                crate::model::shown(plan.time_limit)
+            );
+            (unanswered.into_iter())
+                .map(|s| PastCache {
+                    how: Some(how.clone()),
+                    ..s
+                })
+                .collect()
+        }
+    };
+    answered.sort_by(|a, b| a.url.cmp(&b.url));
+    answered
 }
 
 /// An asset not requested yet: served until an attempt says otherwise.

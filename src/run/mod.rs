@@ -144,6 +144,7 @@ async fn old_assets_retained(
 ) -> Option<Retention> {
     let plan = plan?;
     let old = std::mem::take(&mut outcome.recorded.old_assets);
+    let suspects = std::mem::take(&mut outcome.recorded.past_cache);
     let skip = if outcome.facts.interrupted && !plan.after_signal {
         Some("the run was interrupted")
     } else if plan.after_deploy && outcome.facts.deploy.is_none() {
@@ -169,5 +170,11 @@ async fn old_assets_retained(
             std::future::pending::<()>().await;
         }
     };
-    Some(retention::check(plan, old, next_signal).await)
+    // A few requests at most, before the check's many.
+    let past_cache = retention::past_cache(plan, suspects).await;
+    let retention = retention::check(plan, old, next_signal).await;
+    Some(Retention {
+        past_cache,
+        ..retention
+    })
 }

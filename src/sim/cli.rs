@@ -31,6 +31,9 @@ Examples:
   # whose API fails half the time during the rollout:
   rollprobe simulate --mode shared-assets --dead-third-party --flaky-api 20,2 --start-rollout-after 20
 
+  # A naive rollout behind a CDN that keeps the 404s it met for 3 minutes:
+  rollprobe simulate --mode naive --cdn --start-rollout-after 10
+
   # Your own app: build it twice (v1, v2) and roll it out naively:
   rollprobe simulate --mode naive --builds ./dist-v1 ./dist-v2 --start-rollout-after 10
 
@@ -103,6 +106,12 @@ pub struct SimulateArgs {
     /// in M while the rollout runs, when given): e.g. 20, or 20,2.
     #[arg(long, value_name = "N[,M]")]
     pub flaky_api: Option<Flaky>,
+
+    /// Put a CDN in front of the ingress: it keeps answers by their Cache-Control (hashed
+    /// assets for a year, an SPA fallback's page for one of them too) and 404s for 3 minutes,
+    /// adding Age and X-Cache. A failure it kept during the rollout outlives it.
+    #[arg(long)]
+    pub cdn: bool,
 }
 
 impl SimulateArgs {
@@ -122,6 +131,7 @@ impl SimulateArgs {
             app: Arc::new(app(self.builds.as_deref())?),
             dead_third_party: self.dead_third_party,
             flaky_api: self.flaky_api,
+            cdn: self.cdn,
         })
     }
 }

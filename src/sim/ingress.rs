@@ -53,7 +53,7 @@ impl FailedLog {
         self.0.lock().expect("failed log lock").clone()
     }
 
-    fn record(&self, req: &Request, resp: &Response, pod: &str) {
+    pub fn record(&self, req: &Request, resp: &Response, pod: &str) {
         let fallback = header(&resp.headers, FALLBACK_HEADER).is_some();
         if resp.status < 400 && !fallback {
             return;

@@ -3,6 +3,7 @@
 //! infrastructure does, depending on [`Mode`].
 
 mod app;
+mod cdn;
 mod cli;
 mod control;
 mod events;
@@ -78,6 +79,9 @@ pub struct SimConfig {
     pub dead_third_party: bool,
     /// Every page calls an API of the site's that fails one request in N.
     pub flaky_api: Option<Flaky>,
+    /// A CDN in front of the ingress, keeping what the pods' caching headers allow (and 404s
+    /// for a few minutes); without it, pods send `no-store`.
+    pub cdn: bool,
 }
 
 impl Default for SimConfig {
@@ -97,6 +101,7 @@ impl Default for SimConfig {
             app: Arc::new(App::demo()),
             dead_third_party: false,
             flaky_api: None,
+            cdn: false,
         }
     }
 }

@@ -6,8 +6,9 @@ use super::{
     Mode,
     app::{App, Bundle},
     events::{EventLog, PodEventKind},
+    http::Request,
     ingress::FALLBACK_HEADER,
-    server::{Bound, Handler, Server},
+    server::{Bound, Handler, Server, handler},
     site::{Route, RouteTable},
 };
 use std::{future::Future, time::Duration};
@@ -39,6 +40,7 @@ impl Pod {
         version: &'static str,
         mode: Mode,
         app: &App,
+        cdn: bool,
         log: &EventLog,
     ) -> anyhow::Result<Pod> {
         let bound = Bound::loopback(0)?;
@@ -48,7 +50,10 @@ impl Pod {
             name: name.into(),
             version,
             port,
-            state: State::Unready(bound, routes(name, version, mode, app).handler()),
+            state: State::Unready(
+                bound,
+                cached(routes(name, version, mode, app).handler(), cdn),
+            ),
         })
     }
 
@@ -120,9 +125,81 @@ fn routes(name: &str, version: &'static str, mode: Mode, app: &App) -> RouteTabl
     let finish = |r: Route| {
         r.header("X-App-Version", version)
             .header("X-Pod", name)
-            .header("Cache-Control", "no-store")
             .delay(delay)
             .pause_midway(pause)
     };
     RouteTable::with_not_found(routes.into_iter().map(finish).collect(), finish(unknown))
+}
+
+/// The pod's `Cache-Control`, set as a static host's config sets it, by path (nginx's
+/// `location`) and on success only (nginx's `expires`). Behind a CDN: content-hashed files are
+/// immutable for a year (an SPA fallback's page answered for one of them too, the trap of
+/// `try_files $uri /index.html` in such a location) and pages are revalidated; a 404 gets no
+/// header, so the CDN's default decides. Without one, nothing is stored anywhere.
+fn cached(routes: Handler, cdn: bool) -> Handler {
+    handler(move |req: Request| {
+        let (routes, immutable) = (routes.clone(), content_hashed(req.path()));
+        async move {
+            let resp = routes(req).await;
+            let control = match (cdn, resp.status) {
+                (false, _) => "no-store",
+                (true, 200..=299) if immutable => "public, max-age=31536000, immutable",
+                (true, 200..=299) => "no-cache",
+                (true, _) => return resp,
+            };
+            resp.with_header("Cache-Control", control)
+        }
+    })
+}
+
+/// A file whose name carries its content's hash, as bundlers write them: `index-3f9a1c7b.js`,
+/// `main-XK2A7Q3B.js`, `chunk.5e8d20a1.css`, and whatever sits in the folders they keep for
+/// such files (`/assets/`, `/_next/static/`, `/_app/immutable/`).
+fn content_hashed(path: &str) -> bool {
+    if ["/assets/", "/_next/static/", "/_app/immutable/"]
+        .iter()
+        .any(|dir| path.starts_with(dir))
+    {
+        return true;
+    }
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    if matches!(ext, "html" | "json" | "txt" | "webmanifest" | "xml") {
+        return false;
+    }
+    stem.rsplit(['-', '.']).next().is_some_and(|hash| {
+        hash.len() >= 8
+            && hash.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && hash.chars().any(|c| c.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_hashed;
+
+    #[test]
+    fn content_hashed_files_are_told_by_their_names() {
+        for path in [
+            "/assets/index-3f9a1c7b.js",
+            "/main-XK2A7Q3B.js",
+            "/_next/static/chunks/app.js",
+            "/workbox-1a2b3c4d.js",
+            "/chunk.5e8d20a1.css",
+        ] {
+            assert!(content_hashed(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/index.html",
+            "/sw.js",
+            "/registerSW.js",
+            "/reports",
+            "/favicon.ico",
+        ] {
+            assert!(!content_hashed(path), "{path}");
+        }
+    }
 }

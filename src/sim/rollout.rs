@@ -143,7 +143,14 @@ async fn rollout(
             // Stuck like a pod that never gets ready: only the lifetime or a stop ends it.
             std::future::pending::<()>().await;
         }
-        let pod = Pod::create(&format!("v2-{suffix}"), "v2", shared.mode, &shared.app, log)?;
+        let pod = Pod::create(
+            &format!("v2-{suffix}"),
+            "v2",
+            shared.mode,
+            &shared.app,
+            shared.cdn,
+            log,
+        )?;
         let pod = if shared.mode == Mode::NoReadiness {
             // Without a readiness probe the endpoint is published at once.
             join(shared, &pod);

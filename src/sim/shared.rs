@@ -30,6 +30,8 @@ pub(crate) struct Progress {
 /// State shared by the handle, the lifecycle task and the control API.
 pub(crate) struct Shared {
     pub mode: Mode,
+    /// A CDN in front of the ingress: pods send the caching headers of a static host.
+    pub cdn: bool,
     pub failed: FailedLog,
     pub app: Arc<super::App>,
     pub ingress_port: u16,

@@ -2,7 +2,9 @@
 //! exposes the progress of the rollout.
 
 use super::{
-    SimConfig, control,
+    SimConfig,
+    cdn::cdn_handler,
+    control,
     events::{EventLog, PodEvent, PodEventKind},
     http::Request,
     ingress::{Endpoints, FailedLog, FailedRequest, OwnAnswer, ingress_handler},
@@ -63,19 +65,20 @@ impl Simulator {
         let mut fleet = Vec::new();
         for suffix in rollout::POD_SUFFIXES {
             let name = format!("v1-{suffix}");
-            let pod = Pod::create(&name, "v1", cfg.mode, &app, &log)?.listen(&log)?;
+            let pod = Pod::create(&name, "v1", cfg.mode, &app, cfg.cdn, &log)?.listen(&log)?;
             endpoints.join(&pod.name, pod.port);
             log.record(&pod.name, pod.version, PodEventKind::Joined, pod.port);
             fleet.push(pod);
         }
         let failed = FailedLog::default();
-        let ingress = Server::start(
-            cfg.port,
-            ingress_handler(endpoints.clone(), failed.clone(), flaky),
-        )
-        .context("starting ingress")?;
+        let mut front = ingress_handler(endpoints.clone(), failed.clone(), flaky);
+        if cfg.cdn {
+            front = cdn_handler(front, failed.clone());
+        }
+        let ingress = Server::start(cfg.port, front).context("starting ingress")?;
         let shared = Arc::new(Shared {
             mode: cfg.mode,
+            cdn: cfg.cdn,
             failed,
             app,
             ingress_port: ingress.port(),

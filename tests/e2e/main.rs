@@ -5,6 +5,7 @@
 mod support;
 
 mod baseline;
+mod cdn;
 mod content;
 mod deploy;
 mod destinations;

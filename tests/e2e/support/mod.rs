@@ -318,6 +318,12 @@ impl Sim {
         self
     }
 
+    /// A CDN in front of the ingress.
+    pub fn cdn(mut self) -> Sim {
+        self.0.cdn = true;
+        self
+    }
+
     pub fn events_jsonl(mut self, file: &Path) -> Sim {
         self.0.events_jsonl = Some(file.to_path_buf());
         self
