@@ -81,3 +81,6 @@ pub const ARTIFACTS_DIR: &str = "rollprobe-artifacts";
 /// A screenshot up to this size (PNG bytes) is embedded in the report for the HTML report's
 /// thumbnails; a larger one is linked only. 20 of them keep a report under about 6 MB.
 pub const MAX_EMBEDDED_SCREENSHOT: usize = 300 * 1024;
+
+/// A load whose page asked for the same document this many times reloads itself in a loop.
+pub const RELOAD_LOOP_DOCUMENTS: usize = 4;

@@ -1,7 +1,10 @@
 //! Judges one observed load: which of its requests failed, in which class, and whether the load
 //! as a whole counts as failed.
 
+use std::collections::BTreeMap;
+
 use super::cached;
+use crate::defaults::RELOAD_LOOP_DOCUMENTS;
 use crate::filter::UrlFilter;
 use crate::model::{
     ContentKind, FailedOn, Failure, FailureClass, Observation, Outcome, Request, Settings,
@@ -143,7 +146,11 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     if let Some(why) = &obs.step_failed {
         failures.push(page_failure(FailureClass::StepFailed, why.clone()));
     }
-    if let Some((class, why)) = render_failure(obs) {
+    if let Some((url, message)) = looped(obs) {
+        let f = page_failure(FailureClass::ReloadLoop, message);
+        failures.push(Failure { url, ..f });
+    } else if let Some((class, why)) = render_failure(obs) {
+        // What a looping page showed at the moment the probe stopped says nothing more.
         failures.push(page_failure(class, why));
     }
     if let Some(why) = &obs.prober_error {
@@ -182,6 +189,31 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
         failures,
         document: document.to_string(),
     }
+}
+
+/// The document a load's page reloaded in a loop, and the failure's message.
+fn looped(obs: &Observation) -> Option<(String, String)> {
+    let documents = obs
+        .requests
+        .iter()
+        .filter(|r| r.resource_type == "Document");
+    let (url, n) = reload_loop(documents.map(|r| r.url.as_str()))?;
+    let s = obs.duration_ms / 1000.0;
+    let message =
+        format!("the page loaded {url} {n} times in {s:.1} s by itself: it reloads in a loop");
+    Some((url, message))
+}
+
+/// The document a load asked for again and again, and how many times, once that is a loop.
+/// The probe stops waiting on such a page as soon as this says so.
+pub fn reload_loop<'a>(documents: impl Iterator<Item = &'a str>) -> Option<(String, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for url in documents {
+        let url = url.split('#').next().unwrap_or(url);
+        *counts.entry(url).or_default() += 1;
+    }
+    let (url, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    (n >= RELOAD_LOOP_DOCUMENTS).then(|| (url.to_string(), n))
 }
 
 /// When something `offset_ms` into the load happened, in milliseconds since the Unix epoch.

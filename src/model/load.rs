@@ -31,6 +31,10 @@ pub enum FailureClass {
     BlankPage,
     /// A step of the user journey failed (no element to click, an `eval` not truthy, ...).
     StepFailed,
+    /// The page loaded its document again and again by itself: a reload loop (an app that
+    /// forces an update it never gets, a redirect that comes back). The user sees a page that
+    /// flashes and never settles.
+    ReloadLoop,
     /// An uncaught exception or console error in the page.
     JsError,
     /// The prober's own fault (browser crash, CDP error). Never counted as the site's downtime.
@@ -51,7 +55,7 @@ impl FailureClass {
 }
 
 impl FailureClass {
-    pub const ALL: [FailureClass; 11] = [
+    pub const ALL: [FailureClass; 12] = [
         FailureClass::MissingAsset,
         FailureClass::WrongContent,
         FailureClass::HttpError,
@@ -61,6 +65,7 @@ impl FailureClass {
         FailureClass::NotRendered,
         FailureClass::BlankPage,
         FailureClass::StepFailed,
+        FailureClass::ReloadLoop,
         FailureClass::JsError,
         FailureClass::ProberError,
     ];
@@ -76,6 +81,7 @@ impl FailureClass {
             FailureClass::NotRendered => "not_rendered",
             FailureClass::BlankPage => "blank_page",
             FailureClass::StepFailed => "step_failed",
+            FailureClass::ReloadLoop => "reload_loop",
             FailureClass::JsError => "js_error",
             FailureClass::ProberError => "prober_error",
         }

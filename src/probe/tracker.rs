@@ -15,7 +15,7 @@ use super::LoadSettings;
 use super::events::{BrowserError, PageEvent, cache_headers, describe, header_value, source};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
-use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page};
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page, reload_loop};
 use crate::model::{Dialog, JsError, Observation, Request, SERVICE_WORKER, Source};
 
 /// How Chromium says a request was cancelled; given to the requests of a document the tab left.
@@ -385,23 +385,25 @@ impl Tracker {
         ));
     }
 
-    /// The current document's own request failed after it started (a cut body, a reset): its
-    /// load event may never come, and the failure is already recorded, so the load can end.
-    /// Chromium gives a document's request the id of its loader.
+    /// The current document's own request (its id is its loader's) failed after it started (a
+    /// cut body, a reset), or the page reloads itself in a loop: it never settles, the failure
+    /// is recorded already, and the load can end.
     pub(super) fn document_broken(&self) -> bool {
         let failed = |e: &Entry| {
             e.error
                 .as_deref()
                 .is_some_and(|err| !cancelled_by_page(err, e.canceled))
         };
+        let mut documents = self
+            .entries
+            .values()
+            .filter(|e| e.resource_type == "Document");
         match &self.loader_id {
+            _ if reload_loop(documents.clone().map(|e| e.url.as_str())).is_some() => true,
             Some(id) => self.entries.get(id).is_some_and(failed),
             // Still navigating: Chromium may never answer the navigation of a document that
             // broke mid-body, so its request is the only word on it.
-            None => self
-                .entries
-                .values()
-                .any(|e| e.resource_type == "Document" && failed(e)),
+            None => documents.any(failed),
         }
     }
 

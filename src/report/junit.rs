@@ -397,6 +397,7 @@ fn question(class: FailureClass) -> &'static str {
         FailureClass::NotRendered => "the app renders the expected element",
         FailureClass::BlankPage => "no blank pages",
         FailureClass::StepFailed => "journey steps succeed",
+        FailureClass::ReloadLoop => "no page reloads itself in a loop",
         FailureClass::JsError => "no JavaScript errors",
         FailureClass::ProberError => "no prober errors",
     }

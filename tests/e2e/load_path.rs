@@ -263,3 +263,51 @@ async fn the_second_document_of_a_journey_has_its_failures_reported() {
     );
     assert_eq!(run.recorded_classes(), ["missing_asset"], "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reloading_itself_in_a_loop_fails_as_such_long_before_its_timeout() {
+    // What an app that forces an update it never gets does (a service worker's controllerchange
+    // reloading the page, a version check that always disagrees).
+    let site = Site::start(vec![page(
+        "<script>setTimeout(() => location.reload(), 200);</script>",
+    )])
+    .await
+    .unwrap();
+    let run = probe(
+        &site.url("/"),
+        &["--loads", "2", "--workers", "1", "--load-timeout", "20s"],
+    )
+    .await;
+    site.shutdown().await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    for load in loads(&run) {
+        assert_eq!(
+            load["classes"],
+            serde_json::json!(["reload_loop"]),
+            "{load}"
+        );
+        let ms = load["duration_ms"].as_f64().unwrap();
+        assert!(ms < 10_000.0, "a load took {ms} ms: {load}");
+    }
+    let failure = &run.json()["failures"][0];
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.ends_with("it reloads in a loop"), "{failure}");
+    assert!(run.stdout.contains("reload_loop"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reloading_itself_once_is_not_a_loop() {
+    // An app taking a new version once: reload, then stay.
+    let site = Site::start(vec![page(
+        "<script>if (!sessionStorage.updated) { sessionStorage.updated = '1'; location.reload(); }</script>",
+    )])
+    .await
+    .unwrap();
+    let run = probe(
+        &site.url("/"),
+        &["--loads", "3", "--workers", "1", "--load-timeout", "10s"],
+    )
+    .await;
+    site.shutdown().await;
+    assert_all_ok(&run, 3);
+}
