@@ -84,3 +84,7 @@ pub const MAX_EMBEDDED_SCREENSHOT: usize = 300 * 1024;
 
 /// A load whose page asked for the same document this many times reloads itself in a loop.
 pub const RELOAD_LOOP_DOCUMENTS: usize = 4;
+
+/// Response headers that name the pod (or server) that answered, tried in this order without
+/// `--pod-header`: what proxies and app servers commonly add.
+pub const POD_HEADERS: [&str; 4] = ["X-Pod", "X-Served-By", "X-Backend-Server", "X-Upstream"];

@@ -168,7 +168,7 @@ async fn probe_rollout(
     );
     let plan = Plan::resolve(&Invocation {
         url: Some(sim.url()),
-        flags: flags(args),
+        flags: flags(args, dir),
         // The evidence of each run beside its reports: report-artifacts/.
         first_report_file: Some(dir.join("report.json")),
         ..Invocation::default()
@@ -206,8 +206,8 @@ async fn probe_rollout(
 }
 
 /// What the demo sets, as flags would: versions from the simulator's header, v2 expected at
-/// the end, and tabs kept open across the rollout.
-fn flags(args: &DemoArgs) -> Config {
+/// the end, tabs kept open across the rollout, and the pods' lives from the simulator's events.
+fn flags(args: &DemoArgs, dir: &Path) -> Config {
     Config {
         load: config::Load {
             workers: Some(Workers::Count(usize::from(args.workers))),
@@ -225,6 +225,10 @@ fn flags(args: &DemoArgs) -> Config {
         open_tabs: config::OpenTabs {
             count: Some(OPEN_TABS),
             every: Some(OPEN_TAB_EVERY),
+            ..Default::default()
+        },
+        pods: config::Pods {
+            events: Some(dir.join("pod-events.jsonl")),
             ..Default::default()
         },
         ..Config::default()
@@ -345,8 +349,9 @@ fn side_by_side(reports: &[(&str, PathBuf, Report)]) -> String {
         out.push('\n');
     }
     for (title, _, r) in reports {
-        for d in r.diagnoses() {
-            out.push_str(&format!("\n{title}, diagnosis: {d}"));
+        for c in &r.causes {
+            let cause = crate::report::causes::cause_line(c);
+            out.push_str(&format!("\n{title}, cause: {cause}\n  fix: {}", c.fix));
         }
     }
     out.push('\n');

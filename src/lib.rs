@@ -20,6 +20,7 @@ pub mod filter;
 pub mod judge;
 pub mod model;
 pub mod plan;
+pub mod pod_events;
 pub mod probe;
 pub mod report;
 pub mod retention;

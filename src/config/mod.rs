@@ -151,6 +151,22 @@ settings! {
 }
 
 settings! {
+    /// Which pod answered, and when pods came and went (`[pods]`).
+    #[command(next_help_heading = "Pods")]
+    pub struct Pods in "pods" {
+        /// Response header naming the pod that answered [default: the first of X-Pod,
+        /// X-Served-By, X-Backend-Server, X-Upstream an answer has]
+        #[arg(long = "pod-header", value_name = "NAME")]
+        header as "pod_header": String,
+        /// When pods were created, became ready, were told to stop and were gone, read once
+        /// probing is over: the simulator's --events file, or what `kubectl get events --watch
+        /// -o json` or `kubectl get pods --watch -o json` wrote
+        #[arg(long = "pod-events", value_name = "FILE")]
+        events as "pod_events": PathBuf,
+    }
+}
+
+settings! {
     /// What every phase must meet (`[slo]`; `[slo.rollout]` and the others per phase).
     #[command(next_help_heading = "SLO")]
     pub struct Slo in "slo" {
@@ -298,6 +314,9 @@ pub struct Config {
     pub version: Version,
     #[command(flatten)]
     #[serde(default)]
+    pub pods: Pods,
+    #[command(flatten)]
+    #[serde(default)]
     pub slo: Slo,
     #[command(flatten)]
     #[serde(default)]
@@ -363,6 +382,7 @@ impl Config {
             deploy: self.deploy.over(file.deploy),
             judge: self.judge.over(file.judge),
             version: self.version.over(file.version),
+            pods: self.pods.over(file.pods),
             slo: self.slo.over(file.slo),
             request: self.request.over(file.request),
             open_tabs: self.open_tabs.over(file.open_tabs),
@@ -380,6 +400,7 @@ impl Config {
         self.deploy.entries(&mut out);
         self.judge.entries(&mut out);
         self.version.entries(&mut out);
+        self.pods.entries(&mut out);
         self.slo.entries(&mut out);
         self.request.entries(&mut out);
         self.open_tabs.entries(&mut out);

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use super::baseline::{self, Against, Counted};
 use super::population::{self, PopulationParts};
-use super::{cached, retention, verdict, versions};
+use super::{cached, causes, retention, verdict, versions};
 use crate::model::{
     Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Kind, Load, LoadDetail, Phase, PhaseReport,
-    PhaseSpan, Population, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status,
+    PhaseSpan, Pods, Population, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status,
     Summary, Truncation, Verdict,
 };
 
@@ -35,7 +35,10 @@ pub struct Parts {
     pub populations: BTreeMap<Kind, PopulationParts>,
     /// What the retention check found, when it ran (or why it did not).
     pub retention: Option<Retention>,
+    pub pods: Option<Pods>,
 }
+
+const NO_POD_NAMED: &str = "no answer named the pod that gave it: per-pod attribution needs a response header naming it (--pod-header; ingress-nginx: add_header X-Upstream $upstream_addr always; an app server: a header with the pod's HOSTNAME), and --pod-events for when pods came and went";
 
 const BASELINE_FAILED: &str =
     "the baseline already failed: the site was failing before the deployment started";
@@ -144,6 +147,10 @@ pub fn assemble(p: Parts) -> Report {
         }
     }
     evidence_notes(&phases, &mut notes);
+    let causes = causes::diagnose(&p.failures, p.pods.as_ref(), &settings);
+    if p.pods.is_none() && p.failures.iter().any(|f| settings.counts(f.class)) {
+        notes.push(NO_POD_NAMED.to_string());
+    }
     if let Some(a) = &against {
         notes.extend(baseline::notes(&a.comparison));
     }
@@ -181,6 +188,8 @@ pub fn assemble(p: Parts) -> Report {
         versions: versions::analyse(&p.loads),
         baseline: against.map(|a| a.comparison),
         retention: p.retention,
+        pods: p.pods,
+        causes,
         prober: p.prober,
         loads: p.loads,
         failures: p.failures,

@@ -297,6 +297,8 @@ mod tests {
             message: String::new(),
             at_unix_ms: 0,
             version: Some("v1".into()),
+            pod: None,
+            page_version: None,
             source: None,
             cache,
             cacheable_s: None,

@@ -3,10 +3,11 @@
 
 use crate::model::{Report, RunRecord};
 
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "steady",
     "naive",
     "no-drain",
+    "no-readiness",
     "spa-fallback",
     "failed-step",
     "failing-baseline",

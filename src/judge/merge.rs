@@ -87,6 +87,12 @@ pub fn merge(shards: Vec<Shard>) -> Result<Report, UsageError> {
         prober: prober_stats(&shards),
         truncated: truncation(&shards),
         retention: merged_retention(&shards),
+        pods: super::pods::merge(
+            &shards
+                .iter()
+                .filter_map(|s| s.report.pods.as_ref())
+                .collect::<Vec<_>>(),
+        ),
         settings,
         loads,
         failures,

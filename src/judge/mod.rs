@@ -12,10 +12,12 @@
 pub mod assemble;
 pub mod baseline;
 pub mod cached;
+pub mod causes;
 pub mod classify;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod merge;
+pub mod pods;
 pub mod population;
 pub mod recorder;
 pub mod retained;
@@ -67,7 +69,10 @@ pub fn run_report(
             "the prober's machine was CPU-saturated for {saturated_s} s; {suspect_timeouts} timeout(s) in those seconds are marked as possibly self-inflicted: use fewer --workers"
         ));
     }
+    let header = settings.pod_header.as_deref();
+    let pods = pods::assemble(recorded.pods, facts.pod_events.as_ref(), header);
     assemble::assemble(Parts {
+        pods,
         populations: recorded.populations,
         settings,
         started_at_ms: facts.started_at_ms,

@@ -1,18 +1,19 @@
 //! Digests observations as they arrive: judges each load, keeps what the reports need within
 //! bounded memory, and publishes a snapshot for the live progress display.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
 use super::cached::{CacheSuspects, LongLived};
 use super::classify::{self, Rules};
+use super::pods::PodTallies;
 use super::population::{PopulationParts, PopulationRecorder};
 use super::retention::{AssetCollector, FRESH_USERS};
 use crate::model::{
     FailingResource, Failure, FailureClass, Kind, Load, LoadDetail, Observation, OldAssets,
-    Outcome, PastCache, Percentiles, Phase, PhaseSpan, Round, Settings, Summary, Truncation,
-    phase_spans,
+    Outcome, PastCache, Percentiles, Phase, PhaseSpan, PodReport, Request, Round, Settings,
+    Summary, Truncation, phase_spans,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -179,6 +180,7 @@ pub struct Recorder {
     /// The longest-cacheable start document seen, when over the threshold.
     start_document: Option<LongLived>,
     past_cache: CacheSuspects,
+    pods: PodTallies,
 }
 
 impl Recorder {
@@ -202,6 +204,7 @@ impl Recorder {
             populations: BTreeMap::new(),
             start_document: None,
             past_cache: CacheSuspects::default(),
+            pods: PodTallies::default(),
         }
     }
 
@@ -249,13 +252,11 @@ impl Recorder {
         let judgement = classify::judge(&obs, &self.rules);
         let classes = judgement.counted_classes(&self.rules);
         let failed_on = judgement.failed_on(&self.rules);
-        let mut served_by: Vec<String> = obs
-            .requests
-            .iter()
-            .filter_map(|r| r.version.clone())
-            .collect();
-        served_by.sort();
-        served_by.dedup();
+        let distinct = |of: fn(&Request) -> &Option<String>| {
+            let set: BTreeSet<String> = obs.requests.iter().filter_map(|r| of(r).clone()).collect();
+            set.into_iter().collect::<Vec<String>>()
+        };
+        let (served_by, pods) = (distinct(|r| &r.version), distinct(|r| &r.pod));
         let load = Load {
             id: obs.id,
             worker: obs.worker,
@@ -274,6 +275,7 @@ impl Recorder {
                 .count() as u32,
             version: obs.version.clone(),
             served_by,
+            pods,
             artifacts: obs.artifacts.clone(),
             dialogs: obs.dialogs.clone(),
         };
@@ -282,6 +284,7 @@ impl Recorder {
         }
 
         self.past_cache.take(&obs, &judgement.failures);
+        self.pods.take(&obs, &judgement.failures, &self.rules);
         let room = self.limits.max_failures.saturating_sub(self.failures.len());
         let dropped = judgement.failures.len().saturating_sub(room);
         self.truncated.failures_dropped += dropped as u64;
@@ -349,6 +352,7 @@ impl Recorder {
             old_assets: self.old_assets.finish(),
             start_document: self.start_document,
             past_cache: self.past_cache.finish(),
+            pods: self.pods.finish(),
         }
     }
 }
@@ -371,4 +375,6 @@ pub struct Recorded {
     pub old_assets: OldAssets,
     /// The last phase's failures a cache answered, to fetch again past the caches.
     pub past_cache: Vec<PastCache>,
+    /// What each pod the answers named gave.
+    pub pods: BTreeMap<String, PodReport>,
 }

@@ -274,6 +274,7 @@ mod tests {
             start_ms: 0.0,
             duration_ms: Some(1.0),
             version: None,
+            pod: None,
             mime_type: Some(mime.into()),
             content_type: Some(mime.into()),
             encoded_bytes: None,

@@ -134,6 +134,7 @@ mod tests {
             long_lived_requests: 0,
             version: Some(version.into()),
             served_by: vec![version.into()],
+            pods: vec![],
             artifacts: None,
             dialogs: Vec::new(),
         }

@@ -157,6 +157,9 @@ pub struct Request {
     /// App version of the backend that answered, from the version header when configured.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// The pod that answered, from the pod header (`--pod-header`, else a common one).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pod: Option<String>,
     /// The response's MIME type as Chromium understood it (`text/html`, `text/javascript`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mime_type: Option<String>,
@@ -268,6 +271,12 @@ pub struct Failure {
     /// App version of the backend that answered the failing request, when known.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub version: Option<String>,
+    /// The pod that answered the failing request (or failed to), when an answer named it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pod: Option<String>,
+    /// The app version of the page the failure happened on, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub page_version: Option<String>,
     /// Where the failing answer came from, when not the network (a cache, a service worker).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<Source>,
@@ -454,6 +463,9 @@ pub struct Load {
     /// Every app version that answered any request of this load, from the version header.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub served_by: Vec<String>,
+    /// Every pod that answered any request of this load, from the pod header.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub pods: Vec<String>,
     /// The evidence saved of this failed load (`--artifacts`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub artifacts: Option<LoadArtifacts>,

@@ -5,6 +5,7 @@
 mod baseline;
 mod content;
 mod load;
+mod pods;
 mod population;
 mod report;
 mod retention;
@@ -15,6 +16,7 @@ mod versions;
 pub use baseline::*;
 pub use content::*;
 pub use load::*;
+pub use pods::*;
 pub use population::*;
 pub use report::*;
 pub use retention::*;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Comparison, Failure, FailureClass, Kind, Load, LoadDetail, Outage, Phase, Population,
-    Retention, Slo, Verdict, Versions, WorkerStep,
+    Cause, Comparison, Failure, FailureClass, Kind, Load, LoadDetail, Outage, Phase, Pods,
+    Population, Retention, Slo, Verdict, Versions, WorkerStep,
 };
 
 /// Bumped whenever a field changes meaning or goes away; additions keep it.
@@ -55,6 +55,13 @@ pub struct Report {
     /// Whether the old version's assets were still served after the deployment, when checked.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retention: Option<Retention>,
+    /// Which pod answered, and when each came and went, when an answer named one or
+    /// `--pod-events` told of them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pods: Option<Pods>,
+    /// What caused the failures, from the evidence, and the fix for each.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub causes: Vec<Cause>,
     pub prober: ProberStats,
     /// Every load, good or bad, in the order they finished.
     pub loads: Vec<Load>,
@@ -144,6 +151,9 @@ pub struct Settings {
     pub version_source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expect_version: Option<String>,
+    /// The response header naming the pod that answered (`--pod-header`); None: the common ones.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pod_header: Option<String>,
     /// Failures the baseline already had count too: the absolute verdict around a deploy.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub count_pre_existing: bool,

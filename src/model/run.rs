@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DeployRecord, Observation, Phase, Retention, Settings};
+use super::{DeployRecord, Observation, Phase, PodEvents, Retention, Settings};
 
 /// When a phase began and ended, wall clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,6 +66,9 @@ pub struct RunFacts {
     /// `--workers auto`: the user count over time, the start first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub worker_steps: Vec<WorkerStep>,
+    /// `--pod-events`: the pods' lives, read once probing was over.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pod_events: Option<PodEvents>,
 }
 
 /// A run saved before judging (`run --save-observations`): the judge's whole input. The

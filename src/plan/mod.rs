@@ -55,6 +55,9 @@ pub struct RunConfig {
     pub keep_observations: bool,
     /// Users who stay across the deploy: open tabs, returning users.
     pub stay: Vec<TabPlan>,
+    /// `--pod-events`: the file to read the pods' lives from once probing is over (the deploy
+    /// command has finished writing it).
+    pub pod_events: Option<std::path::PathBuf>,
     /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
     pub evidence: Option<EvidencePlan>,
 }
@@ -154,6 +157,7 @@ impl Plan {
             fail_on_js_error: c.judge.fail_on_js_error(),
             version_source: version.described.clone(),
             expect_version: c.version.expect.clone(),
+            pod_header: c.pods.header.clone(),
             count: file.and_then(|f| f.count.clone()),
             count_pre_existing: c.judge.count_pre_existing(),
             slo,
@@ -178,6 +182,7 @@ impl Plan {
                 limits: Limits::default(),
                 keep_observations: inv.save_observations.is_some(),
                 stay: stay(&c, file),
+                pod_events: c.pods.events.clone(),
                 evidence: artifacts::evidence(&c.evidence, inv.first_report_file.as_deref())?,
             },
             ending,
@@ -230,6 +235,7 @@ fn load_settings(
         cdp_timeout: defaults::CDP_TIMEOUT,
         ignore: UrlFilter::new(ignore).map_err(|e| UsageError(format!("{e:#}")))?,
         version_header: c.version.header.clone(),
+        pod_header: c.pods.header.clone(),
         version_expr,
         steps: file.map(|f| f.steps.clone()).unwrap_or_default(),
         block: c

@@ -86,6 +86,33 @@ impl PageEvent {
     }
 }
 
+/// Which backend answered, as the response headers name it: the app version (the version
+/// header, when set) and the pod (the pod header, else the first common one an answer has).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Backend {
+    version_header: Option<String>,
+    pod_header: Option<String>,
+}
+
+impl Backend {
+    pub(super) fn of(settings: &super::LoadSettings) -> Backend {
+        Backend {
+            version_header: settings.version_header.clone(),
+            pod_header: settings.pod_header.clone(),
+        }
+    }
+
+    /// `(version, pod)`.
+    pub(super) fn read(&self, headers: &Headers) -> (Option<String>, Option<String>) {
+        let version = (self.version_header.as_deref()).and_then(|h| header_value(headers, h));
+        let pod = match &self.pod_header {
+            Some(h) => header_value(headers, h),
+            None => (crate::defaults::POD_HEADERS.iter()).find_map(|h| header_value(headers, h)),
+        };
+        (version, pod)
+    }
+}
+
 /// A response header's value, whatever the case of its name.
 pub(super) fn header_value(headers: &Headers, name: &str) -> Option<String> {
     headers

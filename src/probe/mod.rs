@@ -55,6 +55,8 @@ pub struct LoadSettings {
     pub ignore: UrlFilter,
     /// Response header naming the app version of the backend that answered.
     pub version_header: Option<String>,
+    /// Response header naming the pod that answered; None: the common ones.
+    pub pod_header: Option<String>,
     /// JavaScript evaluated in the loaded page that yields the app version of the document
     /// (from `--version-meta` or `--version-js`); it wins over the header for the document.
     pub version_expr: Option<String>,

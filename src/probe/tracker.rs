@@ -12,7 +12,9 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
-use super::events::{BrowserError, PageEvent, cache_headers, describe, header_value, source};
+use super::events::{
+    Backend, BrowserError, PageEvent, cache_headers, describe, header_value, source,
+};
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
 use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page, reload_loop};
@@ -34,6 +36,7 @@ struct Entry {
     error: Option<String>,
     canceled: bool,
     version: Option<String>,
+    pod: Option<String>,
     mime_type: Option<String>,
     content_type: Option<String>,
     encoded_bytes: Option<u64>,
@@ -74,6 +77,7 @@ impl Entry {
             canceled: self.canceled,
             start_ms,
             version: self.version,
+            pod: self.pod,
             mime_type: self.mime_type,
             content_type: self.content_type,
             encoded_bytes: self.encoded_bytes,
@@ -115,7 +119,7 @@ pub(super) struct Tracker {
     /// Recorded, with its answer, by the session that gives it.
     pub(super) dialogs: Vec<Dialog>,
     pub(super) ignore: UrlFilter,
-    pub(super) version_header: Option<String>,
+    backend: Backend,
     long_request: Duration,
     browser_errors: Vec<BrowserError>,
     pub(super) order: Vec<String>,
@@ -143,7 +147,7 @@ impl Tracker {
             last_ts: 0.0,
             dialogs: Vec::new(),
             ignore: settings.ignore.clone(),
-            version_header: settings.version_header.clone(),
+            backend: Backend::of(settings),
             long_request: settings.long_request,
             browser_errors: Vec::new(),
             order: Vec::new(),
@@ -311,14 +315,14 @@ impl Tracker {
     }
 
     fn response(&mut self, e: &EventResponseReceived) {
-        let header = self.version_header.clone();
+        let backend = self.backend.clone();
         let entry = self.entry(e.request_id.inner());
         entry.status = u16::try_from(e.response.status).ok();
         entry.resource_type = e.r#type.as_ref().to_string();
         if entry.url.is_empty() {
             entry.url = e.response.url.clone();
         }
-        entry.version = header.and_then(|h| header_value(&e.response.headers, &h));
+        (entry.version, entry.pod) = backend.read(&e.response.headers);
         entry.mime_type = Some(e.response.mime_type.clone()).filter(|m| !m.is_empty());
         entry.content_type = header_value(&e.response.headers, "content-type");
         entry.source = entry.source.or(source(&e.response));
@@ -502,11 +506,7 @@ impl Tracker {
     /// Which deadline the load missed, and what was still going on.
     fn why_timed_out(&self, load_timeout: std::time::Duration) -> String {
         let pending: Vec<&str> = self.holding().map(|e| e.url.as_str()).collect();
-        let during = self
-            .step
-            .as_ref()
-            .map(|s| format!(", during {s}"))
-            .unwrap_or_default();
+        let during = (self.step.as_ref()).map_or(String::new(), |s| format!(", during {s}"));
         let what = if !self.document_loaded() {
             format!("document did not finish loading within {load_timeout:?}")
         } else {

@@ -3,6 +3,7 @@
 //! the summary printed at the end. `outputs` is the registry (which report goes where), `write`
 //! puts files where users point.
 
+pub mod causes;
 pub mod evidence;
 pub mod html;
 pub mod json;

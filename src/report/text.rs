@@ -67,6 +67,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "  check     {mark} {}: {}", check.name, check.message);
     }
     population_lines(&mut out, report);
+    cause_lines(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "  note      {note}");
     }
@@ -80,6 +81,19 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "  diagnosis: {diagnosis}");
     }
     out
+}
+
+/// The pods that failed, then each cause with its fix.
+fn cause_lines(out: &mut String, report: &Report) {
+    let failed = super::causes::failed_pods(report);
+    if let (Some(pods), false) = (&report.pods, failed.is_empty()) {
+        let n = pods.pods.len();
+        let _ = writeln!(out, "  pods      {n} seen; failed: {}", failed.join("; "));
+    }
+    for c in &report.causes {
+        let _ = writeln!(out, "  cause     {}", super::causes::cause_line(c));
+        let _ = writeln!(out, "            fix: {}", c.fix);
+    }
 }
 
 /// A line per phase around a deploy; the failed classes otherwise.

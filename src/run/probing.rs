@@ -107,6 +107,7 @@ pub async fn run_workers(
             browser_fault: browser.fault,
             browser: browser.described,
             worker_steps: counters.ramp.steps(),
+            pod_events: cfg.pod_events.as_deref().map(crate::pod_events::read),
         },
         observations: kept,
     })

@@ -110,6 +110,12 @@ header = "X-App-Version"    # response header with the app version; and/or the p
 # js = "window.APP_VERSION" #   a JavaScript expression (one of meta and js)
 expect = "2.4.1"            # the version the last phase must serve exclusively
 
+# Which pod answered (default: the first of X-Pod, X-Served-By, X-Backend-Server, X-Upstream),
+# and when pods came and went: the simulator's --events file, or kubectl's watch output.
+[pods]
+# header = "X-Pod"
+# events = "pods.json"      # kubectl get pods --watch -o json > pods.json &
+
 # SLO for every phase; a phase table overrides only the keys it gives.
 [slo]
 min_success_percent = 100

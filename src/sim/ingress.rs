@@ -165,6 +165,7 @@ fn gateway_error(status: u16, pod: &str, why: &str) -> Response {
         "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>rollprobe-sim</center>\r\n</body>\r\n</html>\r\n"
     );
     Response::new(status, "text/html", html)
-        .with_header("X-Sim-Upstream", pod)
+        // As `add_header X-Upstream $upstream_addr always` makes nginx say which upstream failed.
+        .with_header("X-Upstream", pod)
         .with_header("X-Sim-Error", why.replace(['\r', '\n'], " "))
 }

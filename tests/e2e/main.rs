@@ -14,6 +14,7 @@ mod frameworks;
 mod interrupt;
 mod load_path;
 mod modes;
+mod pods;
 mod reports;
 mod resolve;
 mod retention;

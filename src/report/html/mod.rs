@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod baseline;
 mod evidence;
+mod pods;
 mod retention;
 mod settings;
 mod tabs;
@@ -105,6 +106,7 @@ pub fn render(report: &Report) -> String {
     failures(&mut out, report);
     baseline::section(&mut out, report);
     tabs::populations(&mut out, report);
+    pods::section(&mut out, report);
     checks(&mut out, report);
     retention::section(&mut out, report);
     deploy(&mut out, report);
@@ -549,6 +551,7 @@ mod tests {
             long_lived_requests: 0,
             version: version.map(str::to_string),
             served_by: vec![],
+            pods: vec![],
             artifacts: None,
             dialogs: Vec::new(),
         }
@@ -603,6 +606,8 @@ mod tests {
             baseline: None,
             versions: crate::judge::versions::analyse(&loads),
             retention: None,
+            pods: None,
+            causes: Vec::new(),
             prober: ProberStats::default(),
             loads,
             failures: vec![],
@@ -769,6 +774,8 @@ mod tests {
             message: "404".to_string(),
             at_unix_ms: T0 + 41_000,
             version: Some("2.0".to_string()),
+            pod: None,
+            page_version: None,
             source: None,
             cache: Default::default(),
             cacheable_s: None,
