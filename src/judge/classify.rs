@@ -255,7 +255,7 @@ fn request_failures(obs: &Observation, rules: &Rules) -> Vec<Failure> {
                 source: r.source,
                 cache: r.cache.clone(),
                 cacheable_s,
-                diagnosis: diagnose(class, obs.version.as_deref(), r),
+                diagnosis: diagnose(class, obs.version.as_deref(), r, led_by(obs, r)),
             })
         })
         .collect()
@@ -288,38 +288,58 @@ fn render_failure(obs: &Observation) -> Option<(FailureClass, String)> {
 
 /// The cross-version story of a missing or wrong asset, when both versions are known: the page
 /// came from one version and the asset request landed on a backend of another.
-fn diagnose(class: FailureClass, page: Option<&str>, r: &Request) -> Option<String> {
+fn diagnose(
+    class: FailureClass,
+    page: Option<&str>,
+    r: &Request,
+    led: Option<&Request>,
+) -> Option<String> {
     let (page, backend) = (page?, r.version.as_deref()?);
-    let same = page == backend;
-    match class {
-        FailureClass::MissingAsset => {
-            let status = r.status?;
-            Some(if same {
-                format!(
-                    "index.html and asset both from {page}: the build itself lacks the asset ({status})"
-                )
-            } else {
-                format!(
-                    "index.html from {page}, asset requested from a {backend} backend ({status})"
-                )
-            })
+    let answer = match class {
+        FailureClass::MissingAsset => format!("({})", r.status?),
+        FailureClass::WrongContent if r.mime_type.as_deref().is_some_and(ContentKind::is_html) => {
+            "with its index.html".to_string()
         }
-        FailureClass::WrongContent => {
-            let answer = if r.mime_type.as_deref().is_some_and(ContentKind::is_html) {
-                "with its index.html"
-            } else {
-                "with content of another kind"
-            };
-            Some(if same {
-                format!(
-                    "index.html and asset both from {page}: the build itself answers the asset {answer}"
-                )
-            } else {
+        FailureClass::WrongContent => "with content of another kind".to_string(),
+        _ => return None,
+    };
+    let lacks = match class {
+        FailureClass::MissingAsset => "lacks the asset",
+        _ => "answers the asset",
+    };
+    Some(
+        match (
+            page == backend,
+            led.and_then(|o| Some((o, o.version.as_deref()?))),
+        ) {
+            (false, _) if class == FailureClass::MissingAsset => {
+                format!("index.html from {page}, asset requested from a {backend} backend {answer}")
+            }
+            (false, _) => {
                 format!("index.html from {page}, asset answered by a {backend} backend {answer}")
-            })
-        }
-        _ => None,
-    }
+            }
+            // A page's own version asked for a file it does not have: something of another
+            // version named it (a data payload naming that version's chunks), not the build.
+            (true, Some((o, other))) => format!(
+                "index.html and asset both from {page}, but asked for after {} came from {other}: a {other} answer named it, a {backend} backend {lacks} {answer}",
+                o.url
+            ),
+            (true, None) => format!(
+                "index.html and asset both from {page}, and every answer before it too: the build itself {lacks} {answer}"
+            ),
+        },
+    )
+}
+
+/// The last answer from another version than the page's that ended before `r` was asked for:
+/// what may have named it.
+fn led_by<'a>(obs: &'a Observation, r: &Request) -> Option<&'a Request> {
+    let page = obs.version.as_deref()?;
+    let ended = |o: &Request| o.start_ms + o.duration_ms.unwrap_or(f64::INFINITY);
+    (obs.requests.iter())
+        .filter(|o| o.version.as_deref().is_some_and(|v| v != page))
+        .filter(|o| ended(o) <= r.start_ms)
+        .max_by(|a, b| ended(a).total_cmp(&ended(b)))
 }
 
 /// What a request was for, where content of another kind breaks the page: its resource type,

@@ -170,6 +170,8 @@ pub(super) fn describe(arg: &RemoteObject) -> String {
 pub(super) struct BrowserError {
     pub(super) text: String,
     pub(super) url: Option<String>,
+    /// The request it is about, when the browser said.
+    pub(super) request_id: Option<String>,
 }
 
 impl BrowserError {

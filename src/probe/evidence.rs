@@ -11,8 +11,8 @@ use std::sync::Mutex;
 
 use base64::Engine;
 
+use super::entry::Wire;
 use super::har::{self, Secrets};
-use super::tracker::Wire;
 use super::{LoadSettings, cdp};
 use crate::cdp::Page;
 use crate::judge::classify::{Rules, judge};

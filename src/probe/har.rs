@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::tracker::Wire;
+use super::entry::Wire;
 use crate::model::{Observation, Request};
 
 const REDACTED: &str = "[redacted by rollprobe]";

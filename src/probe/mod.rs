@@ -25,6 +25,7 @@ pub use stay::{TabContext, TabPlan};
 pub use step::Step;
 pub use user::{FreshUser, Users};
 
+mod entry;
 mod events;
 mod evidence;
 mod har;

@@ -1,7 +1,7 @@
 //! The books of one load's requests, fed by page events in whatever order they arrive, and
 //! turned into the load's observation at the end.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,99 +12,19 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 use chromiumoxide_cdp::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventExceptionThrown};
 
 use super::LoadSettings;
+use super::entry::{Entry, Wire};
 use super::events::{
     Backend, BrowserError, PageEvent, cache_headers, describe, header_value, source,
 };
 use crate::cdp::Page;
 use crate::filter::UrlFilter;
-use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, made_by_page, reload_loop};
-use crate::model::{Dialog, JsError, Observation, Request, SERVICE_WORKER, Source};
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, reload_loop};
+use crate::model::{Dialog, JsError, Observation, SERVICE_WORKER, Source};
 
 /// How Chromium says a request was cancelled; given to the requests of a document the tab left.
 const ABORTED: &str = "net::ERR_ABORTED";
 /// The key of a failed document known only from the navigation's answer.
 const SYNTHETIC_DOCUMENT: &str = "document";
-
-#[derive(Clone, Default)]
-struct Entry {
-    url: String,
-    method: String,
-    resource_type: String,
-    started: Option<(f64, f64)>, // (monotonic seconds, wall seconds)
-    ended: Option<f64>,
-    status: Option<u16>,
-    error: Option<String>,
-    canceled: bool,
-    version: Option<String>,
-    pod: Option<String>,
-    mime_type: Option<String>,
-    content_type: Option<String>,
-    encoded_bytes: Option<u64>,
-    blocked: Option<String>,
-    /// When the prober first heard of it: the long-request threshold counts from here.
-    seen: Option<Instant>,
-    long_lived: bool,
-    /// The document it was made for (its loader), when the page's frame made it.
-    loader: Option<String>,
-    /// The worker or service worker that made it, when not the page.
-    worker: Option<Arc<str>>,
-    source: Option<Source>,
-    cache: BTreeMap<String, String>,
-    wire: Wire,
-}
-
-/// The CDP events of one request as they came, kept (shared, not copied) for a failed load's HAR
-/// file: its headers are only needed when a load fails, so nothing is read from them before.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Wire {
-    pub(super) request: Option<Arc<EventRequestWillBeSent>>,
-    pub(super) response: Option<Arc<EventResponseReceived>>,
-}
-
-impl Entry {
-    /// The request as the observation keeps it, and its CDP events for a HAR file.
-    fn into_request(self, start_ms: f64, refused: Option<String>) -> (Request, Wire) {
-        let request = Request {
-            duration_ms: match (self.started, self.ended) {
-                (Some(s), Some(end)) => Some(((end - s.0) * 1000.0).max(0.0)),
-                _ => None,
-            },
-            url: self.url,
-            method: self.method,
-            resource_type: self.resource_type,
-            status: self.status,
-            error: self.error,
-            canceled: self.canceled,
-            start_ms,
-            version: self.version,
-            pod: self.pod,
-            mime_type: self.mime_type,
-            content_type: self.content_type,
-            encoded_bytes: self.encoded_bytes,
-            blocked: self.blocked,
-            refused,
-            long_lived: self.long_lived,
-            worker: self.worker.map(|w| w.to_string()),
-            source: self.source,
-            cache: self.cache,
-        };
-        (request, self.wire)
-    }
-
-    fn judged(&self) -> bool {
-        made_by_page(&self.url, &self.resource_type)
-    }
-
-    fn open(&self) -> bool {
-        self.started.is_some() && self.ended.is_none()
-    }
-
-    /// A fetch or XHR can be a long poll, and an event stream can be held back by a buffering
-    /// proxy: either stops holding the load at the long-request threshold.
-    fn may_turn_long(&self) -> bool {
-        matches!(self.resource_type.as_str(), "Fetch" | "XHR" | "EventSource") && !self.long_lived
-    }
-}
 
 /// Request bookkeeping for one load, fed by events in whatever order they arrive.
 #[derive(Clone)]
@@ -370,6 +290,10 @@ impl Tracker {
             self.browser_errors.push(BrowserError {
                 text: entry.text.clone(),
                 url: entry.url.clone(),
+                request_id: entry
+                    .network_request_id
+                    .as_ref()
+                    .map(|id| id.inner().clone()),
             });
         }
     }
@@ -543,6 +467,7 @@ impl Tracker {
         obs.step_failed = self.step_failed;
         let mut entries = self.entries;
         drop_stand_in(&mut entries);
+        let refused = refusals(&self.browser_errors, &self.order, &entries);
         for id in &self.order {
             let Some(mut e) = entries.remove(id) else {
                 continue;
@@ -560,11 +485,7 @@ impl Tracker {
                 obs.version = e.version.clone();
             }
             let start_ms = e.started.map_or(0.0, |s| offset_ms(s.0));
-            let refused = (e.resource_type != "Document")
-                .then(|| self.browser_errors.iter().find(|r| r.names(&e.url)))
-                .flatten()
-                .map(|r| r.text.clone());
-            let (request, wire) = e.into_request(start_ms, refused);
+            let (request, wire) = e.into_request(start_ms, refused.get(id).cloned());
             wires.push(wire);
             obs.requests.push(request);
         }
@@ -582,6 +503,38 @@ impl Tracker {
             .collect();
         wires
     }
+}
+
+/// Which request each of the browser's refusals belongs to: the one it names by id, else, of
+/// the requests for its URL, the first answered with an HTML page (the fallback's, where an
+/// asset was), else the first. One request each: never a later, good request for the URL.
+fn refusals(
+    errors: &[BrowserError],
+    order: &[String],
+    entries: &HashMap<String, Entry>,
+) -> HashMap<String, String> {
+    let mut out: HashMap<String, String> = HashMap::new();
+    for error in errors {
+        let asset = |id: &&String| {
+            let e = entries.get(*id);
+            e.is_some_and(|e| e.resource_type != "Document" && error.names(&e.url))
+        };
+        let free: Vec<&String> = (order.iter().filter(asset))
+            .filter(|id| !out.contains_key(*id))
+            .collect();
+        let html = |id: &&&String| {
+            let mime = entries[**id].mime_type.as_deref();
+            mime.is_some_and(|m| m.contains("html"))
+        };
+        let chosen = (error.request_id.as_ref())
+            .filter(|id| entries.contains_key(*id))
+            .or_else(|| free.iter().find(html).copied())
+            .or_else(|| free.first().copied());
+        if let Some(id) = chosen {
+            out.entry(id.clone()).or_insert_with(|| error.text.clone());
+        }
+    }
+    out
 }
 
 /// The navigation's own word on a failed document stands in for its request only until the

@@ -143,6 +143,13 @@ async fn broken_rollouts_of_real_apps_report_what_failed_at_the_ingress() {
                 run.stdout, run.stderr
             );
             assert_reports_every_ingress_failure(app, mode, &run, &failed);
+            // Every build is whole: a miss is always another version's doing, never the build's
+            // (a Next.js page of v1 fetching v2's payload, which names v2's chunks).
+            let blamed: Vec<&str> = (run.json()["failures"].as_array().unwrap().iter())
+                .filter_map(|f| f["diagnosis"].as_str())
+                .filter(|d| d.contains("the build itself"))
+                .collect();
+            assert!(blamed.is_empty(), "{app} {mode:?}: {blamed:?}");
         }
     }
 }
