@@ -163,6 +163,10 @@ settings! {
         /// -o json` or `kubectl get pods --watch -o json` wrote
         #[arg(long = "pod-events", value_name = "FILE")]
         events as "pod_events": PathBuf,
+        /// Or watch the pods around the run with kubectl (on the PATH): NAMESPACE:SELECTOR,
+        /// e.g. shop:app=web, for `kubectl get pods -n shop -l app=web --watch -o json`
+        #[arg(long = "kubectl", value_name = "NAMESPACE:SELECTOR")]
+        kubectl as "pod_kubectl": String,
     }
 }
 

@@ -24,6 +24,13 @@ impl Config {
                 "accept any certificate, or the ones given",
             ));
         }
+        if self.pods.events.is_some() && self.pods.kubectl.is_some() {
+            return Err(both(
+                "pod_events",
+                "pod_kubectl",
+                "a file kubectl or the simulator wrote, or a watch rollprobe runs itself",
+            ));
+        }
         for (id, count) in [
             ("count", self.open_tabs.count()),
             ("returning_users", self.returning_users.count()),

@@ -19,6 +19,7 @@ use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{Kind, Phase, Settings, Slo};
+use crate::pod_events::PodSource;
 use crate::probe::{Dialogs, EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
 use crate::scenario::{self, Scenario};
@@ -55,9 +56,9 @@ pub struct RunConfig {
     pub keep_observations: bool,
     /// Users who stay across the deploy: open tabs, returning users.
     pub stay: Vec<TabPlan>,
-    /// `--pod-events`: the file to read the pods' lives from once probing is over (the deploy
-    /// command has finished writing it).
-    pub pod_events: Option<std::path::PathBuf>,
+    /// Where the pods' lives come from: `--pod-events`, read once probing is over (the deploy
+    /// command has finished writing it), or `--kubectl`, watched while probing.
+    pub pods: Option<PodSource>,
     /// Where failed loads' screenshots and HAR files go (`--artifacts`); None: nowhere.
     pub evidence: Option<EvidencePlan>,
 }
@@ -182,7 +183,7 @@ impl Plan {
                 limits: Limits::default(),
                 keep_observations: inv.save_observations.is_some(),
                 stay: stay(&c, file),
-                pod_events: c.pods.events.clone(),
+                pods: pod_source(&c)?,
                 evidence: artifacts::evidence(&c.evidence, inv.first_report_file.as_deref())?,
             },
             ending,
@@ -252,6 +253,14 @@ fn load_settings(
                 prompt_text: c.load.prompt_text.clone(),
             },
         },
+    })
+}
+
+fn pod_source(c: &Config) -> Result<Option<PodSource>> {
+    Ok(match (&c.pods.events, &c.pods.kubectl) {
+        (Some(path), _) => Some(PodSource::File(path.clone())),
+        (None, Some(spec)) => Some(PodSource::kubectl(spec)?),
+        (None, None) => None,
     })
 }
 

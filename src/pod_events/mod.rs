@@ -6,6 +6,9 @@
 
 mod kubernetes;
 mod simulator;
+mod watch;
+
+pub use watch::{PodSource, Watch};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use anyhow::Result;
+use futures::future::OptionFuture;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -20,6 +21,7 @@ use crate::cpu;
 use crate::judge::recorder::{Recorded, Snapshot};
 use crate::model::{Observation, Round, RunFacts};
 use crate::plan::RunConfig;
+use crate::pod_events::Watch;
 
 /// What a run leaves for the judge: its facts, its recorded loads, and (when asked to keep
 /// them) every observation.
@@ -38,13 +40,13 @@ pub async fn run_workers(
     progress: watch::Sender<Snapshot>,
 ) -> Result<RunOutcome> {
     let started_at = SystemTime::now();
-    // Without a browser the run still ends with its reports: no load, no verdict but
-    // inconclusive, and the reason in the notes. The driver is not told to go on, so a wrapped
-    // deploy command does not start while nobody watches.
+    // Without a browser the run still ends with its reports (inconclusive, the reason in the
+    // notes), and the driver is not told to go on: no deploy starts while nobody watches.
     let browser = start_browser(&cfg, &mut control).await?;
     if let (Ok(_), Some(ready)) = (&browser, control.ready.take()) {
         let _ = ready.send(());
     }
+    let pods = cfg.pods.as_ref().map(Watch::start);
     let (cpu_stop, cpu_stop_rx) = watch::channel(false);
     let cpu_samples = tokio::spawn(cpu::sample(cpu_stop_rx));
     let t0 = std::time::Instant::now();
@@ -107,7 +109,7 @@ pub async fn run_workers(
             browser_fault: browser.fault,
             browser: browser.described,
             worker_steps: counters.ramp.steps(),
-            pod_events: cfg.pod_events.as_deref().map(crate::pod_events::read),
+            pod_events: OptionFuture::from(pods.map(Watch::finish)).await,
         },
         observations: kept,
     })

@@ -115,6 +115,7 @@ expect = "2.4.1"            # the version the last phase must serve exclusively
 [pods]
 # header = "X-Pod"
 # events = "pods.json"      # kubectl get pods --watch -o json > pods.json &
+# kubectl = "shop:app=web"  # or: rollprobe runs that watch itself (NAMESPACE:SELECTOR)
 
 # SLO for every phase; a phase table overrides only the keys it gives.
 [slo]

@@ -149,3 +149,63 @@ async fn a_naive_rollout_is_diagnosed_as_version_skew_with_the_pods_that_lacked_
     );
     assert!(run.stdout.contains("  pods      "), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_watches_the_pods_for_the_run_when_asked_to() {
+    // A kubectl that answers as the real one does for the watch (the recorded Pods of
+    // tests/fixtures/pods), then watches on until it is stopped.
+    let bin = tempfile::tempdir().unwrap();
+    let pods = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pods/no-readiness.kubectl-pods.json"
+    );
+    let kubectl = bin.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        format!(
+            "#!/usr/bin/env bash\n[ \"$*\" = 'get pods --namespace shop --selector app=web --watch --output json --output-watch-events' ] || exit 3\ncat {pods}\nexec sleep 600\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &kubectl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let site = rollprobe::sim::Site::start(crate::support::spa_routes())
+        .await
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let args = [
+        "--duration",
+        "2s",
+        "--workers",
+        "1",
+        "--kubectl",
+        "shop:app=web",
+    ];
+    let url = site.url("/");
+    let run = crate::support::Probe::start_with(&url, &args, &[("PATH", &path)])
+        .finish(Duration::from_secs(60))
+        .await;
+    site.shutdown().await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let events = &run.json()["pods"]["events"];
+    assert_eq!(events["format"], "kubectl pods", "{events}");
+    assert_eq!(events["lives"].as_array().unwrap().len(), 6, "{events}");
+
+    // Without kubectl on the PATH, it says so before anything runs.
+    let run = crate::support::Probe::start_with(&url, &args, &[("PATH", "/nonexistent")])
+        .finish(Duration::from_secs(30))
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--kubectl needs kubectl on the PATH"),
+        "{}",
+        run.stderr
+    );
+}

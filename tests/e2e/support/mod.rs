@@ -187,6 +187,11 @@ pub struct Probe {
 
 impl Probe {
     pub fn start(url: &str, args: &[&str]) -> Probe {
+        Probe::start_with(url, args, &[])
+    }
+
+    /// With these environment variables set for it.
+    pub fn start_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Probe {
         let dir = tempfile::tempdir().unwrap();
         let report = |name: &str| dir.path().join(name);
         let (json, junit, html) = (
@@ -194,7 +199,11 @@ impl Probe {
             report("report.xml"),
             report("report.html"),
         );
-        let child = Cmd::new(["run", url])
+        let mut cmd = Cmd::new(["run", url]);
+        for (key, value) in env {
+            cmd = cmd.env(key, value);
+        }
+        let child = cmd
             .args([
                 OsStr::new("--json"),
                 json.as_os_str(),
