@@ -86,5 +86,6 @@ pub const MAX_EMBEDDED_SCREENSHOT: usize = 300 * 1024;
 pub const RELOAD_LOOP_DOCUMENTS: usize = 4;
 
 /// Response headers that name the pod (or server) that answered, tried in this order without
-/// `--pod-header`: what proxies and app servers commonly add.
-pub const POD_HEADERS: [&str; 4] = ["X-Pod", "X-Served-By", "X-Backend-Server", "X-Upstream"];
+/// `--pod-header`: what proxies and app servers commonly add. `X-Served-By` comes last: Fastly
+/// and Varnish set it to a cache node's name.
+pub const POD_HEADERS: [&str; 4] = ["X-Pod", "X-Backend-Server", "X-Upstream", "X-Served-By"];

@@ -155,7 +155,7 @@ settings! {
     #[command(next_help_heading = "Pods")]
     pub struct Pods in "pods" {
         /// Response header naming the pod that answered [default: the first of X-Pod,
-        /// X-Served-By, X-Backend-Server, X-Upstream an answer has]
+        /// X-Backend-Server, X-Upstream, X-Served-By an answer has]
         #[arg(long = "pod-header", value_name = "NAME")]
         header as "pod_header": String,
         /// When pods were created, became ready, were told to stop and were gone, read once

@@ -38,7 +38,7 @@ pub struct Parts {
     pub pods: Option<Pods>,
 }
 
-const NO_POD_NAMED: &str = "no answer named the pod that gave it: per-pod attribution needs a response header naming it (--pod-header; ingress-nginx: add_header X-Upstream $upstream_addr always; an app server: a header with the pod's HOSTNAME), and --pod-events for when pods came and went";
+const NO_POD_NAMED: &str = "no response carried a pod header (X-Pod, X-Backend-Server, X-Upstream, X-Served-By): to see which pod gave each failure, and the cause when it is a pod's, add one (--pod-header; ingress-nginx: add_header X-Upstream $upstream_addr always; an app server: X-Pod with its HOSTNAME), and --pod-events or --kubectl for when pods came and went";
 
 const BASELINE_FAILED: &str =
     "the baseline already failed: the site was failing before the deployment started";
@@ -148,7 +148,8 @@ pub fn assemble(p: Parts) -> Report {
     }
     evidence_notes(&phases, &mut notes);
     let causes = causes::diagnose(&p.failures, p.pods.as_ref(), &settings);
-    if p.pods.is_none() && p.failures.iter().any(|f| settings.counts(f.class)) {
+    let blamed = p.failures.iter().any(|f| settings.counts(f.class));
+    if p.pods.is_none() && blamed && !notes.iter().any(|n| n == NO_POD_NAMED) {
         notes.push(NO_POD_NAMED.to_string());
     }
     if let Some(a) = &against {

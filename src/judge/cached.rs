@@ -146,8 +146,13 @@ pub fn hit(cache: &BTreeMap<String, String>) -> Option<String> {
 pub struct CacheSuspects(Vec<PastCache>);
 
 impl CacheSuspects {
-    pub fn take(&mut self, obs: &Observation, failures: &[Failure]) {
-        for f in failures.iter().filter(|f| last_phase(f.phase)) {
+    pub fn take(
+        &mut self,
+        obs: &Observation,
+        failures: &[Failure],
+        counts: impl Fn(&Failure) -> bool,
+    ) {
+        for f in failures.iter().filter(|f| last_phase(f.phase) && counts(f)) {
             let Some(words) = hit(&f.cache) else {
                 continue;
             };
@@ -180,7 +185,8 @@ fn last_phase(phase: Phase) -> bool {
 /// The origin's answer past the caches, in words: `200 from v2`, `404`, why none came.
 fn origin(p: &PastCache) -> String {
     let answer = match (p.served, p.status, &p.how) {
-        (false, _, Some(how)) => how.clone(),
+        (Some(true), Some(status), _) => status.to_string(),
+        (_, _, Some(how)) => how.clone(),
         (_, Some(status), _) => status.to_string(),
         _ => "no answer".to_string(),
     };
@@ -200,18 +206,17 @@ pub fn explain(failures: &mut [Failure], past: &[PastCache]) {
         if hit(&f.cache).is_none() {
             continue;
         }
-        let said = if p.served {
-            format!(
-                "kept by a cache (it answered {}): past the cache the origin answers {}; purge the cache, and keep failures of content-hashed files out of it",
-                p.cached,
-                origin(p)
-            )
-        } else {
-            format!(
-                "answered by a cache ({}), and past the cache the origin fails it too ({})",
-                p.cached,
-                origin(p)
-            )
+        let (cached, origin) = (&p.cached, origin(p));
+        let said = match p.served {
+            Some(true) => format!(
+                "kept by a cache (it answered {cached}): past the cache the origin answers {origin}; purge the cache, and keep failures of content-hashed files out of it"
+            ),
+            Some(false) => format!(
+                "answered by a cache ({cached}), and past the cache the origin fails it too ({origin})"
+            ),
+            None => format!(
+                "answered by a cache ({cached}); past the cache the origin could not be checked ({origin})"
+            ),
         };
         f.diagnosis = Some(match f.diagnosis.take() {
             Some(d) => format!("{said}; {d}"),
@@ -220,32 +225,36 @@ pub fn explain(failures: &mut [Failure], past: &[PastCache]) {
     }
 }
 
-/// Decided when the last phase had failures a cache answered: passes when the origin fails
-/// them too (the cache only passed them on).
+/// Decided when the last phase had failures a cache answered: fails when the origin serves
+/// one (the cache keeps a failure), passes when the origin fails them all too (the cache only
+/// passed them on), and is a warning when the origin could not be checked for some.
 pub fn kept_check(r: &Retention) -> Option<Check> {
-    if r.past_cache.is_empty() {
-        return None;
-    }
-    let kept: Vec<&PastCache> = r.past_cache.iter().filter(|p| p.served).collect();
-    let message = match kept.first() {
-        None => format!(
-            "the origin fails the {} URL(s) a cache answered with a failure in the last phase too: no cache keeps what the origin no longer gives",
-            r.past_cache.len()
-        ),
-        Some(first) => format!(
-            "{} of {} URL(s) failing in the last phase with a cache's answer are served by the origin: a cache keeps the failure (first: {}: {}; past the cache: {})",
-            kept.len(),
-            r.past_cache.len(),
-            first.url,
-            first.cached,
-            origin(first)
-        ),
+    let all = r.past_cache.len();
+    let first = r.past_cache.first()?;
+    let with = |served: Option<bool>| r.past_cache.iter().filter(move |p| p.served == served);
+    let (kept, unknown) = (with(Some(true)).count(), with(None).count());
+    let example = |p: &PastCache| format!("{}: {}; past the cache: {}", p.url, p.cached, origin(p));
+    let message = if let Some(p) = with(Some(true)).next() {
+        format!(
+            "{kept} of {all} URL(s) failing in the last phase with a cache's answer are served by the origin: a cache keeps the failure (first: {})",
+            example(p)
+        )
+    } else if let Some(p) = with(None).next() {
+        format!(
+            "the origin could not be checked for {unknown} of {all} URL(s) a cache answered with a failure in the last phase (first: {})",
+            example(p)
+        )
+    } else {
+        format!(
+            "the origin fails the {all} URL(s) a cache answered with a failure in the last phase too (first: {}): no cache keeps what the origin no longer gives",
+            example(first)
+        )
     };
     Some(Check {
         name: KEPT_CHECK.to_string(),
-        passed: kept.is_empty(),
+        passed: kept == 0 && unknown == 0,
         message,
-        warning: false,
+        warning: kept == 0 && unknown > 0,
     })
 }
 
@@ -311,7 +320,7 @@ mod tests {
             status: Some(200),
             version: Some("v2".into()),
             how: None,
-            served: true,
+            served: Some(true),
         };
         let mut failures = vec![failure];
         explain(&mut failures, std::slice::from_ref(&past));
@@ -324,7 +333,7 @@ mod tests {
         let check = kept_check(&retention).unwrap();
         assert!(!check.passed, "{}", check.message);
         retention.past_cache[0] = PastCache {
-            served: false,
+            served: Some(false),
             status: Some(404),
             how: Some("404".into()),
             ..past
@@ -333,6 +342,9 @@ mod tests {
             kept_check(&retention).unwrap().passed,
             "the origin lacks it too"
         );
+        retention.past_cache[0].served = None;
+        let unknown = kept_check(&retention).unwrap();
+        assert!(!unknown.passed && unknown.warning, "{}", unknown.message);
         assert!(kept_check(&Retention::default()).is_none());
     }
 }

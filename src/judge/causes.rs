@@ -201,8 +201,10 @@ fn pod_timing(kind: CauseKind, sure: Sure, f: &Failure, reports: &[PodReport]) -
             (at < ready && at + NEAR_MS >= start).then(|| at.saturating_sub(start))
         }
         (CauseKind::NotReady, Sure::Likely) => {
+            // A pod that never served at all gave nothing but failures.
             let first = r.first_answer_ms?;
-            (life.ready_at_ms.is_none() && at < r.first_served_ms?).then(|| at - first)
+            let served = r.first_served_ms.unwrap_or(u64::MAX);
+            (life.ready_at_ms.is_none() && at < served).then(|| at.saturating_sub(first))
         }
         (CauseKind::RoutedAfterStop, Sure::Certain) => {
             let stop = life.stopping_at_ms.or(life.gone_at_ms)?;
@@ -233,7 +235,7 @@ fn routed_why(
     let pods = names(cluster, reports);
     let answers = match first.status {
         Some(s) if cluster.iter().all(|f| f.status == Some(s)) => format!("{s}s"),
-        _ => "gateway errors and refused connections".to_string(),
+        _ => "failures".to_string(),
     };
     let (it, its) = if pods.len() > 1 {
         ("each", "each one's")
@@ -252,7 +254,7 @@ fn routed_why(
         _ => format!("up to {spread} after {its} last good answer"),
     };
     Some(format!(
-        "{} of {of} {answers} came from {} {when}",
+        "{} of {of} gateway errors and refused connections ({answers}) came from {} {when}",
         cluster.len(),
         pods.join(", ")
     ))

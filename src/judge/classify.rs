@@ -1,8 +1,6 @@
 //! Judges one observed load: which of its requests failed, in which class, and whether the load
 //! as a whole counts as failed.
 
-use std::collections::BTreeMap;
-
 use super::cached;
 use crate::defaults::RELOAD_LOOP_DOCUMENTS;
 use crate::filter::UrlFilter;
@@ -193,29 +191,25 @@ pub fn judge(obs: &Observation, rules: &Rules) -> Judgement {
     }
 }
 
-/// The document a load's page reloaded in a loop, and the failure's message.
+/// The document a load's page was on when it was found reloading in a loop, and the
+/// failure's message: the page navigated itself so often in one load (journey steps' own
+/// navigations aside) that it never settles.
 fn looped(obs: &Observation) -> Option<(String, String)> {
-    let documents = obs
+    let documents = obs.self_navigations as usize + 1;
+    if documents < RELOAD_LOOP_DOCUMENTS {
+        return None;
+    }
+    let last = obs
         .requests
         .iter()
-        .filter(|r| r.resource_type == "Document");
-    let (url, n) = reload_loop(documents.map(|r| r.url.as_str()))?;
+        .rev()
+        .find(|r| r.resource_type == "Document");
+    let url = last.map_or_else(|| obs.url.clone(), |r| r.url.clone());
     let s = obs.duration_ms / 1000.0;
-    let message =
-        format!("the page loaded {url} {n} times in {s:.1} s by itself: it reloads in a loop");
+    let message = format!(
+        "the page loaded {documents} documents in {s:.1} s by itself (the last {url}): it reloads in a loop"
+    );
     Some((url, message))
-}
-
-/// The document a load asked for again and again, and how many times, once that is a loop.
-/// The probe stops waiting on such a page as soon as this says so.
-pub fn reload_loop<'a>(documents: impl Iterator<Item = &'a str>) -> Option<(String, usize)> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for url in documents {
-        let url = url.split('#').next().unwrap_or(url);
-        *counts.entry(url).or_default() += 1;
-    }
-    let (url, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
-    (n >= RELOAD_LOOP_DOCUMENTS).then(|| (url.to_string(), n))
 }
 
 /// When something `offset_ms` into the load happened, in milliseconds since the Unix epoch.

@@ -267,7 +267,7 @@ fn shard_checks(shards: &[Shard], settings: &Settings) -> Vec<Check> {
             let decided_again = (c.name.starts_with("final version is ")
                 && settings.expect_version.is_some())
                 || Kind::ALL.iter().any(|k| c.name == k.check())
-                || c.name == cached::CHECK;
+                || [cached::CHECK, cached::KEPT_CHECK].contains(&c.name.as_str());
             if decided_again {
                 continue;
             }

@@ -13,7 +13,8 @@ pub struct PodTallies(BTreeMap<String, PodReport>);
 
 impl PodTallies {
     pub fn take(&mut self, obs: &Observation, failures: &[Failure], rules: &Rules) {
-        for r in &obs.requests {
+        // What a cache or a service worker answered is not the pod's answer now.
+        for r in obs.requests.iter().filter(|r| r.source.is_none()) {
             let Some(pod) = &r.pod else {
                 continue;
             };
@@ -166,7 +167,7 @@ mod tests {
         };
         // What `$upstream_addr` says: the address, or each address nginx tried.
         met.insert("10.0.0.7:8080".to_string(), seen.clone());
-        met.insert("10.0.0.7:8080, 10.0.0.9:8080".to_string(), seen);
+        met.insert("10.0.0.9:8080, 10.0.0.7:8080".to_string(), seen);
         let events = PodEvents {
             lives: vec![PodLife {
                 pod: "web-7d9f8c6b5-x2x4k".into(),
@@ -185,5 +186,10 @@ mod tests {
         assert_eq!(pod.failed[&FailureClass::HttpError], 6);
         assert_eq!(name_of(&pods.pods, "10.0.0.7:8080"), "web-7d9f8c6b5-x2x4k");
         assert_eq!(name_of(&pods.pods, "10.0.0.8:8080"), "10.0.0.8:8080");
+        let v6 = PodLife {
+            ip: Some("fd00::7".into()),
+            ..PodLife::default()
+        };
+        assert!(v6.named_by("[fd00::7]:8080"));
     }
 }

@@ -283,7 +283,8 @@ impl Recorder {
             tally.count(&load, &judgement.failures, &self.limits);
         }
 
-        self.past_cache.take(&obs, &judgement.failures);
+        let rules = &self.rules;
+        (self.past_cache).take(&obs, &judgement.failures, |f| rules.counts(f.class));
         self.pods.take(&obs, &judgement.failures, &self.rules);
         let room = self.limits.max_failures.saturating_sub(self.failures.len());
         let dropped = judgement.failures.len().saturating_sub(room);

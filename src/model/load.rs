@@ -31,9 +31,9 @@ pub enum FailureClass {
     BlankPage,
     /// A step of the user journey failed (no element to click, an `eval` not truthy, ...).
     StepFailed,
-    /// The page loaded its document again and again by itself: a reload loop (an app that
-    /// forces an update it never gets, a redirect that comes back). The user sees a page that
-    /// flashes and never settles.
+    /// The page navigated itself again and again in one load: a reload loop (an app that
+    /// forces an update it never gets, a version check that always disagrees). The user sees a
+    /// page that flashes and never settles.
     ReloadLoop,
     /// An uncaught exception or console error in the page.
     JsError,
@@ -327,6 +327,10 @@ pub struct Observation {
     pub prober_error: Option<String>,
     /// Set when a journey step failed: which and why.
     pub step_failed: Option<String>,
+    /// New documents the page's main frame committed by itself during the load (a reload, a
+    /// `location` change), journey steps' navigations aside.
+    #[serde(skip_serializing_if = "is_zero_u32", default)]
+    pub self_navigations: u32,
     /// What the page showed at the end of a load that got its document (the judge ignores it
     /// when a step failed or the document was an error); absent when the load timed out or the
     /// prober failed.
@@ -388,6 +392,7 @@ impl Observation {
             timed_out: None,
             prober_error: None,
             step_failed: None,
+            self_navigations: 0,
             render: None,
             continues_page: false,
             version: None,
@@ -496,5 +501,9 @@ pub struct LoadDetail {
 }
 
 fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }

@@ -39,10 +39,13 @@ pub struct PodLife {
 
 impl PodLife {
     /// Whether an answer's pod header names this pod: by name, or by its address
-    /// (`10.1.2.3:8080`, the first of several an ingress tried).
+    /// (`10.1.2.3:8080`, `[fd00::1]:80`; of several an ingress tried, the last answered).
     pub fn named_by(&self, said: &str) -> bool {
-        let first = said.split(',').next().unwrap_or(said).trim();
-        let host = first.rsplit_once(':').map_or(first, |(host, _)| host);
+        let last = said.rsplit(',').next().unwrap_or(said).trim();
+        let host = match last.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => last.rsplit_once(':').map_or(last, |(host, _)| host),
+        };
         self.pod == said || self.ip.as_deref().is_some_and(|ip| ip == host)
     }
 }

@@ -135,8 +135,9 @@ pub struct PastCache {
     /// Why there was no answer, or what was wrong with it (`200 text/html (SPA fallback page)`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub how: Option<String>,
-    /// The origin serves it: the cache kept a failure the origin no longer gives.
-    pub served: bool,
+    /// The origin serves it (the cache kept a failure the origin no longer gives), fails it too
+    /// (the cache passed the failure on), or could not be checked (`how` says why): null.
+    pub served: Option<bool>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -38,10 +38,15 @@ pub fn read(path: &Path) -> PodEvents {
 
 /// The format the values are in, and each pod's life, in the order the pods were created.
 pub fn parse(text: &str) -> Result<(&'static str, Vec<PodLife>), String> {
-    let values = serde_json::Deserializer::from_str(text)
-        .into_iter::<Value>()
-        .collect::<Result<Vec<Value>, _>>()
-        .map_err(|e| format!("not JSON values one after the other: {e}"))?;
+    let mut values = Vec::new();
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+        match value {
+            Ok(value) => values.push(value),
+            // A watch stopped mid-object leaves its last one cut short: the rest stands.
+            Err(e) if e.is_eof() && !values.is_empty() => break,
+            Err(e) => return Err(format!("not JSON values one after the other: {e}")),
+        }
+    }
     let Some(first) = values.first() else {
         return Ok(("empty", Vec::new()));
     };

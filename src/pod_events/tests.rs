@@ -100,6 +100,10 @@ fn what_is_not_a_pod_event_file_says_so() {
     );
     let err = super::parse("{not json").unwrap_err();
     assert!(err.starts_with("not JSON values"), "{err}");
+    // A watch stopped mid-object: what came before stands.
+    let text = std::fs::read_to_string(file("no-readiness.kubectl-pods.json")).unwrap();
+    let (format, lives) = super::parse(&text[..text.len() - 40]).unwrap();
+    assert_eq!((format, lives.len()), ("kubectl pods", 6));
     let missing = super::read(&file("no-such-file.json"));
     assert!(missing.error.unwrap().starts_with("reading "));
 }

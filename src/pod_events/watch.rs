@@ -51,7 +51,7 @@ impl PodSource {
 /// A source being watched: for kubectl, its process writing into a file of our own.
 pub struct Watch {
     source: PodSource,
-    running: Option<(tokio::process::Child, tempfile::NamedTempFile)>,
+    running: Option<Running>,
     error: Option<String>,
 }
 
@@ -80,10 +80,20 @@ impl Watch {
     pub async fn finish(self) -> PodEvents {
         let path = match (&self.source, self.running) {
             (PodSource::File(path), _) => return super::read(path),
-            (PodSource::Kubectl { .. }, Some((mut child, file))) => {
+            (PodSource::Kubectl { .. }, Some(mut running)) => {
+                // A watch that ended by itself failed (a wrong context, no permission).
+                let ended = running.child.try_wait().ok().flatten();
                 // Killing a watch loses nothing: every object was written as it came.
-                let _ = child.kill().await;
-                let events = super::read(file.path());
+                let _ = running.child.kill().await;
+                let mut events = super::read(running.out.path());
+                let said = std::fs::read_to_string(running.err.path()).unwrap_or_default();
+                let said = said
+                    .lines()
+                    .rfind(|l| !l.trim().is_empty())
+                    .unwrap_or_default();
+                if let Some(status) = ended.filter(|_| events.lives.is_empty()) {
+                    events.error = Some(format!("kubectl exited ({status}): {said}"));
+                }
                 return PodEvents {
                     path: "kubectl get pods --watch".to_string(),
                     ..events
@@ -99,13 +109,16 @@ impl Watch {
     }
 }
 
-fn spawn(
-    kubectl: &Path,
-    namespace: &str,
-    selector: &str,
-) -> Result<(tokio::process::Child, tempfile::NamedTempFile)> {
-    let file = tempfile::NamedTempFile::new().context("creating the pod watch's file")?;
-    let out = file.reopen().context("opening the pod watch's file")?;
+/// The watch's process, what it writes, and what it says when it fails.
+struct Running {
+    child: tokio::process::Child,
+    out: tempfile::NamedTempFile,
+    err: tempfile::NamedTempFile,
+}
+
+fn spawn(kubectl: &Path, namespace: &str, selector: &str) -> Result<Running> {
+    let file = || tempfile::NamedTempFile::new().context("creating the pod watch's files");
+    let (out, err) = (file()?, file()?);
     let child = tokio::process::Command::new(kubectl)
         .args([
             "get",
@@ -117,10 +130,10 @@ fn spawn(
         ])
         .args(["--watch", "--output", "json", "--output-watch-events"])
         .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(Stdio::null())
+        .stdout(out.reopen().context("opening the pod watch's file")?)
+        .stderr(err.reopen().context("opening the pod watch's file")?)
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {}", kubectl.display()))?;
-    Ok((child, file))
+    Ok(Running { child, out, err })
 }

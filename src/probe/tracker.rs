@@ -17,8 +17,9 @@ use super::events::{
     Backend, BrowserError, PageEvent, cache_headers, describe, header_value, source,
 };
 use crate::cdp::Page;
+use crate::defaults::RELOAD_LOOP_DOCUMENTS;
 use crate::filter::UrlFilter;
-use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page, reload_loop};
+use crate::judge::classify::{BLOCKED_BY_PROBER, cancelled_by_page};
 use crate::model::{Dialog, JsError, Observation, SERVICE_WORKER, Source};
 
 /// How Chromium says a request was cancelled; given to the requests of a document the tab left.
@@ -56,6 +57,8 @@ pub(super) struct Tracker {
     pub(super) step_failed: Option<String>,
     /// The URL of the last navigation: a document's failure can arrive before its request.
     pub(super) navigating_to: Option<String>,
+    /// New documents the page's main frame committed by itself, no journey step asking.
+    self_navigations: u32,
 }
 
 impl Tracker {
@@ -82,6 +85,7 @@ impl Tracker {
             step: None,
             step_failed: None,
             navigating_to: None,
+            self_navigations: 0,
         }
     }
 
@@ -191,6 +195,9 @@ impl Tracker {
     fn committed(&mut self, loader: &str) {
         if self.loader_id.as_deref() == Some(loader) {
             return;
+        }
+        if self.loader_id.is_some() && self.step.is_none() {
+            self.self_navigations += 1;
         }
         let now = self.last_ts;
         for e in self.entries.values_mut() {
@@ -327,7 +334,7 @@ impl Tracker {
             .values()
             .filter(|e| e.resource_type == "Document");
         match &self.loader_id {
-            _ if reload_loop(documents.clone().map(|e| e.url.as_str())).is_some() => true,
+            _ if self.self_navigations as usize + 1 >= RELOAD_LOOP_DOCUMENTS => true,
             Some(id) => self.entries.get(id).is_some_and(failed),
             // Still navigating: Chromium may never answer the navigation of a document that
             // broke mid-body, so its request is the only word on it.
@@ -465,6 +472,7 @@ impl Tracker {
         }
         obs.prober_error = self.prober_error;
         obs.step_failed = self.step_failed;
+        obs.self_navigations = self.self_navigations;
         let mut entries = self.entries;
         drop_stand_in(&mut entries);
         let refused = refusals(&self.browser_errors, &self.order, &entries);

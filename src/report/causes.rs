@@ -1,5 +1,5 @@
-//! The pods that failed and the causes of the failures, in words: shared by the text summary
-//! and the JUnit output, so both say the same.
+//! The pods that failed and the causes of the failures, in words: shared by the text summary,
+//! the HTML report and the demo, so all say the same.
 
 use crate::model::{Cause, PodReport, Report};
 

@@ -87,8 +87,15 @@ pub fn render(report: &Report) -> String {
 fn cause_lines(out: &mut String, report: &Report) {
     let failed = super::causes::failed_pods(report);
     if let (Some(pods), false) = (&report.pods, failed.is_empty()) {
-        let n = pods.pods.len();
-        let _ = writeln!(out, "  pods      {n} seen; failed: {}", failed.join("; "));
+        let (n, answered) = (
+            pods.pods.len(),
+            pods.pods.iter().filter(|p| p.answers > 0).count(),
+        );
+        let failed = failed.join("; ");
+        let _ = writeln!(
+            out,
+            "  pods      {n} ({answered} answered); failed: {failed}"
+        );
     }
     for c in &report.causes {
         let _ = writeln!(out, "  cause     {}", super::causes::cause_line(c));

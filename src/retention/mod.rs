@@ -176,9 +176,12 @@ pub async fn past_cache(plan: &RetentionPlan, suspects: Vec<PastCache>) -> Vec<P
                     .append_pair("rollprobe-past-cache", bust);
                 let (answer, version) = client::fetch(client, plan, &url, &s.resource_type).await;
                 let status = answer.as_ref().ok().map(|(status, _)| *status);
-                let (served, how) = match retained::judge(&s.resource_type, None, &answer) {
-                    Attempt::Served => (true, None),
-                    Attempt::Gone(how) | Attempt::Unchecked(how) => (false, Some(how)),
+                // A document is served as a page: HTML is its kind.
+                let expected = (s.resource_type == "Document").then_some("text/html");
+                let (served, how) = match retained::judge(&s.resource_type, expected, &answer) {
+                    Attempt::Served => (Some(true), None),
+                    Attempt::Gone(how) => (Some(false), Some(how)),
+                    Attempt::Unchecked(how) => (None, Some(how)),
                 };
                 PastCache {
                     status,

@@ -43,10 +43,10 @@ pub async fn run_workers(
     // Without a browser the run still ends with its reports (inconclusive, the reason in the
     // notes), and the driver is not told to go on: no deploy starts while nobody watches.
     let browser = start_browser(&cfg, &mut control).await?;
+    let pods = cfg.pods.as_ref().map(Watch::start); // before the driver may start the deploy
     if let (Ok(_), Some(ready)) = (&browser, control.ready.take()) {
         let _ = ready.send(());
     }
-    let pods = cfg.pods.as_ref().map(Watch::start);
     let (cpu_stop, cpu_stop_rx) = watch::channel(false);
     let cpu_samples = tokio::spawn(cpu::sample(cpu_stop_rx));
     let t0 = std::time::Instant::now();
