@@ -17,6 +17,11 @@ Measured:
   once per process, so this overstates real memory); peak_pss_mb: the same with Pss from
   smaps_rollup (shared pages divided among their users: closer to what the tree really costs).
 - wall_s, exit code, the most processes seen at once.
+- cpu_by_type: the sampled CPU seconds by what each process is, from its command line:
+  `tool` (the command itself), Chromium's `browser`, `renderer`, `gpu`, `network` (the network
+  service), `utility` (other utility processes), `zygote`, `other`; and `renderers_reaped`: the
+  CPU of renderers that exited, as their parent (the zygote) accounts for them once it reaped
+  them (a renderer of a fresh context often lives less than one sampling interval).
 """
 
 import argparse
@@ -40,7 +45,7 @@ def set_subreaper():
 
 
 def read_stat(pid):
-    """(ppid, utime+stime ticks) or None."""
+    """(ppid, utime+stime ticks, cutime+cstime ticks) or None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read().decode(errors="replace")
@@ -49,7 +54,7 @@ def read_stat(pid):
     # comm may contain spaces and parentheses: fields start after the last ')'.
     rest = data[data.rfind(")") + 2 :].split()
     # rest[0] = state (field 3), rest[1] = ppid (4), utime = field 14, stime = field 15
-    return int(rest[1]), int(rest[11]) + int(rest[12])
+    return int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14])
 
 
 def read_mem_kb(pid):
@@ -95,6 +100,24 @@ def tree(root):
     return out
 
 
+def kind_of(pid):
+    """What a process of the tree is, from its command line."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            # Chromium rewrites its children's titles into one space-separated string.
+            args = f.read().decode(errors="replace").replace("\0", " ").split()
+    except OSError:
+        return "other"
+    if not args:
+        return "other"
+    kind = next((a[len("--type="):] for a in args if a.startswith("--type=")), None)
+    if kind is None:
+        return "browser" if "chrom" in args[0] else "other"
+    if kind == "utility":
+        return "network" if any("NetworkService" in a for a in args) else "utility"
+    return {"renderer": "renderer", "gpu-process": "gpu", "zygote": "zygote"}.get(kind, "other")
+
+
 def reap_all():
     while True:
         try:
@@ -103,6 +126,14 @@ def reap_all():
             return
         if pid == 0:
             return
+
+
+def by_type(last_ticks, kinds):
+    out = {}
+    for pid, ticks in last_ticks.items():
+        kind = kinds.get(pid, "other")
+        out[kind] = out.get(kind, 0) + ticks
+    return {k: round(v / CLK_TCK, 3) for k, v in sorted(out.items())}
 
 
 def main():
@@ -142,6 +173,8 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
 
     last_ticks = {}  # pid -> last seen utime+stime ticks (pids are not reused within a run)
+    kinds = {}  # pid -> what it is
+    zygote_reaped = {}  # zygote pid -> last seen cutime+cstime ticks
     peak_rss = peak_pss = 0
     max_procs = 0
     code = None
@@ -149,8 +182,13 @@ def main():
     while True:
         procs = tree(me)
         rss_sum = pss_sum = 0
-        for pid, (_, ticks) in procs.items():
+        for pid, (_, ticks, cticks) in procs.items():
             last_ticks[pid] = max(last_ticks.get(pid, 0), ticks)
+            # A zygote's fresh fork shows the zygote's title until it takes its own.
+            if kinds.get(pid, "zygote") == "zygote" or kinds[pid] == "other":
+                kinds[pid] = "tool" if pid == child.pid else kind_of(pid)
+            if kinds[pid] == "zygote":
+                zygote_reaped[pid] = max(zygote_reaped.get(pid, 0), cticks)
             rss, pss = read_mem_kb(pid)
             rss_sum += rss
             pss_sum += pss
@@ -189,6 +227,8 @@ def main():
         "peak_pss_mb": round(peak_pss / 1024.0, 1),
         "max_procs": max_procs,
         "pids_seen": len(last_ticks),
+        "cpu_by_type": by_type(last_ticks, kinds),
+        "renderers_reaped": round(sum(zygote_reaped.values()) / CLK_TCK, 3),
     }
     with open(args.out, "w") as f:
         json.dump(out, f)
