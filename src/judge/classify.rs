@@ -315,7 +315,7 @@ fn diagnose(
             // A page's own version asked for a file it does not have: something of another
             // version named it (a data payload naming that version's chunks), not the build.
             (true, Some((o, other))) => format!(
-                "index.html and asset both from {page}, but asked for after {} came from {other}: a {other} answer named it, a {backend} backend {lacks} {answer}",
+                "index.html and asset both from {page}, but asked for after {} came from {other}: {other} likely named it, a {backend} backend {lacks} {answer}",
                 o.url
             ),
             (true, None) => format!(
