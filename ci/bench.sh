@@ -4,15 +4,17 @@
 # script, bench/puppeteer, and a Playwright script, bench/playwright), all loading the embedded
 # simulator's SPA (steady mode, with a lazily imported chunk) on 127.0.0.1.
 #
-#   ci/bench.sh                                   # workers 1 2 4 8, 20 s each
+#   ci/bench.sh                                   # workers 1 4 8 12, 20 s each
 #   BENCH_WORKERS="1 2" BENCH_SECONDS=10 ci/bench.sh
+#   BENCH_APP=react-router ci/bench.sh            # a real framework app of tests/apps instead
 #
 # Then the `--workers auto` sweep: rollprobe at each count of BENCH_AUTO_SWEEP (default "4 8 12")
 # and with --workers auto, alternating, BENCH_AUTO_SECONDS (default 40) each (the ramp's first
 # windows count against auto); BENCH_AUTO_SWEEP="" skips it. Results: auto.jsonl, auto.md.
 #
 # Environment (an empty BENCH_WORKERS or BENCH_TOOLS skips the main table): BENCH_WORKERS
-# (default "1 2 4 8"), BENCH_SECONDS (default 20), BENCH_TOOLS
+# (default "1 4 8 12"), BENCH_SECONDS (default 20), BENCH_APP (an app of tests/apps, served from
+# its dist-v1; default: the simulator's built-in SPA), BENCH_TOOLS
 # (default "rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
 # (default target/bench/<time>).
 # Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_full
@@ -29,7 +31,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WORKERS=${BENCH_WORKERS-"1 2 4 8"}
+WORKERS=${BENCH_WORKERS-"1 4 8 12"}
+APP=${BENCH_APP:-}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 TOOLS=${BENCH_TOOLS-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
 OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
@@ -87,7 +90,9 @@ n_auto=$(wc -w <<<"$AUTO_SWEEP")
 LIFETIME=$(( n_workers * n_tools * (SECONDS_PER_RUN + 40) + (n_auto + 1) * (AUTO_SECONDS + 40) + 60 ))
 # Steady mode keeps the normal timeline (before, rollout, after) and then exits: keep it in
 # "before" for the simulator's whole life.
-"$ROLLPROBE" simulate --mode steady --port 0 --before "$LIFETIME" --max-lifetime "$LIFETIME" \
+APP_ARGS=()
+[ -n "$APP" ] && APP_ARGS=(--builds "tests/apps/$APP/dist-v1" "tests/apps/$APP/dist-v2")
+"$ROLLPROBE" simulate --mode steady --port 0 --before "$LIFETIME" --max-lifetime "$LIFETIME" "${APP_ARGS[@]}" \
   --quiet >"$OUT/sim.out" 2>"$OUT/sim.err" &
 SIM_PID=$!
 URL=""
@@ -103,7 +108,7 @@ done
   echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/{print $2}') GB RAM"
   echo "browsers: $("$SHELL_BIN" --version 2>/dev/null || echo "no headless shell"); $("$FULL_BIN" --version 2>/dev/null || echo "no full Chromium")"
   echo "node: $(node --version 2>/dev/null || echo none), puppeteer-core $(node -p "require('./bench/puppeteer/node_modules/puppeteer-core/package.json').version" 2>/dev/null || echo none), playwright-core $(node -p "require('./bench/playwright/node_modules/playwright-core/package.json').version" 2>/dev/null || echo none)"
-  echo "url: $URL (rollprobe simulate --mode steady), ${SECONDS_PER_RUN} s per run, workers: $WORKERS"
+  echo "url: $URL (rollprobe simulate --mode steady${APP:+, tests/apps/$APP}), ${SECONDS_PER_RUN} s per run, workers: $WORKERS"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
 
