@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::baseline::{self, Against, Counted};
 use super::population::{self, PopulationParts};
-use super::{cached, causes, retention, verdict, versions};
+use super::{cached, causes, pods, retention, verdict, versions};
 use crate::model::{
     Check, DeployRecord, EXIT_INCONCLUSIVE, Failure, Kind, Load, LoadDetail, Phase, PhaseReport,
     PhaseSpan, Pods, Population, ProberStats, Report, Retention, SCHEMA_VERSION, Settings, Status,
@@ -37,8 +37,6 @@ pub struct Parts {
     pub retention: Option<Retention>,
     pub pods: Option<Pods>,
 }
-
-const NO_POD_NAMED: &str = "no response carried a pod header (X-Pod, X-Backend-Server, X-Upstream, X-Served-By): to see which pod gave each failure, and the cause when it is a pod's, add one (--pod-header; ingress-nginx: add_header X-Upstream $upstream_addr always; an app server: X-Pod with its HOSTNAME), and --pod-events or --kubectl for when pods came and went";
 
 const BASELINE_FAILED: &str =
     "the baseline already failed: the site was failing before the deployment started";
@@ -141,17 +139,12 @@ pub fn assemble(p: Parts) -> Report {
     if let Some(r) = &p.retention {
         checks.extend(retention::check(r));
         checks.extend(cached::kept_check(r));
-        // A merge already carries its shards' notes.
-        if let Some(note) = retention::note(r).filter(|n| !notes.contains(n)) {
-            notes.push(note);
-        }
+        add_new(&mut notes, retention::note(r));
     }
     evidence_notes(&phases, &mut notes);
     let causes = causes::diagnose(&p.failures, p.pods.as_ref(), &settings);
     let blamed = p.failures.iter().any(|f| settings.counts(f.class));
-    if p.pods.is_none() && blamed && !notes.iter().any(|n| n == NO_POD_NAMED) {
-        notes.push(NO_POD_NAMED.to_string());
-    }
+    add_new(&mut notes, pods::notes(p.pods.as_ref(), blamed));
     if let Some(a) = &against {
         notes.extend(baseline::notes(&a.comparison));
     }
@@ -196,6 +189,15 @@ pub fn assemble(p: Parts) -> Report {
         failures: p.failures,
         failed_load_details: p.details,
         truncated: p.truncated,
+    }
+}
+
+/// Notes not there yet: a merge already carries its shards' notes.
+fn add_new(notes: &mut Vec<String>, new: impl IntoIterator<Item = String>) {
+    for note in new {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
     }
 }
 

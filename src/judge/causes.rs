@@ -4,7 +4,7 @@
 //! to one cause at most, each cause says how sure it is and why. With the pods' lives
 //! (`--pod-events`) the timing is theirs; without, only what the answers themselves show.
 
-use super::pods::name_of;
+use super::pods::{name_of, report_of};
 use crate::model::{
     Cause, CauseKind, Failure, FailureClass, Phase, PodLife, PodReport, Pods, Settings, Sure,
 };
@@ -188,9 +188,7 @@ fn stopped_near<'a>(lives: &[&'a PodLife], f: &Failure) -> Option<&'a PodLife> {
 /// before its pod was ready (or served at all), or after it stopped (or served for the last
 /// time).
 fn pod_timing(kind: CauseKind, sure: Sure, f: &Failure, reports: &[PodReport]) -> Option<u64> {
-    let r = reports
-        .iter()
-        .find(|r| Some(&r.life.pod) == f.pod.as_ref())?;
+    let r = report_of(reports, f.pod.as_deref()?)?;
     let at = f.at_unix_ms;
     let life = &r.life;
     match (kind, sure) {

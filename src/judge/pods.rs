@@ -124,10 +124,33 @@ fn add(to: &mut PodReport, seen: &PodReport) {
 
 /// The name of the pod an answer's header named (by name or address), among `pods`.
 pub fn name_of<'a>(pods: &'a [PodReport], said: &'a str) -> &'a str {
-    pods.iter()
-        .find(|p| p.life.named_by(said))
-        .map_or(said, |p| &p.life.pod)
+    report_of(pods, said).map_or(said, |p| &p.life.pod)
 }
+
+/// The pod an answer's header named (by name or address), among `pods`.
+pub fn report_of<'a>(pods: &'a [PodReport], said: &str) -> Option<&'a PodReport> {
+    pods.iter().find(|p| p.life.named_by(said))
+}
+
+/// What the summary must say of the pods: that no answer named one (when the site was blamed
+/// for something), or that the pod event file could not be read.
+pub fn notes(pods: Option<&Pods>, blamed: bool) -> Vec<String> {
+    let Some(pods) = pods else {
+        return if blamed {
+            vec![NO_POD_NAMED.to_string()]
+        } else {
+            Vec::new()
+        };
+    };
+    let events = pods.events.as_ref();
+    let unread = events.and_then(|e| Some((&e.path, e.error.as_ref()?)));
+    unread
+        .map(|(path, why)| format!("pod events not read from {path}: {why}"))
+        .into_iter()
+        .collect()
+}
+
+const NO_POD_NAMED: &str = "no response carried a pod header (X-Pod, X-Backend-Server, X-Upstream, X-Served-By): to see which pod gave each failure, and the cause when it is a pod's, add one (--pod-header; ingress-nginx: add_header X-Upstream $upstream_addr always; an app server: X-Pod with its HOSTNAME), and --pod-events or --kubectl for when pods came and went";
 
 /// The shards' pods as one: each pod's answers and failures added up, its life as the first
 /// shard that knew it told it.

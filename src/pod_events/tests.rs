@@ -107,3 +107,44 @@ fn what_is_not_a_pod_event_file_says_so() {
     let missing = super::read(&file("no-such-file.json"));
     assert!(missing.error.unwrap().starts_with("reading "));
 }
+
+#[test]
+fn an_ingress_naming_pods_by_address_gets_the_same_causes() {
+    // What ingress-nginx's `$upstream_addr` says instead of a name, with the pods' addresses
+    // from a kubectl pods file.
+    // v1-a is 10.0.1.1, v2-c 10.0.2.3.
+    let address = |pod: &str| {
+        let b = pod.as_bytes();
+        format!("10.0.{}.{}:8080", b[1] - b'0', b[3] - b'a' + 1)
+    };
+    let mut record = fixtures::record("no-readiness");
+    for obs in &mut record.observations {
+        for r in &mut obs.requests {
+            r.pod = r.pod.as_deref().map(address);
+        }
+    }
+    let mut events = super::read(&file("no-readiness.kubectl-pods.json"));
+    for life in &mut events.lives {
+        life.ip = Some(address(&life.pod).trim_end_matches(":8080").to_string());
+    }
+    record.facts.pod_events = Some(events);
+    let report = judge_record(&record);
+    assert_eq!(report.causes.len(), 1, "{:#?}", report.causes);
+    let c = &report.causes[0];
+    assert_eq!(
+        (c.cause, c.sure),
+        (CauseKind::NotReady, Sure::Certain),
+        "{c:?}"
+    );
+    assert_eq!(c.pods, ["v2-a", "v2-b", "v2-c"]);
+
+    // A pod event file that cannot be read is said in the notes.
+    record.facts.pod_events = Some(super::read(&file("no-such-file.json")));
+    let notes = judge_record(&record).notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("pod events not read from ")),
+        "{notes:?}"
+    );
+}
