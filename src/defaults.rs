@@ -16,7 +16,11 @@ pub const MAX_USERS: usize = 64;
 pub const AUTO_CEILING: usize = 16;
 /// `--workers auto` starts at two users, what a fixed run defaults to.
 pub const AUTO_START: usize = WORKERS;
-/// How long the ramp watches each user count: several loads at the smallest count.
+/// The shortest the ramp watches a user count: long enough for the CPU reading to cover work
+/// at that count (a window closes once as many loads as users ended, about one load time).
+pub const AUTO_WINDOW_MIN: Duration = Duration::from_millis(1500);
+/// The longest it waits for that many loads: past this, the loads that ended say it (a slow
+/// site).
 pub const AUTO_WINDOW: Duration = Duration::from_secs(3);
 /// More users count as a gain only with this many times the loads per second: below that it
 /// is noise, and the site gets more traffic for nothing.

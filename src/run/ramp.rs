@@ -5,10 +5,15 @@
 //! then holds, stepping down only when the machine is saturated and loads take longer than
 //! they did at the start: then the prober, not the site, is slowing them down. The ceiling
 //! keeps it polite to the site.
+//!
+//! A window judges only the loads that started in it: loads that started before a step ran
+//! at the old count. With N users each looping, loads per second are N over the mean load
+//! time (Little's law), so a window can close as soon as N of its own loads ended, about one
+//! load time after the step, instead of waiting for a fixed span whose first part would still
+//! measure the old count.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
@@ -23,8 +28,8 @@ pub struct Window {
     pub loads_per_s: f64,
     /// Share of all cores busy; None where /proc is missing.
     pub busy: Option<f64>,
-    /// Mean time of the loads that ended in the window; None when none did.
-    pub mean_load_ms: Option<f64>,
+    /// Mean time of the window's loads.
+    pub mean_load_ms: f64,
 }
 
 /// The ramp's decisions, one per window.
@@ -61,15 +66,10 @@ impl Ramp {
 
     /// The user count for the next window, given how the last one went.
     pub fn next(&mut self, w: Window) -> usize {
-        if self.first_mean_ms.is_none() {
-            self.first_mean_ms = w.mean_load_ms;
-        }
+        let first = *self.first_mean_ms.get_or_insert(w.mean_load_ms);
         let saturated = w.busy.is_some_and(|b| b >= defaults::AUTO_BUSY_LIMIT);
         if self.holding {
-            let slower = match (w.mean_load_ms, self.first_mean_ms) {
-                (Some(now), Some(first)) => now > first * defaults::AUTO_SLOWER,
-                _ => false,
-            };
+            let slower = w.mean_load_ms > first * defaults::AUTO_SLOWER;
             if saturated && slower && self.users > 1 {
                 self.users -= 1;
             }
@@ -91,19 +91,49 @@ impl Ramp {
     }
 }
 
-/// What the ramp reads of the run (loads ended and the sum of their times) and the steps it
-/// took, kept here so they outlive the ramp, which stops with the workers.
+/// What the ramp reads of the run (the loads of the current window that ended, and the sum of
+/// their times) and the steps it took, kept here so they outlive the ramp, which stops with
+/// the workers.
 #[derive(Default)]
 pub struct Tally {
-    ended: AtomicU64,
-    load_ms: AtomicU64,
+    books: Mutex<Books>,
     steps: Mutex<Vec<WorkerStep>>,
 }
 
+#[derive(Default)]
+struct Books {
+    window: u64,
+    ended: u64,
+    load_ms: f64,
+}
+
 impl Tally {
-    pub fn add(&self, duration_ms: f64) {
-        self.ended.fetch_add(1, Ordering::SeqCst);
-        self.load_ms.fetch_add(duration_ms as u64, Ordering::SeqCst);
+    /// The window a load starting now belongs to.
+    pub fn window(&self) -> u64 {
+        self.books.lock().expect("ramp books").window
+    }
+
+    /// A load of `window` ended; counted only if its window is still open.
+    pub fn add(&self, window: u64, duration_ms: f64) {
+        let mut books = self.books.lock().expect("ramp books");
+        if books.window == window {
+            books.ended += 1;
+            books.load_ms += duration_ms;
+        }
+    }
+
+    fn open_window(&self) {
+        let mut books = self.books.lock().expect("ramp books");
+        *books = Books {
+            window: books.window + 1,
+            ..Books::default()
+        };
+    }
+
+    /// The current window's loads that ended, and their mean time.
+    fn ended(&self) -> (u64, f64) {
+        let books = self.books.lock().expect("ramp books");
+        (books.ended, books.load_ms / books.ended.max(1) as f64)
     }
 
     pub fn steps(&self) -> Vec<WorkerStep> {
@@ -121,21 +151,22 @@ pub async fn drive(mut ramp: Ramp, tally: Arc<Tally>, users: watch::Sender<usize
     tally.took(step(ramp.users(), None));
     users.send_replace(ramp.users());
     let mut meter = Meter::new();
-    let mut last = (Instant::now(), 0u64, 0u64);
     loop {
-        tokio::time::sleep(defaults::AUTO_WINDOW).await;
-        let now = (
-            Instant::now(),
-            tally.ended.load(Ordering::SeqCst),
-            tally.load_ms.load(Ordering::SeqCst),
-        );
-        let (ended, ms) = (now.1 - last.1, now.2 - last.2);
-        let window = Window {
-            loads_per_s: ended as f64 / now.0.duration_since(last.0).as_secs_f64(),
-            busy: meter.busy(),
-            mean_load_ms: (ended > 0).then(|| ms as f64 / ended as f64),
+        tally.open_window();
+        let opened = Instant::now();
+        let mean_ms = loop {
+            tokio::time::sleep(WINDOW_POLL).await;
+            let (ended, mean_ms) = tally.ended();
+            if window_over(opened.elapsed(), ended, ramp.users()) {
+                break mean_ms;
+            }
         };
-        last = now;
+        let window = Window {
+            // Little's law: every user loads all the time.
+            loads_per_s: ramp.users() as f64 * 1000.0 / mean_ms.max(1.0),
+            busy: meter.busy(),
+            mean_load_ms: mean_ms,
+        };
         let before = (ramp.users(), ramp.holding());
         let next = ramp.next(window);
         // The window that ended the ramp is booked even when the count stays: it says why.
@@ -144,6 +175,18 @@ pub async fn drive(mut ramp: Ramp, tally: Arc<Tally>, users: watch::Sender<usize
             users.send_replace(next);
         }
     }
+}
+
+/// How often the ramp looks whether its window can close.
+const WINDOW_POLL: Duration = Duration::from_millis(100);
+
+/// Whether a window open for `elapsed`, with `ended` of its own loads done, has seen enough of
+/// `users`: as many loads as users (at least `AUTO_WINDOW_MIN` in, so the CPU reading covers
+/// some work), or any once `AUTO_WINDOW` passed (a slow site). Never without a load: a window
+/// with none would say nothing of the count.
+fn window_over(elapsed: Duration, ended: u64, users: usize) -> bool {
+    (elapsed >= defaults::AUTO_WINDOW_MIN && ended >= users as u64)
+        || (elapsed >= defaults::AUTO_WINDOW && ended > 0)
 }
 
 fn step(users: usize, after: Option<Window>) -> WorkerStep {
@@ -165,7 +208,7 @@ mod tests {
         Window {
             loads_per_s,
             busy: Some(busy),
-            mean_load_ms: Some(mean),
+            mean_load_ms: mean,
         }
     }
 
@@ -212,14 +255,31 @@ mod tests {
     }
 
     #[test]
-    fn a_window_without_loads_is_no_gain() {
-        let mut ramp = Ramp::new(2, 16);
-        assert_eq!(ramp.next(w(2.0, 0.3, 700.0)), 4);
-        let none = Window {
-            loads_per_s: 0.0,
-            busy: Some(0.1),
-            mean_load_ms: None,
-        };
-        assert_eq!(ramp.next(none), 2);
+    fn a_window_closes_once_as_many_loads_as_users_ended_never_without_one() {
+        let s = Duration::from_secs_f64;
+        // 8 users, 0.7 s loads: 8 of the window's own loads are done after about one load time.
+        assert!(!window_over(s(0.9), 7, 8));
+        assert!(!window_over(s(0.9), 8, 8), "before the shortest window");
+        assert!(window_over(s(1.6), 8, 8));
+        // A slow site: whatever ended by the longest window.
+        assert!(!window_over(s(2.5), 1, 8));
+        assert!(window_over(s(3.1), 1, 8));
+        // Nothing ended: wait for a load, however long it takes.
+        assert!(!window_over(s(30.0), 0, 8));
+    }
+
+    #[test]
+    fn only_the_loads_started_in_the_open_window_count() {
+        let tally = Tally::default();
+        tally.open_window();
+        let before = tally.window();
+        tally.add(before, 700.0);
+        tally.open_window();
+        let now = tally.window();
+        // A load that started at the old count ends in the new window: not counted.
+        tally.add(before, 2000.0);
+        tally.add(now, 900.0);
+        tally.add(now, 1100.0);
+        assert_eq!(tally.ended(), (2, 1000.0));
     }
 }

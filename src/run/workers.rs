@@ -119,6 +119,7 @@ impl Shared {
             return false;
         }
         self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
+        let window = self.counters.ramp.window();
         let url = self.settings.targets.pick(id).to_string();
         let now = clock::unix_ms(SystemTime::now());
         let obs = Observation::start(id, worker, *self.phase.borrow(), url, now);
@@ -147,7 +148,7 @@ impl Shared {
             }
         };
         self.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.counters.ramp.add(obs.duration_ms);
+        self.counters.ramp.add(window, obs.duration_ms);
         self.tx.send(obs).is_ok()
     }
 }
