@@ -13,7 +13,6 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 };
 use chromiumoxide_cdp::cdp::browser_protocol::target::SetAutoAttachParams;
 use chromiumoxide_cdp::cdp::browser_protocol::{inspector, log, network, page};
-use chromiumoxide_cdp::cdp::js_protocol::runtime;
 use futures::FutureExt;
 use futures::future::try_join_all;
 use tokio::sync::oneshot;
@@ -166,6 +165,7 @@ enum Memory {
 
 /// A blank page in `context` with what a load listens to enabled, and the run's headers and
 /// blocked URLs. The calls go out together: Chromium answers them in order, in one round trip.
+/// The page's console is heard once its document loaded (`Session::hear_console`).
 async fn blank_page(
     chromium: &Chromium,
     settings: &LoadSettings,
@@ -196,9 +196,6 @@ async fn blank_page(
             .map(drop_ok)
             .boxed(),
         p.call(SetCacheDisabledParams::new(memory == Memory::Fresh))
-            .map(drop_ok)
-            .boxed(),
-        p.call(runtime::EnableParams::default())
             .map(drop_ok)
             .boxed(),
         p.call(log::EnableParams::default()).map(drop_ok).boxed(),

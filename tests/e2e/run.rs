@@ -257,6 +257,70 @@ async fn js_errors_are_recorded_and_count_only_when_asked() {
     assert!(message.contains("boom in render"), "{message}");
 }
 
+/// The page's console is heard once its document loaded (Chromium replays what the document
+/// logged): what it said while loading, while idle, and on the next document of a journey is
+/// all the load's, at the time it was said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_errors_of_every_moment_of_a_journey_are_heard() {
+    let start = r#"<!doctype html><a id="next" href="/next">next</a><script>
+console.error("said while loading");
+setTimeout(() => { throw new Error("thrown while idle"); }, 150);
+</script>"#;
+    let next = r#"<!doctype html><p id="there">there</p><script>throw new Error("thrown on the next page");</script>"#;
+    let site = Site::start(vec![Route::html("/", start), Route::html("/next", next)])
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journey = dir.path().join("journey.toml");
+    std::fs::write(
+        &journey,
+        "[[step]]\nclick = \"#next\"\n[[step]]\nwait_for = \"#there\"\n",
+    )
+    .unwrap();
+    let run = probe(
+        &site.url("/"),
+        &["--scenario", journey.to_str().unwrap(), "--loads", "2"],
+    )
+    .await;
+    site.shutdown().await;
+
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    for load in report["loads"].as_array().unwrap() {
+        let (from, ms) = (
+            load["started_at_ms"].as_u64().unwrap(),
+            load["duration_ms"].as_f64().unwrap(),
+        );
+        let said: Vec<(&str, u64)> = report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["load_id"] == load["id"] && f["class"] == "js_error")
+            .map(|f| {
+                (
+                    f["message"].as_str().unwrap(),
+                    f["at_unix_ms"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        for text in [
+            "said while loading",
+            "thrown while idle",
+            "thrown on the next page",
+        ] {
+            let (_, at) = said
+                .iter()
+                .find(|(m, _)| m.contains(text))
+                .unwrap_or_else(|| panic!("{text} not heard: {said:?}"));
+            assert!(
+                (from..=from + ms as u64 + 1).contains(at),
+                "{text} at {at}, the load ran {from} + {ms} ms"
+            );
+        }
+        assert_eq!(said.len(), 3, "each said once: {said:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignored_urls_are_not_judged() {
     let page = r#"<!doctype html><script src="/analytics/tag.js"></script><p>hi</p>"#;
