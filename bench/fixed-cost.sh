@@ -28,23 +28,24 @@ BARE=target/release/examples/bare_cdp
 SHELL_BIN=/usr/lib/chromium/chromium-headless-shell
 SIMS=()
 trap 'for p in "${SIMS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+declare -A URL
+URL[blank]=about:blank
 
-serve() { # name, then simulate flags; prints the ingress URL
+serve() { # page, then simulate flags: sets URL[page]
   local name=$1 life=$(( 6 * R * (S + 15) + 60 )); shift
   "$BIN" simulate --mode steady --before "$life" --max-lifetime "$life" --quiet "$@" \
     >"$OUT/$name.sim" 2>&1 &
   SIMS+=($!)
   for _ in $(seq 100); do
-    sed -n 's/^ingress: //p' "$OUT/$name.sim" 2>/dev/null | grep . && return
+    URL[$name]=$(sed -n 's/^ingress: //p' "$OUT/$name.sim" 2>/dev/null || true)
+    [ -n "${URL[$name]}" ] && return
     sleep 0.1
   done
   echo "simulator for $name printed no ingress URL" >&2
   exit 1
 }
-declare -A URL
-URL[blank]=about:blank
-URL[empty]=$(serve empty --builds "$OUT/empty" "$OUT/empty")
-URL[spa]=$(serve spa)
+serve empty --builds "$OUT/empty" "$OUT/empty"
+serve spa
 
 run() { # tool page round
   local tool=$1 page=$2 name="$1-$2-$3" cmd
@@ -53,16 +54,20 @@ run() { # tool page round
     rollprobe) cmd=("$BIN" run "${URL[$page]}" --workers "$W" --duration "${S}s" --quiet
       --json "$OUT/$name.json") ;;
   esac
-  python3 bench/treestat.py --out "$OUT/$name.stats.json" -- "${cmd[@]}" >"$OUT/$name.out" 2>&1 || true
+  python3 bench/treestat.py --out "$OUT/$name.stats.json" -- "${cmd[@]}" >"$OUT/$name.out" \
+    2>"$OUT/$name.err" || true
   python3 - "$tool" "$page" "$OUT/$name" <<'PY'
 import json, sys
 tool, page, base = sys.argv[1:]
-stats = json.load(open(base + ".stats.json"))
-if tool == "bare":
-    loads = json.loads(open(base + ".out").read().strip().splitlines()[-1])["loads"]
-else:
-    loads = json.load(open(base + ".json"))["summary"]["loads"]
-print(f"| {page} | {tool} | {loads} | {stats['cpu_s'] / max(loads, 1):.3f} |")
+try:
+    stats = json.load(open(base + ".stats.json"))
+    if tool == "bare":
+        loads = json.loads(open(base + ".out").read().strip().splitlines()[-1])["loads"]
+    else:
+        loads = json.load(open(base + ".json"))["summary"]["loads"]
+    print(f"| {page} | {tool} | {loads} | {stats['cpu_s'] / max(loads, 1):.3f} |")
+except (OSError, ValueError, IndexError, KeyError) as e:
+    print(f"| {page} | {tool} | failed ({e}; see {base}.err) | |")
 PY
   sleep 2
 }

@@ -4,23 +4,23 @@
 
 use std::time::Duration;
 
-/// Closed model: browser users at once. Each fresh-context load costs Chromium 0.2-0.8
-/// CPU-seconds (see the README's benchmark), so two keep a small CI runner honest.
+/// Closed model: browser users at once. Each fresh-context load costs Chromium 0.15-0.25
+/// CPU-seconds on the headless shell, three times that on full Chromium (see the README's
+/// benchmark), so two keep a small CI runner honest.
 pub const WORKERS: usize = 2;
 /// Open model: most users at once.
 pub const MAX_WORKERS: usize = 8;
 /// Most users at once either way: past this, the prober's own CPU becomes the bottleneck.
 pub const MAX_USERS: usize = 64;
 /// `--workers auto`: the most users the ramp goes to, so finding the machine's capacity never
-/// means hammering the site (the benchmark machine, 2 cores, tops out near 12).
+/// means hammering the site (the benchmark machine, 2 cores, tops out between 8 and 16).
 pub const AUTO_CEILING: usize = 16;
 /// `--workers auto` starts at two users, what a fixed run defaults to.
 pub const AUTO_START: usize = WORKERS;
 /// The shortest the ramp watches a user count: long enough for the CPU reading to cover work
 /// at that count (a window closes once as many loads as users ended, about one load time).
 pub const AUTO_WINDOW_MIN: Duration = Duration::from_millis(1500);
-/// The longest it waits for that many loads: past this, the loads that ended say it (a slow
-/// site).
+/// Past this it settles for half as many loads (a slow site).
 pub const AUTO_WINDOW: Duration = Duration::from_secs(3);
 /// More users count as a gain only with this many times the loads per second: below that it
 /// is noise, and the site gets more traffic for nothing.
@@ -41,6 +41,9 @@ pub const LONG_REQUEST: Duration = Duration::from_secs(5);
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// A CDP call slower than this means the browser is wedged, not that the site is slow.
 pub const CDP_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a load's end waits for Chromium to replay the page's console: a page whose main
+/// thread is free answers in milliseconds; one whose script holds it is not waited for.
+pub const CONSOLE_WAIT: Duration = Duration::from_secs(3);
 /// How long in-flight loads may finish after Ctrl-C or SIGTERM (at most the load timeout).
 pub const GRACE: Duration = Duration::from_secs(5);
 

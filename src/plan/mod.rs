@@ -18,9 +18,9 @@ use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
-use crate::model::{Kind, Phase, Settings, Slo};
+use crate::model::{FailureClass, Kind, Phase, Settings, Slo};
 use crate::pod_events::PodSource;
-use crate::probe::{Dialogs, EvidencePlan, LoadSettings, TabPlan};
+use crate::probe::{Console, Dialogs, EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
 use crate::scenario::{self, Scenario};
 use crate::start::Targets;
@@ -252,6 +252,14 @@ fn load_settings(
             DialogAnswer::Accept => Dialogs::Accept {
                 prompt_text: c.load.prompt_text.clone(),
             },
+        },
+        console: if FailureClass::JsError.counts(
+            c.judge.fail_on_js_error(),
+            file.and_then(|f| f.count.as_deref()),
+        ) {
+            Console::FromStart
+        } else {
+            Console::AfterLoad
         },
     })
 }

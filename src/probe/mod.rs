@@ -69,6 +69,8 @@ pub struct LoadSettings {
     pub expect_selector: Option<String>,
     /// How the user answers the page's dialogs.
     pub dialogs: Dialogs,
+    /// When the page's console (uncaught exceptions, console errors) is heard.
+    pub console: Console,
 }
 
 /// How the user answers the page's `alert`, `confirm` and `prompt` dialogs; a page asking
@@ -80,6 +82,19 @@ pub enum Dialogs {
     Accept {
         prompt_text: Option<String>,
     },
+}
+
+/// When a load hears the page's console. Enabling it (the Runtime domain) before the page runs
+/// makes the renderer do more for every script; Chromium keeps what a document logged and
+/// replays it when the domain is enabled, so after the load is as good, but for a document the
+/// page left during its own load (a hard reload after a failed chunk): Chromium clears its
+/// console when it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Console {
+    /// From the start: JS errors decide the verdict, every one is heard.
+    FromStart,
+    /// Once the document loaded: JS errors are evidence.
+    AfterLoad,
 }
 
 /// What a worker hands each load it makes.

@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::events::PageEvent;
 use super::tracker::Tracker;
-use super::{Dialogs, LoadSettings};
+use super::{Console, Dialogs, LoadSettings};
 use crate::cdp::{Event, Page};
 use crate::clock::sleep_until_opt;
+use crate::defaults;
 use crate::model::Dialog;
 
 /// Why a load stopped before its journey was done.
@@ -252,20 +253,20 @@ impl<'a> Session<'a> {
     }
 
     /// Hears what the page's scripts reported (uncaught exceptions, console errors) once its
-    /// document is loaded, or its load stopped: the Runtime domain is enabled only now, and
-    /// Chromium replays what the current document logged, with its times, before it answers.
-    /// Enabled before the load it costs about a tenth of the CPU of a JS-heavy app's load
-    /// (README, "Where a load's CPU goes"). Once on, it reports as things happen (a journey's
-    /// next documents, a tab's rounds), and enabling it again replays nothing.
+    /// document is loaded, or its load stopped, unless it heard them from the start
+    /// ([`Console`]): Chromium replays what the current document logged, with its times,
+    /// before it answers. Once on, it reports as things happen (a journey's next documents, a
+    /// tab's rounds), and enabling it again replays nothing.
     async fn hear_console(&mut self) {
-        let (page, limit) = (self.page, self.settings.cdp_timeout);
-        // Not answered (a page whose main thread never comes back): its errors go unheard,
-        // which blames nobody; the load has failed or timed out on its own account.
+        if self.settings.console == Console::FromStart || self.tracker.crashed {
+            return;
+        }
+        let page = self.page;
+        let enable = page.call(runtime::EnableParams::default());
+        // Not answered in time (a page whose script holds its main thread): its errors go
+        // unheard, which blames nobody, and the load is not held for them.
         let _ = self
-            .alongside(tokio::time::timeout(
-                limit,
-                page.call(runtime::EnableParams::default()),
-            ))
+            .alongside(tokio::time::timeout(defaults::CONSOLE_WAIT, enable))
             .await;
         // The replay comes before the answer: what of it is still queued is this document's.
         while let Ok(ev) = self.events.try_recv() {

@@ -13,12 +13,13 @@ use chromiumoxide_cdp::cdp::browser_protocol::network::{
 };
 use chromiumoxide_cdp::cdp::browser_protocol::target::SetAutoAttachParams;
 use chromiumoxide_cdp::cdp::browser_protocol::{inspector, log, network, page};
+use chromiumoxide_cdp::cdp::js_protocol::runtime;
 use futures::FutureExt;
 use futures::future::try_join_all;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{LoadSettings, cdp};
+use super::{Console, LoadSettings, cdp};
 use crate::browser::Chromium;
 use crate::cdp::Page;
 
@@ -165,7 +166,8 @@ enum Memory {
 
 /// A blank page in `context` with what a load listens to enabled, and the run's headers and
 /// blocked URLs. The calls go out together: Chromium answers them in order, in one round trip.
-/// The page's console is heard once its document loaded (`Session::hear_console`).
+/// The page's console is heard from the start only when JS errors decide the verdict
+/// ([`Console`]).
 async fn blank_page(
     chromium: &Chromium,
     settings: &LoadSettings,
@@ -204,6 +206,13 @@ async fn blank_page(
             .boxed(),
         p.call(attach).map(drop_ok).boxed(),
     ];
+    if settings.console == Console::FromStart {
+        calls.push(
+            p.call(runtime::EnableParams::default())
+                .map(drop_ok)
+                .boxed(),
+        );
+    }
     if !settings.headers.is_empty() {
         let headers: serde_json::Map<String, serde_json::Value> = settings
             .headers

@@ -149,10 +149,12 @@ impl Tally {
 /// books every step in `tally`.
 pub async fn drive(mut ramp: Ramp, tally: Arc<Tally>, users: watch::Sender<usize>) {
     tally.took(step(ramp.users(), None));
+    // A window opens before its count is published: a load the new count lets in is the new
+    // window's, one let in by the old count the old one's.
+    tally.open_window();
     users.send_replace(ramp.users());
     let mut meter = Meter::new();
     loop {
-        tally.open_window();
         let opened = Instant::now();
         let mean_ms = loop {
             tokio::time::sleep(WINDOW_POLL).await;
@@ -172,8 +174,9 @@ pub async fn drive(mut ramp: Ramp, tally: Arc<Tally>, users: watch::Sender<usize
         // The window that ended the ramp is booked even when the count stays: it says why.
         if next != before.0 || ramp.holding() != before.1 {
             tally.took(step(next, Some(window)));
-            users.send_replace(next);
         }
+        tally.open_window();
+        users.send_replace(next);
     }
 }
 
@@ -182,11 +185,13 @@ const WINDOW_POLL: Duration = Duration::from_millis(100);
 
 /// Whether a window open for `elapsed`, with `ended` of its own loads done, has seen enough of
 /// `users`: as many loads as users (at least `AUTO_WINDOW_MIN` in, so the CPU reading covers
-/// some work), or any once `AUTO_WINDOW` passed (a slow site). Never without a load: a window
-/// with none would say nothing of the count.
+/// some work), or, once `AUTO_WINDOW` passed (a slow site), half as many. Never fewer: the
+/// loads that end first are the quick ones (a fast failure), and a mean of those alone would
+/// make the count look faster than it is.
 fn window_over(elapsed: Duration, ended: u64, users: usize) -> bool {
-    (elapsed >= defaults::AUTO_WINDOW_MIN && ended >= users as u64)
-        || (elapsed >= defaults::AUTO_WINDOW && ended > 0)
+    let users = users as u64;
+    (elapsed >= defaults::AUTO_WINDOW_MIN && ended >= users)
+        || (elapsed >= defaults::AUTO_WINDOW && ended * 2 >= users.max(1))
 }
 
 fn step(users: usize, after: Option<Window>) -> WorkerStep {
@@ -261,10 +266,12 @@ mod tests {
         assert!(!window_over(s(0.9), 7, 8));
         assert!(!window_over(s(0.9), 8, 8), "before the shortest window");
         assert!(window_over(s(1.6), 8, 8));
-        // A slow site: whatever ended by the longest window.
-        assert!(!window_over(s(2.5), 1, 8));
-        assert!(window_over(s(3.1), 1, 8));
-        // Nothing ended: wait for a load, however long it takes.
+        // A slow site: half as many by the longest window, never one quick load alone.
+        assert!(!window_over(s(2.5), 4, 8));
+        assert!(!window_over(s(3.1), 1, 8));
+        assert!(window_over(s(3.1), 4, 8));
+        assert!(window_over(s(3.1), 1, 1));
+        // Nothing ended: wait for loads, however long they take.
         assert!(!window_over(s(30.0), 0, 8));
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -119,7 +119,9 @@ impl Shared {
             return false;
         }
         self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
-        let window = self.counters.ramp.window();
+        // The ramp reads a user's whole cycle: the load, its evidence, the tab closed, a
+        // relaunch that failed and its back-off.
+        let (window, began) = (self.counters.ramp.window(), Instant::now());
         let url = self.settings.targets.pick(id).to_string();
         let now = clock::unix_ms(SystemTime::now());
         let obs = Observation::start(id, worker, *self.phase.borrow(), url, now);
@@ -148,7 +150,8 @@ impl Shared {
             }
         };
         self.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.counters.ramp.add(window, obs.duration_ms);
+        let cycle_ms = began.elapsed().as_secs_f64() * 1000.0;
+        self.counters.ramp.add(window, cycle_ms);
         self.tx.send(obs).is_ok()
     }
 }

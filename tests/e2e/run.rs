@@ -321,6 +321,27 @@ setTimeout(() => { throw new Error("thrown while idle"); }, 150);
     }
 }
 
+/// When JS errors count, every one is heard, a document's the page left on its own during the
+/// load (a hard reload after a failed chunk) included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counted_js_errors_of_a_document_the_page_left_are_heard() {
+    let page = r#"<!doctype html><p>shop</p><script>
+if (!sessionStorage.getItem("reloaded")) {
+  sessionStorage.setItem("reloaded", "1");
+  console.error("said before the reload");
+  location.reload();
+}
+</script>"#;
+    let site = Site::start(vec![Route::html("/", page)]).await.unwrap();
+    let run = probe(&site.url("/"), &["--loads", "1", "--fail-on-js-error"]).await;
+    site.shutdown().await;
+
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.classes(), vec!["js_error"]);
+    let message = run.json()["failures"][0]["message"].as_str().unwrap();
+    assert!(message.contains("said before the reload"), "{message}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignored_urls_are_not_judged() {
     let page = r#"<!doctype html><script src="/analytics/tag.js"></script><p>hi</p>"#;
