@@ -25,7 +25,8 @@ pub const AUTO_WINDOW: Duration = Duration::from_secs(3);
 /// More users count as a gain only with this many times the loads per second: below that it
 /// is noise, and the site gets more traffic for nothing.
 pub const AUTO_GAIN: f64 = 1.08;
-/// Share of all cores busy at which the prober's machine is full.
+/// Share of all cores busy at which the prober's machine is full: a held count steps down only
+/// then (and when loads take `AUTO_SLOWER` times their first time).
 pub const AUTO_BUSY_LIMIT: f64 = 0.9;
 /// With the machine full, loads this many times slower than at the start are the prober's
 /// doing: the ramp steps down.
