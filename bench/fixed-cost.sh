@@ -8,8 +8,9 @@
 #   empty  an index.html with nothing in it: the same plus one HTTP request and a document.
 #   spa    the simulator's built-in SPA (hashed JS and CSS, a lazily imported chunk).
 #
-# The runs alternate (bare, rollprobe, page by page; rollprobe takes no about:blank) for R rounds (default 2), S seconds each
-# (default 15), each measured over its whole process tree by bench/treestat.py.
+# The runs alternate (bare, rollprobe, page by page; rollprobe takes no about:blank) for R
+# rounds (default 2), S seconds each (default 15), each measured over its whole process tree
+# by bench/treestat.py.
 #
 #   bench/fixed-cost.sh
 #   FIXED_WORKERS=4 FIXED_ROUNDS=3 bench/fixed-cost.sh

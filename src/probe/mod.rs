@@ -85,10 +85,10 @@ pub enum Dialogs {
 }
 
 /// When a load hears the page's console. Enabling it (the Runtime domain) before the page runs
-/// makes the renderer do more for every script; Chromium keeps what a document logged and
-/// replays it when the domain is enabled, so after the load is as good, but for a document the
-/// page left during its own load (a hard reload after a failed chunk): Chromium clears its
-/// console when it goes.
+/// makes the renderer do more for every script. Chromium keeps what a document logged and
+/// replays it when the domain is enabled, so hearing it after the load misses only a document
+/// the page left during its own load (a hard reload after a failed chunk): Chromium clears a
+/// document's console when it goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Console {
     /// From the start: JS errors decide the verdict, every one is heard.

@@ -294,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_closes_once_as_many_loads_as_users_ended_never_without_one() {
+    fn a_window_closes_once_as_many_loads_as_users_ended_never_on_a_few_quick_ones() {
         let s = Duration::from_secs_f64;
         // 8 users, 0.7 s loads: 8 of the window's own loads are done after about one load time.
         assert!(!window_over(s(0.9), 7, 8));
