@@ -63,6 +63,7 @@ async fn main() -> Result<()> {
             cdp_timeout: CDP_TIMEOUT,
             trust: Default::default(),
             host_map: Vec::new(),
+            shared_renderers: false,
         })
         .await?,
     );

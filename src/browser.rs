@@ -103,6 +103,9 @@ pub struct BrowserOptions {
     /// `--resolve`: the requests for a host and port go to this address instead of the one DNS
     /// gives; the URL, cookies and certificate names keep the host.
     pub host_map: Vec<(String, SocketAddr)>,
+    /// Pages of one browser context share its renderer, for contexts kept per worker: the
+    /// next load's page opens in the renderer of the current one instead of a new process.
+    pub shared_renderers: bool,
 }
 
 /// Which server certificates the browser accepts. By default it checks them as a user's
@@ -285,6 +288,11 @@ fn args(opts: &BrowserOptions, profile: &Path) -> Vec<String> {
             "--ignore-certificate-errors-spki-list={}",
             hashes.join(",")
         )),
+    }
+    if opts.shared_renderers {
+        // Past the limit, a new page goes to a renderer of its own context when there is
+        // one (a renderer never serves two contexts); every fresh context still gets its own.
+        args.push("--renderer-process-limit=1".into());
     }
     let rules = host_resolver_rules(&opts.host_map);
     if !rules.is_empty() {

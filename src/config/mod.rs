@@ -24,6 +24,7 @@ pub use value::{Block, DialogAnswer, Percent, Rate, Users, Workers};
 
 use crate::browser::BrowserKind;
 use crate::model::{SettingSource, SettingValue};
+use crate::probe::ContextLife;
 
 /// One setting as the reports and `scenario check` show it.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +78,13 @@ settings! {
         /// (matched by file extension: images, fonts, media)
         #[arg(long, value_delimiter = ',', value_name = "KINDS")]
         block: Vec<Block>,
+        /// `per-load`: each load a first visit (a new browser context: its own renderer and
+        /// connections). `per-worker`: each worker keeps one context, cleared of cookies,
+        /// storage, service workers and cache between its loads: about a third less CPU per
+        /// load, but its renderer and open connections carry over, so a balancer that picks a
+        /// pod per connection keeps sending its loads where it sent the last
+        #[arg(long, value_name = "per-load|per-worker")]
+        context: ContextLife = ContextLife::PerLoad,
         /// How a user answers the page's alert, confirm and prompt dialogs: `dismiss` (a user
         /// who wants to get on) or `accept`; a page asking whether it may be left is left
         #[arg(long, value_name = "dismiss|accept")]

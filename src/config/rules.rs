@@ -8,6 +8,7 @@ use super::{Config, DialogAnswer, Workers};
 use crate::defaults;
 use crate::error::UsageError;
 use crate::filter::UrlFilter;
+use crate::probe::ContextLife;
 
 impl Config {
     pub fn check(&self) -> Result<(), UsageError> {
@@ -81,6 +82,14 @@ impl Config {
                 "{} is typed only into a prompt the user accepts: add {} accept",
                 Config::name("prompt_text"),
                 Config::name("dialogs")
+            )));
+        }
+        if l.context() == ContextLife::PerWorker && l.rate.is_some() {
+            return Err(UsageError(format!(
+                "{} per-worker needs workers who load again and again, and the open model's users ({}) each arrive once: give {} instead, or leave the context per load",
+                Config::name("context"),
+                Config::name("rate"),
+                Config::name("workers")
             )));
         }
         if l.loads == Some(0) {

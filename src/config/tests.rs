@@ -172,6 +172,16 @@ fn rules_name_the_flag_and_the_key() {
         .unwrap_err()
         .0;
     assert!(e.contains("exclude each other"), "{e}");
+    let e = flags(&["--context", "per-worker", "--rate", "2/s"])
+        .check()
+        .unwrap_err()
+        .0;
+    assert!(e.contains("the open model's users"), "{e}");
+    assert!(
+        file("[load]\ncontext = \"per-worker\"\nworkers = 3\n")
+            .check()
+            .is_ok()
+    );
     let e = flags(&["--prompt-text", "Ada"]).check().unwrap_err().0;
     assert!(e.contains("add --dialogs (`[load] dialogs`) accept"), "{e}");
     flags(&["--prompt-text", "Ada", "--dialogs", "accept"])

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::browser::BrowserKind;
 use crate::defaults;
+use crate::probe::ContextLife;
 
 /// One value of a setting.
 pub trait Value: Sized + Clone + Send + Sync + 'static {
@@ -153,7 +154,7 @@ macro_rules! by_value_enum {
     )*};
 }
 
-by_value_enum!(BrowserKind, Block, DialogAnswer);
+by_value_enum!(BrowserKind, Block, DialogAnswer, ContextLife);
 
 /// How many browser users at once: a number from 1 to [`defaults::MAX_USERS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -128,6 +128,10 @@ pub struct Settings {
     /// `--workers auto`: the count ramped up to what the machine can run, at most `workers`.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub workers_auto: bool,
+    /// `--context per-worker`: each worker's loads shared one browser context (and renderer),
+    /// cleared between them.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub context_per_worker: bool,
     /// Open model: new users per second.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rate_per_s: Option<f64>,

@@ -20,7 +20,7 @@ use crate::filter::UrlFilter;
 use crate::judge::recorder::Limits;
 use crate::model::{FailureClass, Kind, Phase, Settings, Slo};
 use crate::pod_events::PodSource;
-use crate::probe::{Console, Dialogs, EvidencePlan, LoadSettings, TabPlan};
+use crate::probe::{Console, ContextLife, Dialogs, EvidencePlan, LoadSettings, TabPlan};
 use crate::retention::RetentionPlan;
 use crate::scenario::{self, Scenario};
 use crate::start::Targets;
@@ -146,6 +146,7 @@ impl Plan {
             scenario: inv.scenario.as_ref().map(|p| p.display().to_string()),
             workers: model.max_in_flight(),
             workers_auto: matches!(model, LoadModel::Auto { .. }),
+            context_per_worker: c.load.context() == ContextLife::PerWorker,
             rate_per_s: model.rate_per_s(),
             duration_s: matches!(ending, Ending::After(Some(_)))
                 .then_some(c.load.duration().as_secs_f64()),
@@ -253,6 +254,7 @@ fn load_settings(
                 prompt_text: c.load.prompt_text.clone(),
             },
         },
+        context: c.load.context(),
         console: if FailureClass::JsError.counts(
             c.judge.fail_on_js_error(),
             file.and_then(|f| f.count.as_deref()),
@@ -339,6 +341,7 @@ fn browser_options(
         cdp_timeout: defaults::CDP_TIMEOUT,
         trust,
         host_map,
+        shared_renderers: c.load.context() == ContextLife::PerWorker,
     })
 }
 

@@ -18,18 +18,21 @@ use crate::model::{Kind, Observation, Phase, Round};
 use crate::start::Targets;
 pub use evidence::{Evidence, EvidencePlan};
 use journey::drive;
+pub use kept::ContextLife;
 pub use render::check_selector;
 use session::Session;
 use stay::{Stopped, now};
 pub use stay::{TabContext, TabPlan};
 pub use step::Step;
-pub use user::{FreshUser, Users};
+pub use user::FreshUser;
+pub use users::Users;
 
 mod entry;
 mod events;
 mod evidence;
 mod har;
 mod journey;
+mod kept;
 mod render;
 mod returning;
 mod session;
@@ -38,6 +41,7 @@ mod step;
 mod tab;
 mod tracker;
 mod user;
+mod users;
 
 /// What every load of a run shares.
 #[derive(Clone, Debug)]
@@ -71,6 +75,8 @@ pub struct LoadSettings {
     pub dialogs: Dialogs,
     /// When the page's console (uncaught exceptions, console errors) is heard.
     pub console: Console,
+    /// Whether a load's browser context is its own or its worker's.
+    pub context: ContextLife,
 }
 
 /// How the user answers the page's `alert`, `confirm` and `prompt` dialogs; a page asking
@@ -123,11 +129,7 @@ pub async fn load_page(
         phase,
     } = *worker;
     let t0 = Instant::now();
-    let (quiet, when) = oneshot::channel();
-    if more {
-        users.make_when(chromium, when);
-    }
-    let user = match users.take(chromium).await {
+    let user = match users.take(chromium, obs.worker).await {
         Ok(user) => user,
         Err(e) => {
             obs.prober_error = Some(e);
@@ -135,6 +137,10 @@ pub async fn load_page(
             return obs;
         }
     };
+    let (quiet, when) = oneshot::channel();
+    if more {
+        users.make_when(chromium, &user, obs.worker, when);
+    }
     let deadline = t0 + settings.load_timeout;
     let opened = match user.set_cookies(settings, &obs.url).await {
         Ok(()) => Session::open(&user.page, settings, deadline),
@@ -173,7 +179,7 @@ pub async fn load_page(
             ended(&mut obs, t0, phase);
         }
     }
-    user.retire(settings.cdp_timeout);
+    users.release(user, obs.worker, &obs);
     obs
 }
 

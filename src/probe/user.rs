@@ -1,10 +1,8 @@
-//! A fresh user: a browser context of its own, with one blank page in it. Making one costs a
-//! few CDP round trips and a renderer, so [`Users`] makes the next one while the current load
-//! waits out its idle window and a load costs navigate + idle. A prepared user has never navigated and nobody listens to
-//! its events until its load starts: nothing of another load reaches it.
+//! A fresh user: a browser context of its own, with one blank page in it (or a blank page in a
+//! worker's kept context); and the returning user, whose context outlives
+//! its visits.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chromiumoxide_cdp::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide_cdp::cdp::browser_protocol::network::{
@@ -16,16 +14,14 @@ use chromiumoxide_cdp::cdp::browser_protocol::{inspector, log, network, page};
 use chromiumoxide_cdp::cdp::js_protocol::runtime;
 use futures::FutureExt;
 use futures::future::try_join_all;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::{Console, LoadSettings, cdp};
 use crate::browser::Chromium;
 use crate::cdp::Page;
 
 pub struct FreshUser {
-    chromium: Arc<Chromium>,
-    context: BrowserContextId,
+    pub(super) chromium: Arc<Chromium>,
+    pub(super) context: BrowserContextId,
     pub(super) page: Arc<Page>,
 }
 
@@ -51,6 +47,20 @@ impl FreshUser {
                 Err(e)
             }
         }
+    }
+
+    /// A blank page in a context that outlives it (a worker's kept one).
+    pub(super) async fn in_context(
+        chromium: &Arc<Chromium>,
+        settings: &LoadSettings,
+        context: BrowserContextId,
+    ) -> Result<FreshUser, String> {
+        let page = blank_page(chromium, settings, &context, Memory::Fresh).await?;
+        Ok(FreshUser {
+            chromium: chromium.clone(),
+            context,
+            page,
+        })
     }
 
     /// The run's cookies, for the origin of the URL this user is about to open.
@@ -114,7 +124,7 @@ impl ReturningUser {
     }
 }
 
-async fn new_context(
+pub(super) async fn new_context(
     chromium: &Chromium,
     settings: &LoadSettings,
 ) -> Result<BrowserContextId, String> {
@@ -243,69 +253,6 @@ async fn blank_page(
     Ok(Arc::new(page))
 }
 
-fn drop_ok<T>(r: Result<T, String>) -> Result<(), String> {
+pub(super) fn drop_ok<T>(r: Result<T, String>) -> Result<(), String> {
     r.map(|_| ())
-}
-
-/// Users made ahead of their loads: at most `ahead` wait at once (one per load that can run at
-/// the same time), so the prober never holds more contexts than it has users.
-pub struct Users {
-    settings: Arc<LoadSettings>,
-    ahead: usize,
-    waiting: Mutex<VecDeque<JoinHandle<Result<FreshUser, String>>>>,
-}
-
-impl Users {
-    pub fn new(settings: &LoadSettings, ahead: usize) -> Users {
-        Users {
-            settings: Arc::new(settings.clone()),
-            ahead,
-            waiting: Mutex::new(VecDeque::new()),
-        }
-    }
-
-    /// A user for the next load: one made ahead when one is ready, else a new one. A user made ahead that failed is made again here, so only this load's own attempt
-    /// can count against the prober.
-    pub async fn take(&self, chromium: &Arc<Chromium>) -> Result<FreshUser, String> {
-        // Only a finished one: one still waiting for another load to go quiet would make this
-        // load wait for that one.
-        let made = {
-            let mut waiting = self.waiting.lock().expect("users lock");
-            let done = waiting.iter().position(|made| made.is_finished());
-            done.and_then(|i| waiting.remove(i))
-        };
-        // One made by a browser that has since been relaunched is gone with it.
-        if let Some(made) = made
-            && let Ok(Ok(user)) = made.await
-            && Arc::ptr_eq(&user.chromium, chromium)
-        {
-            return Ok(user);
-        }
-        FreshUser::new(chromium, &self.settings).await
-    }
-
-    /// Starts making a user for a later load once `when` fires or is dropped (the current load
-    /// went quiet, or ended before it did).
-    pub fn make_when(&self, chromium: &Arc<Chromium>, when: oneshot::Receiver<()>) {
-        let mut waiting = self.waiting.lock().expect("users lock");
-        if waiting.len() >= self.ahead {
-            return;
-        }
-        let (chromium, settings) = (chromium.clone(), self.settings.clone());
-        waiting.push_back(tokio::spawn(async move {
-            let _ = when.await;
-            FreshUser::new(&chromium, &settings).await
-        }));
-    }
-}
-
-impl Drop for Users {
-    /// Users nobody will take die with the browser, which the run closes next.
-    fn drop(&mut self) {
-        if let Ok(waiting) = self.waiting.get_mut() {
-            for handle in waiting.drain(..) {
-                handle.abort();
-            }
-        }
-    }
 }

@@ -452,6 +452,12 @@ fn prober_line(out: &mut String, report: &Report) {
         );
     }
     workers_line(out, report);
+    if report.settings.context_per_worker {
+        let _ = writeln!(
+            out,
+            "  context   one per worker, cleared between its loads: its renderer and open connections carried over (--context per-worker)"
+        );
+    }
     if report.prober.browser_relaunches > 0 {
         let down_ms: u64 = report
             .prober

@@ -39,6 +39,8 @@ load_timeout = "30s"        # a load not idle by then fails as `timeout`
 # loads = 500               # stop after this many loads
 # until_signal = true       # probe until SIGINT or SIGTERM (instead of a duration)
 # block = ["images", "fonts"]  # resource kinds not fetched (images, fonts, media)
+# context = "per-worker"    # one browser context per worker, cleared between its loads:
+                            # less CPU per load, but its connections stay open (default "per-load")
 # dialogs = "accept"        # answer alert/confirm/prompt by accepting (default "dismiss")
 # prompt_text = "Ada"       #   ... and type this into a prompt
 

@@ -7,6 +7,7 @@ mod support;
 mod baseline;
 mod cdn;
 mod content;
+mod contexts;
 mod deploy;
 mod destinations;
 mod evidence;

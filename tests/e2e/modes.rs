@@ -46,7 +46,28 @@ async fn steady_has_no_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spa_fallback_hides_the_404_but_not_from_rollprobe() {
-    let (run, sim) = probe_mode(Mode::SpaFallback, 10, &[]).await;
+    spa_fallback(&[]).await;
+}
+
+/// A worker that keeps its context (and its renderer and connections) meets the same failures
+/// as a first visit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spa_fallback_is_caught_with_contexts_kept_per_worker() {
+    spa_fallback(&["--context", "per-worker"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_rollout_misses_hashed_assets_inside_the_rollout_window() {
+    naive_rollout(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_rollout_is_caught_with_contexts_kept_per_worker() {
+    naive_rollout(&["--context", "per-worker"]).await;
+}
+
+async fn spa_fallback(extra: &[&str]) {
+    let (run, sim) = probe_mode(Mode::SpaFallback, 10, extra).await;
     sim.shutdown().await;
 
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
@@ -76,9 +97,8 @@ async fn spa_fallback_hides_the_404_but_not_from_rollprobe() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn naive_rollout_misses_hashed_assets_inside_the_rollout_window() {
-    let (run, sim) = probe_mode(Mode::Naive, 12, &[]).await;
+async fn naive_rollout(extra: &[&str]) {
+    let (run, sim) = probe_mode(Mode::Naive, 12, extra).await;
     let (start, end) = sim.rollout_window().expect("the rollout ran");
     let end = end.expect("the rollout finished");
     sim.shutdown().await;

@@ -385,6 +385,7 @@ pub async fn show_in_chromium(html: &Path, script: &str, screenshot: &str) -> Va
         cdp_timeout: Duration::from_secs(15),
         trust: Default::default(),
         host_map: Vec::new(),
+        shared_renderers: false,
     })
     .await
     .unwrap();

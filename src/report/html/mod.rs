@@ -421,7 +421,15 @@ fn slowest(out: &mut String, r: &Report) {
 fn footer(out: &mut String, r: &Report) {
     let s = &r.settings;
     let mut settings = vec![
-        format!("{} workers", s.workers),
+        format!(
+            "{} workers{}",
+            s.workers,
+            if s.context_per_worker {
+                ", a context each"
+            } else {
+                ""
+            }
+        ),
         format!("idle {} ms", s.idle_ms),
         format!("load timeout {} ms", s.load_timeout_ms),
         format!("SLO {} %", s.slo.min_success_percent),

@@ -1,0 +1,146 @@
+//! `--context per-worker`: a worker's loads share one browser context, cleared between them, so
+//! each load still meets the site as a first visit would: nothing the site left in the browser
+//! (cookies, storage, caches, service workers) reaches the worker's next load.
+
+use std::time::Duration;
+
+use crate::support::{Sim, probe};
+use rollprobe::sim::{Mode, Route, Site};
+
+/// Leaves what a site can leave in a browser, after asking for `/left-behind/<what>` (a 404, so
+/// a failed load) for each thing an earlier load left.
+const REMEMBERING_PAGE: &str = r#"<!doctype html><div id="app">loading</div><script>
+(async () => {
+  const left = [];
+  if (document.cookie.includes("server_seen=")) left.push("server-cookie");
+  if (document.cookie.includes("page_seen=")) left.push("page-cookie");
+  if (localStorage.getItem("seen")) left.push("local-storage");
+  if ((await caches.keys()).includes("seen")) left.push("cache-storage");
+  if ((await navigator.serviceWorker.getRegistrations()).length) left.push("service-worker");
+  if ((await indexedDB.databases()).some((d) => d.name === "seen")) left.push("indexeddb");
+  for (const what of left) await fetch("/left-behind/" + what);
+  await fetch("/mark");
+  document.cookie = "page_seen=1; max-age=3600; path=/";
+  localStorage.setItem("seen", "1");
+  await caches.open("seen");
+  indexedDB.open("seen");
+  await navigator.serviceWorker.register("/sw.js");
+  document.getElementById("app").textContent = "ready";
+})();
+</script>"#;
+
+const WORKER: &str = r#"self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", (e) => e.respondWith(fetch(e.request)));"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_context_forgets_what_the_site_left() {
+    let site = Site::start(vec![
+        Route::html("/", REMEMBERING_PAGE),
+        Route::new("/mark", "text/plain", "marked")
+            .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
+        Route::new("/sw.js", "text/javascript", WORKER),
+    ])
+    .await
+    .unwrap();
+    let kept = probe(
+        &site.url("/"),
+        &["--context", "per-worker", "--workers", "1", "--loads", "4"],
+    )
+    .await;
+    site.shutdown().await;
+
+    assert_eq!(kept.code, 0, "{}\n{}", kept.stdout, kept.stderr);
+    assert!(kept.failures().is_empty(), "{:?}", kept.failures());
+    assert_eq!(kept.json()["summary"]["loads"], 4, "{}", kept.stdout);
+    let settings = kept.json()["settings"]["all"].to_string();
+    assert!(settings.contains("per-worker"), "{settings}");
+}
+
+/// The page itself can tell: a site that finds its own leftovers in the browser says so, and
+/// without clearing, the kept context's second load would (the check above can fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remembering_page_tells_a_browser_that_remembers() {
+    let site = Site::start(vec![
+        Route::html("/", REMEMBERING_PAGE),
+        Route::new("/mark", "text/plain", "marked")
+            .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
+        Route::new("/sw.js", "text/javascript", WORKER),
+    ])
+    .await
+    .unwrap();
+    // Returning users keep everything between their visits.
+    let run = probe(
+        &site.url("/"),
+        &[
+            "--workers",
+            "1",
+            "--duration",
+            "4s",
+            "--returning-users",
+            "1",
+            "--returning-every",
+            "500ms",
+        ],
+    )
+    .await;
+    site.shutdown().await;
+    let failures = run.json()["returning_users"]["failures"].to_string();
+    for left in [
+        "server-cookie",
+        "page-cookie",
+        "local-storage",
+        "service-worker",
+    ] {
+        assert!(
+            failures.contains(&format!("/left-behind/{left}")),
+            "{left}: {failures}"
+        );
+    }
+}
+
+/// The Vite + Workbox PWA registers a service worker that precaches the app: a worker's later
+/// loads still get every document and script from the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_context_drops_the_pwa_service_worker() {
+    let sim = Sim::new(Mode::Steady)
+        .app("vite-pwa")
+        .before(Duration::from_secs(60))
+        .max_lifetime(Duration::from_secs(90))
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("observations.json");
+    let run = probe(
+        &sim.url(),
+        &[
+            "--context",
+            "per-worker",
+            "--workers",
+            "1",
+            "--loads",
+            "4",
+            "--save-observations",
+            saved.to_str().unwrap(),
+        ],
+    )
+    .await;
+    sim.shutdown().await;
+
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let loads = record["observations"].as_array().unwrap();
+    assert_eq!(loads.len(), 4);
+    for load in loads {
+        let requests = load["requests"].as_array().unwrap();
+        assert!(
+            requests
+                .iter()
+                .any(|r| r["url"].as_str().unwrap().ends_with("/sw.js")),
+            "each load registers the worker anew: {requests:?}"
+        );
+        let remembered: Vec<_> = requests.iter().filter(|r| !r["source"].is_null()).collect();
+        assert!(remembered.is_empty(), "served from a cache: {remembered:?}");
+    }
+}
