@@ -11,7 +11,8 @@ use chromiumoxide_cdp::cdp::browser_protocol::browser::{
     BrowserContextId, CloseParams, GetVersionParams,
 };
 use chromiumoxide_cdp::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+    GetTargetsParams,
 };
 use std::time::SystemTime;
 use tokio::sync::Mutex;
@@ -203,6 +204,27 @@ impl Chromium {
             .call(None, DisposeBrowserContextParams::new(context))
             .await
             .map(|_| ())
+    }
+
+    /// Closes the tabs of `context` other than `keep`'s (the target id of the one that stays):
+    /// popups and new tabs its pages opened.
+    pub async fn close_other_tabs(
+        &self,
+        context: &BrowserContextId,
+        keep: &str,
+    ) -> Result<(), String> {
+        let targets = self.conn.call(None, GetTargetsParams::default()).await?;
+        let others = targets.target_infos.into_iter().filter(|t| {
+            t.r#type == "page"
+                && t.browser_context_id.as_ref() == Some(context)
+                && t.target_id.inner() != keep
+        });
+        for tab in others {
+            self.conn
+                .call(None, CloseTargetParams::new(tab.target_id))
+                .await?;
+        }
+        Ok(())
     }
 
     /// A blank tab in `context` (None: the default context), attached, nothing enabled.

@@ -24,7 +24,6 @@ use tokio::task::JoinHandle;
 use super::user::{FreshUser, drop_ok, new_context};
 use super::{LoadSettings, cdp};
 use crate::browser::Chromium;
-use crate::cdp::Page;
 use crate::model::Observation;
 
 /// How long a browser context lives.
@@ -102,7 +101,7 @@ impl Kept {
             Some(user) => user,
             None => FreshUser::in_context(chromium, settings, context).await?,
         };
-        if let Err(e) = clear(&user.page, settings.cdp_timeout, &reached).await {
+        if let Err(e) = clear(&user, settings.cdp_timeout, &reached).await {
             self.forget(worker, user, settings.cdp_timeout);
             return Err(e);
         }
@@ -190,12 +189,18 @@ fn origins(obs: &Observation) -> Vec<String> {
         .collect()
 }
 
-/// Clears what the last load may have left, through a page of the context (Chromium applies
-/// these to the context of the page that asks). Nothing to clear before a context's first load.
-async fn clear(page: &Page, limit: Duration, reached: &[String]) -> Result<(), String> {
+/// Clears what the last load may have left in the context of `user`'s page: the tabs it opened,
+/// then, through the page (Chromium applies these to the context of the page that asks), what
+/// the site stored. Nothing to clear before a context's first load.
+async fn clear(user: &FreshUser, limit: Duration, reached: &[String]) -> Result<(), String> {
     if reached.is_empty() {
         return Ok(());
     }
+    let page = &user.page;
+    let tabs = user
+        .chromium
+        .close_other_tabs(&user.context, page.main_frame());
+    cdp(limit, "closing the tabs the last load opened", tabs).await?;
     let mut calls = vec![
         page.call(ClearBrowserCookiesParams::default())
             .map(drop_ok)

@@ -12,6 +12,13 @@ use rollprobe::sim::{Mode, Route, Site};
 const REMEMBERING_PAGE: &str = r#"<!doctype html><div id="app">loading</div><script>
 (async () => {
   const left = [];
+  const tabs = new BroadcastChannel("seen");
+  const answered = new Promise((done) => {
+    tabs.onmessage = (e) => e.data === "here" && done(true);
+    setTimeout(() => done(false), 300);
+  });
+  tabs.postMessage("anyone?");
+  if (await answered) left.push("open-tab");
   if (document.cookie.includes("server_seen=")) left.push("server-cookie");
   if (document.cookie.includes("page_seen=")) left.push("page-cookie");
   if (localStorage.getItem("seen")) left.push("local-storage");
@@ -25,8 +32,15 @@ const REMEMBERING_PAGE: &str = r#"<!doctype html><div id="app">loading</div><scr
   await caches.open("seen");
   indexedDB.open("seen");
   await navigator.serviceWorker.register("/sw.js");
+  window.open("/tab", "_blank");
   document.getElementById("app").textContent = "ready";
 })();
+</script>"#;
+
+/// A tab the page opens, which answers the page's next loads when it is still open.
+const TAB: &str = r#"<!doctype html><p>a tab</p><script>
+const tabs = new BroadcastChannel("seen");
+tabs.onmessage = (e) => e.data === "anyone?" && tabs.postMessage("here");
 </script>"#;
 
 const WORKER: &str = r#"self.addEventListener("install", () => self.skipWaiting());
@@ -40,6 +54,7 @@ async fn a_kept_context_forgets_what_the_site_left() {
         Route::new("/mark", "text/plain", "marked")
             .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
         Route::new("/sw.js", "text/javascript", WORKER),
+        Route::html("/tab", TAB),
     ])
     .await
     .unwrap();
@@ -66,6 +81,7 @@ async fn the_remembering_page_tells_a_browser_that_remembers() {
         Route::new("/mark", "text/plain", "marked")
             .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
         Route::new("/sw.js", "text/javascript", WORKER),
+        Route::html("/tab", TAB),
     ])
     .await
     .unwrap();
@@ -91,6 +107,7 @@ async fn the_remembering_page_tells_a_browser_that_remembers() {
         "page-cookie",
         "local-storage",
         "service-worker",
+        "open-tab",
     ] {
         assert!(
             failures.contains(&format!("/left-behind/{left}")),
