@@ -7,16 +7,20 @@
 
 `collect` merges what a tool reported (its JSON line, or rollprobe's --json report) with what
 treestat.py measured of its process tree into one line. `table` prints a Markdown table (one
-row per tool and worker count) and the loads/s ratios of rollprobe to each other tool at the
-same worker count.
+row per tool and worker count), the loads/s ratios of rollprobe (and of rollprobe --context
+per-worker) to each other tool at the same worker count, and, with rollprobe_base, each tool's
+CPU-s per load over that build's.
 """
 
 import json
 import sys
 
-ORDER = ["rollprobe", "rollprobe_full", "bare", "bare_idle", "puppeteer", "playwright", "puppeteer_full"]
+ORDER = ["rollprobe", "rollprobe_kept", "rollprobe_base", "rollprobe_full", "bare", "bare_idle", "puppeteer",
+         "playwright", "puppeteer_full"]
 LABEL = {
     "rollprobe": "rollprobe",
+    "rollprobe_kept": "rollprobe --context per-worker",
+    "rollprobe_base": "rollprobe (BENCH_BASE_BIN)",
     "rollprobe_full": "rollprobe --browser full",
     "bare": "bare_cdp (load event)",
     "bare_idle": "bare_cdp --idle-ms 500",
@@ -99,19 +103,32 @@ def table(path):
             f"{r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} |"
         )
     by = {(r["tool"], r["workers"]): r for r in rows}
-    others = [t for t in ORDER[1:] if any(k[0] == t for k in by)]
-    if "rollprobe" not in {k[0] for k in by} or not others:
+    for mine in ("rollprobe", "rollprobe_kept"):
+        ratios(by, mine, "loads_per_s", "loads/s")
+    # CPU per load of each build and mode against the other build's (lower is better).
+    ratios(by, "rollprobe_base", "cpu_s_per_load", "CPU s/load", inverse=True)
+
+
+def ratios(by, mine, key, what, inverse=False):
+    """One table: `mine`'s figure over each other tool's, per worker count (inverse: theirs
+    over mine)."""
+    others = [t for t in ORDER if t != mine and any(k[0] == t for k in by)]
+    if mine not in {k[0] for k in by} or not others:
         return
     print()
-    print("| workers | " + " | ".join(f"rollprobe / {LABEL[t]}" for t in others) + " |")
+    names = [f"{LABEL[t]} / {LABEL[mine]}" if inverse else f"{LABEL[mine]} / {LABEL[t]}" for t in others]
+    print(f"{what}, as ratios:")
+    print()
+    print("| workers | " + " | ".join(names) + " |")
     print("|---:|" + "---:|" * len(others))
     for w in sorted({k[1] for k in by}):
-        rp = by.get(("rollprobe", w))
         cells = []
         for t in others:
-            o = by.get((t, w))
-            if rp and o and o["loads_per_s"] > 0:
-                cells.append(f"{rp['loads_per_s'] / o['loads_per_s']:.2f}")
+            a, b = by.get((mine, w)), by.get((t, w))
+            if inverse:
+                a, b = b, a
+            if a and b and a.get(key) and b.get(key):
+                cells.append(f"{a[key] / b[key]:.2f}")
             else:
                 cells.append("-")
         print(f"| {w} | " + " | ".join(cells) + " |")

@@ -15,10 +15,11 @@
 # Environment (an empty BENCH_WORKERS or BENCH_TOOLS skips the main table): BENCH_WORKERS
 # (default "1 4 8 12"), BENCH_SECONDS (default 20), BENCH_APP (an app of tests/apps, served from
 # its dist-v1; default: the simulator's built-in SPA), BENCH_TOOLS
-# (default "rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
+# (default "rollprobe rollprobe_kept rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
 # (default target/bench/<time>).
-# Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_full
-# (--browser full); bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
+# Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_kept
+# (--context per-worker); rollprobe_base (BENCH_BASE_BIN, another build of rollprobe, with its
+# defaults: to compare two builds in one run); rollprobe_full (--browser full); bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
 # rollprobe's wait: the floor); puppeteer (headless 'shell', networkidle0); playwright
 # (playwright-core, networkidle); puppeteer_full (full Chromium, with the WebUI-omnibox
 # disable-features rollprobe passes: the same browser work as rollprobe --browser full).
@@ -34,7 +35,7 @@ cd "$(dirname "$0")/.."
 WORKERS=${BENCH_WORKERS-"1 4 8 12"}
 APP=${BENCH_APP:-}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-TOOLS=${BENCH_TOOLS-"rollprobe rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
+TOOLS=${BENCH_TOOLS-"rollprobe rollprobe_kept rollprobe_full bare_idle puppeteer playwright puppeteer_full"}
 OUT=${BENCH_OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
 AUTO_SWEEP=${BENCH_AUTO_SWEEP-"4 8 12"}
 AUTO_SECONDS=${BENCH_AUTO_SECONDS:-40}
@@ -118,6 +119,10 @@ run_one() { # tool workers [seconds [results file]]
   local cmd
   case $tool in
     rollprobe) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res") ;;
+    rollprobe_kept) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res"
+      --context per-worker) ;;
+    rollprobe_base) cmd=("${BENCH_BASE_BIN:?rollprobe_base runs the build BENCH_BASE_BIN names}" run "$URL"
+      --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res") ;;
     rollprobe_full) cmd=("$ROLLPROBE" run "$URL" --workers "$w" --duration "${SECONDS_PER_RUN}s" --json "$res"
       --browser full) ;;
     bare) cmd=("$BARE" "$URL" --workers "$w" --duration "$SECONDS_PER_RUN" --chromium "$SHELL_BIN") ;;

@@ -99,7 +99,14 @@ impl Kept {
         };
         let user = match made.filter(|user| Arc::ptr_eq(&user.chromium, chromium)) {
             Some(user) => user,
-            None => FreshUser::in_context(chromium, settings, context).await?,
+            None => match FreshUser::in_context(chromium, settings, context).await {
+                Ok(user) => user,
+                Err(e) => {
+                    // A context that cannot open a page is no use to the next load either.
+                    self.slot(worker).context = None;
+                    return Err(e);
+                }
+            },
         };
         if let Err(e) = clear(&user, settings.cdp_timeout, &reached).await {
             self.forget(worker, user, settings.cdp_timeout);
