@@ -15,14 +15,15 @@
 # Environment (an empty BENCH_WORKERS or BENCH_TOOLS skips the main table): BENCH_WORKERS
 # (default "1 4 8 12"), BENCH_SECONDS (default 20), BENCH_APP (an app of tests/apps, served from
 # its dist-v1; default: the simulator's built-in SPA), BENCH_TOOLS
-# (default "rollprobe rollprobe_kept rollprobe_full bare_idle puppeteer playwright puppeteer_full"), BENCH_OUT
-# (default target/bench/<time>).
+# (default "rollprobe rollprobe_kept rollprobe_full bare_idle puppeteer playwright
+# puppeteer_full"), BENCH_OUT (default target/bench/<time>), BENCH_BASE_BIN (for rollprobe_base).
 # Tools, on the headless shell unless named _full: rollprobe (its defaults); rollprobe_kept
 # (--context per-worker); rollprobe_base (BENCH_BASE_BIN, another build of rollprobe, with its
-# defaults: to compare two builds in one run); rollprobe_full (--browser full); bare (bare_cdp, stops at the load event); bare_idle (bare_cdp --idle-ms 500,
-# rollprobe's wait: the floor); puppeteer (headless 'shell', networkidle0); playwright
-# (playwright-core, networkidle); puppeteer_full (full Chromium, with the WebUI-omnibox
-# disable-features rollprobe passes: the same browser work as rollprobe --browser full).
+# defaults: to compare two builds in one run); rollprobe_full (--browser full); bare (bare_cdp,
+# stops at the load event); bare_idle (bare_cdp --idle-ms 500, rollprobe's wait: the floor);
+# puppeteer (headless 'shell', networkidle0); playwright (playwright-core, networkidle);
+# puppeteer_full (full Chromium, with the WebUI-omnibox disable-features rollprobe passes: the
+# same browser work as rollprobe --browser full).
 #
 # For each worker count the tools run one after the other, never at once, in an order that
 # rotates between worker counts. Each run is measured over its whole process tree by

@@ -207,24 +207,26 @@ impl Chromium {
     }
 
     /// Closes the tabs of `context` other than `keep`'s (the target id of the one that stays):
-    /// popups and new tabs its pages opened.
+    /// popups and new tabs its pages opened. Gives the URLs they showed.
     pub async fn close_other_tabs(
         &self,
         context: &BrowserContextId,
         keep: &str,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<String>, String> {
         let targets = self.conn.call(None, GetTargetsParams::default()).await?;
         let others = targets.target_infos.into_iter().filter(|t| {
             t.r#type == "page"
                 && t.browser_context_id.as_ref() == Some(context)
                 && t.target_id.inner() != keep
         });
+        let mut shown = Vec::new();
         for tab in others {
             self.conn
                 .call(None, CloseTargetParams::new(tab.target_id))
                 .await?;
+            shown.push(tab.url);
         }
-        Ok(())
+        Ok(shown)
     }
 
     /// A blank tab in `context` (None: the default context), attached, nothing enabled.

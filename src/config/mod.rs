@@ -79,10 +79,11 @@ settings! {
         #[arg(long, value_delimiter = ',', value_name = "KINDS")]
         block: Vec<Block>,
         /// `per-load`: each load a first visit (a new browser context: its own renderer and
-        /// connections). `per-worker`: each worker keeps one context, cleared of cookies,
-        /// storage, service workers and cache between its loads: about a third less CPU per
+        /// connections). `per-worker`: each worker keeps one context, cleared of tabs, cookies,
+        /// storage, service workers and cache between its loads: a sixth to a third less CPU per
         /// load, but its renderer and open connections carry over, so a balancer that picks a
-        /// pod per connection keeps sending its loads where it sent the last
+        /// pod per connection keeps sending a worker's loads to the pods that got its last one.
+        /// Not with `rate` (the open model's users each arrive once)
         #[arg(long, value_name = "per-load|per-worker")]
         context: ContextLife = ContextLife::PerLoad,
         /// How a user answers the page's alert, confirm and prompt dialogs: `dismiss` (a user

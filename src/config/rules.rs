@@ -86,10 +86,11 @@ impl Config {
         }
         if l.context() == ContextLife::PerWorker && l.rate.is_some() {
             return Err(UsageError(format!(
-                "{} per-worker needs workers who load again and again, and the open model's users ({}) each arrive once: give {} instead, or leave the context per load",
-                Config::name("context"),
+                "{} has no workers to keep a context for: each of its users arrives once. With {} per-worker give {} N, or leave {} at per-load",
                 Config::name("rate"),
-                Config::name("workers")
+                Config::name("context"),
+                Config::name("workers"),
+                Config::name("context")
             )));
         }
         if l.loads == Some(0) {

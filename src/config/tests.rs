@@ -176,7 +176,7 @@ fn rules_name_the_flag_and_the_key() {
         .check()
         .unwrap_err()
         .0;
-    assert!(e.contains("the open model's users"), "{e}");
+    assert!(e.contains("no workers to keep a context for"), "{e}");
     assert!(
         file("[load]\ncontext = \"per-worker\"\nworkers = 3\n")
             .check()

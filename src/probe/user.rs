@@ -1,6 +1,6 @@
 //! A fresh user: a browser context of its own, with one blank page in it (or a blank page in a
-//! worker's kept context); and the returning user, whose context outlives
-//! its visits.
+//! worker's kept context, cleared of what its last load left); and the returning user, whose
+//! context outlives its visits.
 
 use std::sync::Arc;
 

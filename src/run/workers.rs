@@ -122,6 +122,8 @@ impl Shared {
         // The ramp reads a user's whole cycle: the load, its evidence, the tab closed, a
         // relaunch that failed and its back-off.
         let (window, began) = (self.counters.ramp.window(), Instant::now());
+        // A worker's kept context is cleared before its next load starts its clock.
+        self.users.ready(worker).await;
         let url = self.settings.targets.pick(id).to_string();
         let now = clock::unix_ms(SystemTime::now());
         let obs = Observation::start(id, worker, *self.phase.borrow(), url, now);

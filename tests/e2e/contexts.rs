@@ -30,7 +30,7 @@ const REMEMBERING_PAGE: &str = r#"<!doctype html><div id="app">loading</div><scr
   document.cookie = "page_seen=1; max-age=3600; path=/";
   localStorage.setItem("seen", "1");
   await caches.open("seen");
-  indexedDB.open("seen");
+  await new Promise((done) => { indexedDB.open("seen").onsuccess = done; });
   await navigator.serviceWorker.register("/sw.js");
   window.open("/tab", "_blank");
   document.getElementById("app").textContent = "ready";
@@ -58,18 +58,43 @@ async fn a_kept_context_forgets_what_the_site_left() {
     ])
     .await
     .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("observations.json");
     let kept = probe(
         &site.url("/"),
-        &["--context", "per-worker", "--workers", "1", "--loads", "4"],
+        &[
+            "--context",
+            "per-worker",
+            "--workers",
+            "1",
+            "--loads",
+            "4",
+            "--save-observations",
+            saved.to_str().unwrap(),
+        ],
     )
     .await;
     site.shutdown().await;
 
     assert_eq!(kept.code, 0, "{}\n{}", kept.stdout, kept.stderr);
     assert!(kept.failures().is_empty(), "{:?}", kept.failures());
-    assert_eq!(kept.json()["summary"]["loads"], 4, "{}", kept.stdout);
+    // Every load's page went through its checks and left its marks again.
+    for load in observations(&saved) {
+        let asked = load["requests"].to_string();
+        assert!(asked.contains("/mark"), "{asked}");
+    }
     let settings = kept.json()["settings"]["all"].to_string();
     assert!(settings.contains("per-worker"), "{settings}");
+    assert_eq!(kept.json()["settings"]["context_per_worker"], true);
+}
+
+/// The loads `--save-observations` wrote, each with its requests.
+fn observations(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let loads = record["observations"].as_array().unwrap().clone();
+    assert_eq!(loads.len(), 4);
+    loads
 }
 
 /// The page itself can tell: a site that finds its own leftovers in the browser says so, and
@@ -108,6 +133,8 @@ async fn the_remembering_page_tells_a_browser_that_remembers() {
         "local-storage",
         "service-worker",
         "open-tab",
+        "cache-storage",
+        "indexeddb",
     ] {
         assert!(
             failures.contains(&format!("/left-behind/{left}")),
@@ -145,11 +172,7 @@ async fn a_kept_context_drops_the_pwa_service_worker() {
     sim.shutdown().await;
 
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
-    let loads = record["observations"].as_array().unwrap();
-    assert_eq!(loads.len(), 4);
-    for load in loads {
+    for load in observations(&saved) {
         let requests = load["requests"].as_array().unwrap();
         assert!(
             requests
@@ -160,4 +183,35 @@ async fn a_kept_context_drops_the_pwa_service_worker() {
         let remembered: Vec<_> = requests.iter().filter(|r| !r["source"].is_null()).collect();
         assert!(remembered.is_empty(), "served from a cache: {remembered:?}");
     }
+}
+
+/// A frame of another site keeps its storage under the page's site, where clearing by origin
+/// does not reach: after such a load the worker takes a new context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_of_another_site_leaves_nothing_behind() {
+    let frame = Site::start(vec![Route::html(
+        "/frame",
+        r#"<!doctype html><script>
+if (localStorage.getItem("seen")) fetch("/left-behind/frame-storage");
+localStorage.setItem("seen", "1");
+</script>"#,
+    )])
+    .await
+    .unwrap();
+    // localhost and 127.0.0.1 are two sites: the frame's storage is partitioned.
+    let page = format!(
+        r#"<!doctype html><p>shop</p><iframe src="http://localhost:{}/frame"></iframe>"#,
+        frame.port()
+    );
+    let site = Site::start(vec![Route::html("/", page)]).await.unwrap();
+    let kept = probe(
+        &site.url("/"),
+        &["--context", "per-worker", "--workers", "1", "--loads", "3"],
+    )
+    .await;
+    site.shutdown().await;
+    frame.shutdown().await;
+
+    assert_eq!(kept.code, 0, "{}\n{}", kept.stdout, kept.stderr);
+    assert!(kept.failures().is_empty(), "{:?}", kept.failures());
 }
