@@ -80,7 +80,7 @@ settings! {
         block: Vec<Block>,
         /// `per-load`: each load a first visit (a new browser context: its own renderer and
         /// connections). `per-worker`: each worker keeps one context, cleared of tabs, cookies,
-        /// storage, service workers and cache between its loads: a sixth to a third less CPU per
+        /// storage, service workers and cache between its loads: a sixth to a half less CPU per
         /// load, but its renderer and open connections carry over, so a balancer that picks a
         /// pod per connection keeps sending a worker's loads to the pods that got its last one.
         /// Not with `rate` (the open model's users each arrive once)
