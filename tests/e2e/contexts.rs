@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Sim, probe};
+use crate::support::{Run, Sim, probe};
 use rollprobe::sim::{Mode, Route, Site};
 
 /// Leaves what a site can leave in a browser, after asking for `/left-behind/<what>` (a 404, so
@@ -49,7 +49,24 @@ self.addEventListener("fetch", (e) => e.respondWith(fetch(e.request)));"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_context_forgets_what_the_site_left() {
-    let site = Site::start(vec![
+    let site = remembering_site().await;
+    let (kept, loads) = four_kept_loads(&site.url("/")).await;
+    site.shutdown().await;
+
+    assert_eq!(kept.code, 0, "{}\n{}", kept.stdout, kept.stderr);
+    assert!(kept.failures().is_empty(), "{:?}", kept.failures());
+    // Every load's page went through its checks and left its marks again.
+    for load in loads {
+        let asked = load["requests"].to_string();
+        assert!(asked.contains("/mark"), "{asked}");
+    }
+    let settings = kept.json()["settings"]["all"].to_string();
+    assert!(settings.contains("per-worker"), "{settings}");
+    assert_eq!(kept.json()["settings"]["context_per_worker"], true);
+}
+
+async fn remembering_site() -> Site {
+    Site::start(vec![
         Route::html("/", REMEMBERING_PAGE),
         Route::new("/mark", "text/plain", "marked")
             .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
@@ -57,11 +74,16 @@ async fn a_kept_context_forgets_what_the_site_left() {
         Route::html("/tab", TAB),
     ])
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Four loads of `url` by one worker keeping its context, and the loads as
+/// `--save-observations` wrote them, each with its requests.
+async fn four_kept_loads(url: &str) -> (Run, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("observations.json");
-    let kept = probe(
-        &site.url("/"),
+    let run = probe(
+        url,
         &[
             "--context",
             "per-worker",
@@ -74,42 +96,22 @@ async fn a_kept_context_forgets_what_the_site_left() {
         ],
     )
     .await;
-    site.shutdown().await;
-
-    assert_eq!(kept.code, 0, "{}\n{}", kept.stdout, kept.stderr);
-    assert!(kept.failures().is_empty(), "{:?}", kept.failures());
-    // Every load's page went through its checks and left its marks again.
-    for load in observations(&saved) {
-        let asked = load["requests"].to_string();
-        assert!(asked.contains("/mark"), "{asked}");
-    }
-    let settings = kept.json()["settings"]["all"].to_string();
-    assert!(settings.contains("per-worker"), "{settings}");
-    assert_eq!(kept.json()["settings"]["context_per_worker"], true);
-}
-
-/// The loads `--save-observations` wrote, each with its requests.
-fn observations(path: &std::path::Path) -> Vec<serde_json::Value> {
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let loads = record["observations"].as_array().unwrap().clone();
-    assert_eq!(loads.len(), 4);
-    loads
+    let record: serde_json::Value = std::fs::read_to_string(&saved)
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap_or_default();
+    let loads = record["observations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(loads.len(), 4, "{}\n{}", run.stdout, run.stderr);
+    (run, loads)
 }
 
 /// The page itself can tell: a site that finds its own leftovers in the browser says so, and
 /// without clearing, the kept context's second load would (the check above can fail).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_remembering_page_tells_a_browser_that_remembers() {
-    let site = Site::start(vec![
-        Route::html("/", REMEMBERING_PAGE),
-        Route::new("/mark", "text/plain", "marked")
-            .header("Set-Cookie", "server_seen=1; Max-Age=3600; Path=/"),
-        Route::new("/sw.js", "text/javascript", WORKER),
-        Route::html("/tab", TAB),
-    ])
-    .await
-    .unwrap();
+    let site = remembering_site().await;
     // Returning users keep everything between their visits.
     let run = probe(
         &site.url("/"),
@@ -153,26 +155,11 @@ async fn a_kept_context_drops_the_pwa_service_worker() {
         .max_lifetime(Duration::from_secs(90))
         .start()
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let saved = dir.path().join("observations.json");
-    let run = probe(
-        &sim.url(),
-        &[
-            "--context",
-            "per-worker",
-            "--workers",
-            "1",
-            "--loads",
-            "4",
-            "--save-observations",
-            saved.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let (run, loads) = four_kept_loads(&sim.url()).await;
     sim.shutdown().await;
 
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    for load in observations(&saved) {
+    for load in loads {
         let requests = load["requests"].as_array().unwrap();
         assert!(
             requests
