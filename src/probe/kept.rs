@@ -21,7 +21,7 @@ use futures::future::try_join_all;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::user::{FreshUser, drop_ok, new_context};
+use super::user::{FreshUser, dispose, drop_ok, new_context};
 use super::{LoadSettings, cdp};
 use crate::browser::Chromium;
 use crate::model::Observation;
@@ -179,10 +179,7 @@ impl Kept {
         slot.ready = None;
         slot.uncleared = None;
         if let Some((chromium, context)) = slot.context.take() {
-            let limit = self.limit;
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(limit, chromium.dispose_context(context)).await;
-            });
+            dispose(chromium, context, self.limit);
         }
     }
 }

@@ -39,11 +39,7 @@ impl FreshUser {
                 page,
             }),
             Err(e) => {
-                let limit = settings.cdp_timeout;
-                let chromium = chromium.clone();
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(limit, chromium.dispose_context(context)).await;
-                });
+                dispose(chromium.clone(), context, settings.cdp_timeout);
                 Err(e)
             }
         }
@@ -118,10 +114,19 @@ impl ReturningUser {
     }
 
     pub(super) fn retire(self, limit: std::time::Duration) {
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(limit, self.chromium.dispose_context(self.context)).await;
-        });
+        dispose(self.chromium, self.context, limit);
     }
+}
+
+/// Disposes `context` beside whatever runs next, bounded.
+pub(super) fn dispose(
+    chromium: Arc<Chromium>,
+    context: BrowserContextId,
+    limit: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(limit, chromium.dispose_context(context)).await;
+    });
 }
 
 pub(super) async fn new_context(
