@@ -131,6 +131,7 @@ fn saturated_at(samples: &[CpuSample], unix_ms: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Phase;
 
     #[test]
     fn saturation_covers_the_second_and_the_one_after() {
@@ -147,5 +148,35 @@ mod tests {
         assert!(saturated_at(&samples, 10_500));
         assert!(saturated_at(&samples, 11_200));
         assert!(!saturated_at(&samples, 12_100));
+    }
+
+    /// A run saved by a version whose runner missed a deploy that fast has rollout loads and no
+    /// rollout span: the rollout takes its loads' times, and the summary shows them.
+    #[test]
+    fn a_phase_without_a_span_takes_the_times_of_its_loads() {
+        let mut record = fixtures::record("failing-baseline");
+        record.settings.count_pre_existing = true;
+        record.facts.phases.retain(|s| s.phase != Phase::Rollout);
+        let rollout_loads = || {
+            (record.observations.iter())
+                .filter(|o| o.phase == Phase::Rollout)
+                .map(|o| (o.started_at_ms, o.started_at_ms + o.duration_ms as u64))
+        };
+        let first = rollout_loads().map(|(start, _)| start).min().unwrap();
+        let last = rollout_loads().map(|(_, end)| end).max().unwrap();
+
+        let report = judge_record(&record);
+        let rollout = (report.phases.iter())
+            .find(|p| p.phase == Phase::Rollout)
+            .unwrap();
+        assert_eq!((rollout.started_at_ms, rollout.ended_at_ms), (first, last));
+        let time_of = crate::report::text::time_of;
+        let span = format!("{} .. {}", time_of(first), time_of(last));
+        let text = crate::report::text::render(&report);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("rollout") && l.ends_with(&span)),
+            "{span:?} in\n{text}"
+        );
     }
 }

@@ -323,17 +323,11 @@ impl Recorder {
             .phases
             .into_iter()
             .map(|(phase, counts)| {
-                // A load can belong to a phase whose span the runner never saw (a deploy so fast
-                // that the phase watch skipped it): its failures still count.
-                let span = spans
-                    .iter()
-                    .find(|s| s.phase == phase)
-                    .cloned()
-                    .unwrap_or(PhaseSpan {
-                        phase,
-                        started_at_ms: u64::MAX,
-                        ended_at_ms: 0,
-                    });
+                // A load can belong to a phase whose span the runner never saw (a run saved by
+                // a version whose phase watch skipped a deploy that fast): its failures still
+                // count, and its loads' own times stand in for the span.
+                let span = (spans.iter().find(|s| s.phase == phase).cloned())
+                    .unwrap_or_else(|| loads_span(phase, &loads));
                 let span_s = span.ended_at_ms.saturating_sub(span.started_at_ms) as f64 / 1000.0;
                 let summary = counts.summary(loads.iter().filter(|l| l.phase == phase), span_s);
                 (span, summary)
@@ -355,6 +349,20 @@ impl Recorder {
             past_cache: self.past_cache.finish(),
             pods: self.pods.finish(),
         }
+    }
+}
+
+/// From the first start to the last end of the loads in `phase`.
+fn loads_span(phase: Phase, loads: &[Load]) -> PhaseSpan {
+    let of_phase = loads.iter().filter(|l| l.phase == phase);
+    let started_at_ms = of_phase.clone().map(|l| l.started_at_ms).min();
+    let ended_at_ms = of_phase
+        .map(|l| l.started_at_ms + l.duration_ms as u64)
+        .max();
+    PhaseSpan {
+        phase,
+        started_at_ms: started_at_ms.unwrap_or_default(),
+        ended_at_ms: ended_at_ms.unwrap_or_default(),
     }
 }
 

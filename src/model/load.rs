@@ -106,6 +106,9 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// In the order a run goes through them.
+    pub const ALL: [Phase; 4] = [Phase::Run, Phase::Baseline, Phase::Rollout, Phase::Settle];
+
     /// The phase a load belongs to, from the phases at its start and end: a load in flight at
     /// any moment of the rollout is a rollout load, so a failure the rollout caused is never
     /// blamed on the baseline or the settle phase.

@@ -555,8 +555,12 @@ pub fn failing_resources(
 /// Wall-clock time of day, UTC, to the millisecond: enough to line failures up with deploy logs.
 pub fn time_of(unix_ms: u64) -> String {
     let t = UNIX_EPOCH + Duration::from_millis(unix_ms);
-    let full = humantime::format_rfc3339_millis(t).to_string();
-    full.get(11..23).unwrap_or(&full).to_string()
+    let mut full = String::new();
+    // humantime refuses a time past the year 9999: a corrupt report, not a reason to panic.
+    match write!(full, "{}", humantime::format_rfc3339_millis(t)) {
+        Ok(()) => full.get(11..23).unwrap_or(&full).to_string(),
+        Err(_) => "--:--:--.---".into(),
+    }
 }
 
 #[cfg(test)]
@@ -622,6 +626,14 @@ mod tests {
             html.contains("certificates checked, also trusting 1 certificate"),
             "{html}"
         );
+    }
+
+    /// A report is read back from files by `merge`: a time past what RFC 3339 can write (an
+    /// older version wrote u64::MAX for a span it never saw) reads as unknown, not a panic.
+    #[test]
+    fn time_of_day_to_the_millisecond_and_unknown_past_the_year_9999() {
+        assert_eq!(super::time_of(1_796_235_817_637), "18:23:37.637");
+        assert_eq!(super::time_of(u64::MAX), "--:--:--.---");
     }
 
     #[test]

@@ -48,10 +48,8 @@ pub(super) async fn collect(
             },
             changed = control.phase.changed() => {
                 if changed.is_ok() {
-                    let now = clock::unix_ms(SystemTime::now());
-                    collected.end_phase(now);
                     let phase = *control.phase.borrow_and_update();
-                    collected.phases.push(PhaseSpan { phase, started_at_ms: now, ended_at_ms: 0 });
+                    collected.enter(phase, clock::unix_ms(SystemTime::now()));
                 }
             },
             changed = control.stop.changed(), if !interrupted => {
@@ -160,6 +158,29 @@ impl Collected {
         self.recorder.record(obs);
     }
 
+    /// The run is in `phase` from `at_ms`. The watch keeps only the latest phase, so a deploy
+    /// over before this loop's next turn (`-- true`) skips the rollout; the loads in flight
+    /// across it still count in it, so it gets its span all the same: an empty one.
+    pub(super) fn enter(&mut self, phase: Phase, at_ms: u64) {
+        let from = self.phases.last().map(|s| s.phase);
+        self.end_phase(at_ms);
+        let skipped = Phase::ALL
+            .into_iter()
+            .filter(|p| from.is_some_and(|from| from < *p) && *p < phase);
+        for skipped in skipped {
+            self.phases.push(PhaseSpan {
+                phase: skipped,
+                started_at_ms: at_ms,
+                ended_at_ms: at_ms,
+            });
+        }
+        self.phases.push(PhaseSpan {
+            phase,
+            started_at_ms: at_ms,
+            ended_at_ms: 0,
+        });
+    }
+
     pub(super) fn end_phase(&mut self, at_ms: u64) {
         if let Some(last) = self.phases.last_mut() {
             last.ended_at_ms = at_ms;
@@ -173,4 +194,40 @@ fn recorder(cfg: &RunConfig) -> Recorder {
         let every_s = plan.every.as_secs_f64();
         recorder.with_population(&cfg.settings, plan.kind, plan.count, every_s)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{fixtures, recorder::Limits};
+
+    /// A deploy over before the collector's next turn: the watch shows settle after baseline,
+    /// and the rollout its loads were in still gets a span, an empty one where it was skipped.
+    #[test]
+    fn a_skipped_phase_gets_an_empty_span_between_its_neighbours() {
+        let settings = fixtures::record("steady").settings;
+        let mut collected = Collected {
+            recorder: Recorder::new(&settings, Limits::default(), false),
+            keep: false,
+            kept: Vec::new(),
+            phases: vec![PhaseSpan {
+                phase: Phase::Baseline,
+                started_at_ms: 1_000,
+                ended_at_ms: 0,
+            }],
+        };
+        collected.enter(Phase::Settle, 5_000);
+        collected.end_phase(9_000);
+        let spans: Vec<_> = (collected.phases.iter())
+            .map(|s| (s.phase, s.started_at_ms, s.ended_at_ms))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (Phase::Baseline, 1_000, 5_000),
+                (Phase::Rollout, 5_000, 5_000),
+                (Phase::Settle, 5_000, 9_000),
+            ]
+        );
+    }
 }
