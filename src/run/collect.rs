@@ -161,7 +161,7 @@ impl Collected {
     /// The run is in `phase` from `at_ms`. The watch keeps only the latest phase, so a deploy
     /// over before this loop's next turn (`-- true`) skips the rollout; the loads in flight
     /// across it still count in it, so it gets its span all the same: an empty one.
-    pub(super) fn enter(&mut self, phase: Phase, at_ms: u64) {
+    fn enter(&mut self, phase: Phase, at_ms: u64) {
         let from = self.phases.last().map(|s| s.phase);
         self.end_phase(at_ms);
         let skipped = Phase::ALL
