@@ -171,11 +171,16 @@ async fn a_naive_rollout_fails_on_its_missing_bundles_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_failing_more_often_during_the_rollout_fails_with_the_figures() {
-    // One in ten before and after, one in two while the rollout runs.
-    let sim = sim(Mode::SharedAssets).flaky_api(10, 2).start().await;
+    // One in ten before and after, one in two while the rollout runs; the rollout and the
+    // baseline long enough (about 30 loads each) to tell the rates apart on a slow machine too,
+    // where 21 loads each left p at 0.016.
+    let sim = (sim(Mode::SharedAssets).rollout(Duration::from_secs(10)))
+        .flaky_api(10, 2)
+        .start()
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let script = deploy_script(dir.path(), &sim.control_url(), 30, 0);
-    let run = around(&sim, "8s", &["bash", &script]).await;
+    let run = around(&sim, "10s", &["bash", &script]).await;
     sim.shutdown().await;
     let out = format!("{}\n{}", run.stdout, run.stderr);
 
